@@ -1,0 +1,34 @@
+// What runs the kernels: SIMD level, threads, CUDA status.
+import { checkInt, typeError } from './errors';
+import { native, CudaBuildInfo } from './native';
+
+export interface BackendInfo {
+  /** Where new tensors live. 'cpu' until the CUDA backend lands (device tensors). */
+  device: 'cpu' | 'cuda';
+  /** The SIMD level the CPU kernels run at ('avx512' | 'avx2' | 'sse2' | 'neon' | 'scalar'). */
+  simd: string;
+  /** The best level this CPU supports (TEXTKERNELS_SIMD or setSimdLevel may cap simd below it). */
+  simdSupported: string;
+  threads: number;
+  cuda: CudaBuildInfo;
+}
+
+export function backend(): BackendInfo {
+  const info = native.backendInfo();
+  return { device: 'cpu', simd: info.simd, simdSupported: info.simdSupported, threads: info.threads, cuda: info.cuda };
+}
+
+/** Sets the native thread pool's size; 0 restores the default (cores, or TEXTKERNELS_NUM_THREADS). */
+export function setNumThreads(threads: number): number {
+  return native.setNumThreads(checkInt('threads', threads, 0, 1024));
+}
+
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
+/** Caps the SIMD level (for testing every kernel path on one machine); returns the level in force. */
+export function setSimdLevel(level: 'avx512' | 'avx2' | 'sse2' | 'neon' | 'scalar'): string {
+  if (typeof level !== 'string') throw typeError('level', 'a string', level);
+  return native.setSimdLevel(level);
+}
