@@ -53,7 +53,8 @@ inline double GetNumber(const Napi::CallbackInfo& info, size_t i, const char* na
 
 inline double GetFiniteNumber(const Napi::CallbackInfo& info, size_t i, const char* name) {
   double v = GetNumber(info, i, name);
-  if (!std::isfinite(v)) ThrowRange(info.Env(), std::string(name) + " must be finite, got " + std::to_string(v));
+  if (!std::isfinite(v))
+    ThrowRange(info.Env(), std::string(name) + " must be finite, got " + std::to_string(v));
   return v;
 }
 
@@ -85,7 +86,9 @@ inline std::vector<int64_t> GetShape(const Napi::CallbackInfo& info, size_t i, c
   Napi::Value v = info[i];
   if (v.IsArray()) {
     Napi::Array a = v.As<Napi::Array>();
-    if (a.Length() > maxRank) ThrowRange(env, std::string(name) + " has rank " + std::to_string(a.Length()) + ", more than " + std::to_string(maxRank));
+    if (a.Length() > maxRank)
+      ThrowRange(env, std::string(name) + " has rank " + std::to_string(a.Length()) + ", more than " +
+                          std::to_string(maxRank));
     for (uint32_t k = 0; k < a.Length(); ++k) {
       Napi::Value e = a.Get(k);
       if (!e.IsNumber()) ThrowType(env, std::string(name) + "[" + std::to_string(k) + "] must be a number");
@@ -103,7 +106,9 @@ inline std::vector<int64_t> GetShape(const Napi::CallbackInfo& info, size_t i, c
     Napi::Int32Array a = v.As<Napi::Int32Array>();
     if (a.ElementLength() > maxRank) ThrowRange(env, std::string(name) + " has too many dimensions");
     for (size_t k = 0; k < a.ElementLength(); ++k) {
-      if (a[k] < 0) ThrowRange(env, std::string(name) + "[" + std::to_string(k) + "] must be non-negative, got " + std::to_string(a[k]));
+      if (a[k] < 0)
+        ThrowRange(env, std::string(name) + "[" + std::to_string(k) + "] must be non-negative, got " +
+                            std::to_string(a[k]));
       shape.push_back(a[k]);
     }
     return shape;
@@ -115,7 +120,8 @@ inline std::vector<int64_t> GetShape(const Napi::CallbackInfo& info, size_t i, c
 inline int64_t Numel(Napi::Env env, const std::vector<int64_t>& shape, const char* name) {
   int64_t n = 1;
   for (int64_t d : shape) {
-    if (d != 0 && n > kMaxDim / d) ThrowRange(env, std::string(name) + " " + ShapeToString(shape) + " is too large");
+    if (d != 0 && n > kMaxDim / d)
+      ThrowRange(env, std::string(name) + " " + ShapeToString(shape) + " is too large");
     n *= d;
   }
   return n;

@@ -71,8 +71,10 @@ Napi::Value JS_randomFill(const Napi::CallbackInfo& info) {
     auto out = GetArray<float>(info, 1, "out");
     n = int64_t(out.length);
     double a = GetFiniteNumber(info, 4, "a"), b = GetFiniteNumber(info, 5, "b");
-    if (kind == 0) random_uniform_cpu(out.data, n, uint64_t(seed), uint64_t(offset), float(a), float(b));
-    else if (kind == 1) random_normal_cpu(out.data, n, uint64_t(seed), uint64_t(offset), float(a), float(b));
+    if (kind == 0)
+      random_uniform_cpu(out.data, n, uint64_t(seed), uint64_t(offset), float(a), float(b));
+    else if (kind == 1)
+      random_normal_cpu(out.data, n, uint64_t(seed), uint64_t(offset), float(a), float(b));
     else {
       if (a < 0 || a > 1) ThrowRange(info.Env(), "p must be in [0, 1], got " + std::to_string(a));
       random_bernoulli_mask_cpu(out.data, n, uint64_t(seed), uint64_t(offset), float(a), float(b));

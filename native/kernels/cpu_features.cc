@@ -73,11 +73,16 @@ const char* simd_level_name(SimdLevel level) {
 }
 
 bool parse_simd_level(const char* name, SimdLevel* out) {
-  if (!std::strcmp(name, "avx512")) *out = SimdLevel::kAvx512;
-  else if (!std::strcmp(name, "avx2")) *out = SimdLevel::kAvx2;
-  else if (!std::strcmp(name, "sse2") || !std::strcmp(name, "neon")) *out = SimdLevel::kSse2;
-  else if (!std::strcmp(name, "scalar")) *out = SimdLevel::kScalar;
-  else return false;
+  if (!std::strcmp(name, "avx512"))
+    *out = SimdLevel::kAvx512;
+  else if (!std::strcmp(name, "avx2"))
+    *out = SimdLevel::kAvx2;
+  else if (!std::strcmp(name, "sse2") || !std::strcmp(name, "neon"))
+    *out = SimdLevel::kSse2;
+  else if (!std::strcmp(name, "scalar"))
+    *out = SimdLevel::kScalar;
+  else
+    return false;
   return true;
 }
 

@@ -7,10 +7,10 @@
 namespace tk {
 
 struct CudaInfo {
-  bool compiled = false;   // the CUDA kernels are in this binary
-  int devices = 0;         // usable devices found at run time
-  std::string reason;      // why devices == 0, when it is
-  std::string gemm;        // "cublas" or "tiled" when devices > 0
+  bool compiled = false;  // the CUDA kernels are in this binary
+  int devices = 0;        // usable devices found at run time
+  std::string reason;     // why devices == 0, when it is
+  std::string gemm;       // "cublas" or "tiled" when devices > 0
 };
 
 CudaInfo cuda_info();

@@ -22,7 +22,8 @@ TK_HD uint32_t philox_mulhilo(uint32_t a, uint32_t b, uint32_t* hi) {
 
 TK_HD Philox4 philox4x32_10(uint64_t seed, uint64_t block, uint64_t stream) {
   const uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
-  uint32_t c0 = uint32_t(block), c1 = uint32_t(block >> 32), c2 = uint32_t(stream), c3 = uint32_t(stream >> 32);
+  uint32_t c0 = uint32_t(block), c1 = uint32_t(block >> 32), c2 = uint32_t(stream),
+           c3 = uint32_t(stream >> 32);
   uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
   for (int r = 0; r < 10; ++r) {
     uint32_t hi0, hi1;
