@@ -20,7 +20,9 @@ function mulOp(a: Tensor, b: Tensor): Tensor {
 function sumOp(a: Tensor): Tensor {
   let s = 0;
   for (const v of a.data) s += v;
-  return fromOp('sum', new Float32Array([s]), [], [a], (g) => [new Tensor(new Float32Array(a.size).fill(g.data[0]), a.shape)]);
+  return fromOp('sum', new Float32Array([s]), [], [a], (g) => [
+    new Tensor(new Float32Array(a.size).fill(g.data[0]), a.shape),
+  ]);
 }
 
 // Passes its gradient through unchanged: checks the engine never mutates a handed-over gradient.

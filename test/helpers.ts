@@ -72,7 +72,12 @@ export function expectClose(
 export function gradcheck(
   f: (...inputs: Tensor[]) => Tensor,
   inputs: Tensor[],
-  { eps = 1e-2, atol = 2e-3, rtol = 2e-2, seed = 1 }: { eps?: number; atol?: number; rtol?: number; seed?: number } = {},
+  {
+    eps = 1e-2,
+    atol = 2e-3,
+    rtol = 2e-2,
+    seed = 1,
+  }: { eps?: number; atol?: number; rtol?: number; seed?: number } = {},
 ): void {
   const out0 = f(...inputs);
   // A fixed pseudo-random weighting so every output element matters.

@@ -87,7 +87,9 @@ export class BagOfWords {
       kept = kept.slice(0, this.opts.maxFeatures);
     }
     if (kept.length === 0) {
-      throw new RangeError(`no term is left after minDf=${this.opts.minDf}, maxDf=${this.opts.maxDf} on ${n} documents`);
+      throw new RangeError(
+        `no term is left after minDf=${this.opts.minDf}, maxDf=${this.opts.maxDf} on ${n} documents`,
+      );
     }
     kept.sort();
     this.terms = kept;
@@ -134,7 +136,8 @@ export class BagOfWords {
       }
       if (this.opts.norm !== null) {
         let s = 0;
-        for (let i = start; i < values.length; i++) s += this.opts.norm === 'l2' ? values[i] * values[i] : Math.abs(values[i]);
+        for (let i = start; i < values.length; i++)
+          s += this.opts.norm === 'l2' ? values[i] * values[i] : Math.abs(values[i]);
         const z = this.opts.norm === 'l2' ? Math.sqrt(s) : s;
         if (z > 0) for (let i = start; i < values.length; i++) values[i] /= z;
       }

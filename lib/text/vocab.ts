@@ -35,7 +35,8 @@ export class Vocabulary {
       if (this.ids.has(t)) throw new RangeError(`duplicate token '${t}' in the vocabulary`);
       this.ids.set(t, i);
     });
-    if (unkToken !== null && !this.ids.has(unkToken)) throw new RangeError(`unkToken '${unkToken}' is not in the vocabulary`);
+    if (unkToken !== null && !this.ids.has(unkToken))
+      throw new RangeError(`unkToken '${unkToken}' is not in the vocabulary`);
   }
 
   static build(documents: Iterable<readonly string[]>, opts: VocabularyOptions = {}): Vocabulary {
