@@ -321,7 +321,7 @@ describe('sgemm argument checks', () => {
     const shared = new Float32Array(64);
     const view = new Float32Array(shared.buffer, 8 * 4, 15);
     expectThrow(call({ 6: shared, 13: view }), 'RangeError', /C overlaps A/);
-    expectThrow(call({ 9: shared, 13: shared, 14: 20 }), 'RangeError', /C overlaps B/);
+    expectThrow(call({ 9: shared, 13: shared, 14: 19 }), 'RangeError', /C overlaps B/);
     expect(call({ 6: shared, 13: shared, 14: 12 })).not.toThrow(); // adjacent, not overlapping
   });
   test('strided batched checks', () => {
