@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -16,6 +17,7 @@ namespace tk {
 namespace {
 
 using gemm_detail::KernelInfo;
+using gemm_detail::KernelSet;
 
 #if defined(__SSE2__)
 // No FMA in SSE2: a separate multiply and add (and -ffp-contract=off keeps them separate).
@@ -48,30 +50,43 @@ struct ScalarV {
 
 #include "kernels/gemm_ukernel.inc"
 
-KernelInfo generic_kernel() {
+KernelSet generic_kernels() {
 #if defined(__SSE2__)
-  // 6x8: 12 xmm accumulators + 2 for B + 1 broadcast fit the 16 registers.
-  return {&gemm_ukernel<Sse2V, 6, 2>, 6, 8, 144, 256, 2048, "sse2-6x8"};
+  // 6x8 and 4x12: 12 xmm accumulators + B + 1 broadcast fit the 16 registers.
+  return {{&gemm_ukernel<Sse2V, 6, 2>, 6, 8, 144, 256, 2048, "sse2-6x8"},
+          {&gemm_ukernel<Sse2V, 4, 3>, 4, 12, 144, 256, 2040, "sse2-4x12"}};
 #else
-  return {&gemm_ukernel<ScalarV, 4, 4>, 4, 4, 128, 256, 2048, "scalar-4x4"};
+  KernelInfo k{&gemm_ukernel<ScalarV, 4, 4>, 4, 4, 128, 256, 2048, "scalar-4x4"};
+  return {k, k};
 #endif
 }
 
-KernelInfo select_kernel() {
+KernelSet kernel_set() {
 #if defined(TK_HAVE_X86_KERNELS)
   switch (simd_level()) {
     case SimdLevel::kAvx512:
-      return isa::gemm_kernel_avx512();
+      return isa::gemm_kernels_avx512();
     case SimdLevel::kAvx2:
-      return isa::gemm_kernel_avx2();
+      return isa::gemm_kernels_avx2();
     default:
       break;
   }
 #endif
-  return generic_kernel();
+  return generic_kernels();
 }
 
-constexpr int kMaxMr = 16, kMaxNr = 32;
+// The register block that pads C least (the tall one on ties).
+KernelInfo select_kernel(int64_t m, int64_t n) {
+  const KernelSet s = kernel_set();
+  auto padded = [&](const KernelInfo& k) {
+    return double((m + k.mr - 1) / k.mr * k.mr) * double((n + k.nr - 1) / k.nr * k.nr);
+  };
+  static const char* force = std::getenv("TK_GEMM_FORCE");
+  if (force) return force[0] == 'w' ? s.wide : s.tall;
+  return padded(s.wide) < padded(s.tall) ? s.wide : s.tall;
+}
+
+constexpr int kMaxMr = 16, kMaxNr = 48;
 
 // Packing buffers, one pair per thread and kept between calls: recurrent layers call GEMM
 // thousands of times and should not allocate each time.
@@ -134,27 +149,38 @@ void pack_a(const Problem& P, int64_t i0, int64_t mc, int64_t p0, int64_t kc, in
 
 // op(B)[p0:p0+kc, j0:j0+nc] into nr-column micro-panels: kc steps of nr values each.
 void pack_b(const Problem& P, int64_t j0, int64_t nc, int64_t p0, int64_t kc, int nr, float* dst) {
-  for (int64_t jr = 0; jr < nc; jr += nr) {
-    int nb = int(std::min<int64_t>(nr, nc - jr));
-    if (!P.tb) {
-      for (int64_t p = 0; p < kc; ++p) {
-        const float* row = P.b + (p0 + p) * P.ldb + j0 + jr;
-        float* d = dst + p * nr;
-        if (nb == nr) {
-          std::memcpy(d, row, sizeof(float) * nr);
-        } else {
-          for (int j = 0; j < nb; ++j) d[j] = row[j];
-          for (int j = nb; j < nr; ++j) d[j] = 0.0f;
+  if (!P.tb) {
+    // Rows of B in groups of 8, each group copied across all the micro-panels: a few sequential
+    // read streams instead of one read per row 4*ldb bytes apart, which for power-of-two ldb
+    // keeps hitting the same cache sets.
+    constexpr int64_t kRows = 8;
+    for (int64_t pg = 0; pg < kc; pg += kRows) {
+      const int64_t pe = std::min(kc, pg + kRows);
+      for (int64_t jr = 0; jr < nc; jr += nr) {
+        const int nb = int(std::min<int64_t>(nr, nc - jr));
+        float* panel = dst + jr * kc;
+        for (int64_t p = pg; p < pe; ++p) {
+          const float* row = P.b + (p0 + p) * P.ldb + j0 + jr;
+          float* d = panel + p * nr;
+          if (nb == nr) {
+            std::memcpy(d, row, sizeof(float) * nr);
+          } else {
+            for (int j = 0; j < nb; ++j) d[j] = row[j];
+            for (int j = nb; j < nr; ++j) d[j] = 0.0f;
+          }
         }
       }
-    } else {
-      for (int j = 0; j < nb; ++j) {
-        const float* col = P.b + (j0 + jr + j) * P.ldb + p0;
-        for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = col[p];
-      }
-      for (int j = nb; j < nr; ++j)
-        for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = 0.0f;
     }
+    return;
+  }
+  for (int64_t jr = 0; jr < nc; jr += nr) {
+    int nb = int(std::min<int64_t>(nr, nc - jr));
+    for (int j = 0; j < nb; ++j) {
+      const float* col = P.b + (j0 + jr + j) * P.ldb + p0;
+      for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = col[p];
+    }
+    for (int j = nb; j < nr; ++j)
+      for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = 0.0f;
     dst += int64_t(nr) * kc;
   }
 }
@@ -186,10 +212,10 @@ void gemm_block(const KernelInfo& K, const Problem& P, int64_t i0, int64_t i1, i
             const float* ap = abuf + ir * kc;
             float* cp = P.c + (ic + ir) * P.ldc + jc + jr;
             if (mb == mr && nb == nr) {
-              K.ukernel(kc, ap, bp, cp, P.ldc, P.alpha, beta);
+              K.ukernel(kc, ap, bp, nr, cp, P.ldc, P.alpha, beta);
             } else {
               // Edge tile: the same arithmetic (alpha * acc, then + beta * C) through a scratch tile.
-              K.ukernel(kc, ap, bp, tmp, nr, P.alpha, 0.0f);
+              K.ukernel(kc, ap, bp, nr, tmp, nr, P.alpha, 0.0f);
               for (int i = 0; i < mb; ++i) {
                 float* crow = cp + i * P.ldc;
                 const float* trow = tmp + i * nr;
@@ -257,7 +283,7 @@ void sgemm_run(const Problem& P, bool allow_threads) {
   if (P.k <= 0 || P.alpha == 0.0f) return scale_c(P);
   const int64_t work = P.m * P.n * P.k;
   if (work <= kSmallFlops) return gemm_small(P);
-  const KernelInfo K = select_kernel();
+  const KernelInfo K = select_kernel(P.m, P.n);
   int threads = allow_threads ? num_threads() : 1;
   const int64_t mblocks = (P.m + K.mr - 1) / K.mr, nblocks = (P.n + K.nr - 1) / K.nr;
   int tasks = int(std::min<int64_t>(threads, std::max<int64_t>(1, work / kThreadFlops)));
@@ -314,6 +340,11 @@ void sgemm_strided_batched_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n,
   }
 }
 
-const char* sgemm_kernel_name() { return select_kernel().name; }
+const char* sgemm_kernel_name() {
+  static thread_local std::string name;
+  const KernelSet s = kernel_set();
+  name = std::string(s.tall.name) + "/" + (std::strchr(s.wide.name, '-') ? std::strchr(s.wide.name, '-') + 1 : s.wide.name);
+  return name.c_str();
+}
 
 }  // namespace tk

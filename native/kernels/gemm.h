@@ -1,6 +1,6 @@
 // Single-precision GEMM on the CPU: BLIS-style blocking (NC x KC panels of B, MC x KC blocks of A,
 // both packed into aligned buffers) around a register-blocked microkernel chosen at run time by
-// tk::simd_level() (6x16 AVX2+FMA, 12x32 AVX-512, 6x8 SSE2, 4x4 scalar elsewhere).
+// tk::simd_level() (6x16 or 4x24 AVX2+FMA, 12x32 or 8x48 AVX-512, 6x8 or 4x12 SSE2, 4x4 scalar).
 //
 // Row-major semantics throughout: every matrix is stored by rows with a leading dimension (the
 // distance between rows, in elements), and
@@ -41,26 +41,34 @@ void sgemm_strided_batched_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n,
 namespace gemm_detail {
 
 // A microkernel: C[0:mr, 0:nr] = alpha * sum_p A[p][0:mr] * B[p][0:nr] + beta * C, reading the
-// packed panels A (kc x mr, mr values per p) and B (kc x nr). beta == 0 must not read C.
-using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
-                             float beta);
+// packed panel A (kc x mr, mr values per p) and B rows of nr values ldb apart (ldb = nr for a
+// packed panel). beta == 0 must not read C.
+using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                             float alpha, float beta);
 
 struct KernelInfo {
   MicroKernel ukernel;
   int mr, nr;          // register block
-  int64_t mc, kc, nc;  // cache blocks: A block mc x kc in L2, B panel kc x nc in L3
+  int64_t mc, kc, nc;  // cache blocks (mc a multiple of mr, nc of nr): A block mc x kc in L2, B panel kc x nc in L3
   const char* name;
+};
+
+// Each ISA offers a tall and a wide register block with the same register use (6x16 and 4x24 on
+// AVX2); the driver takes whichever pads the product least, so m = 32, 64, 128 (recurrent
+// batches) do not waste a third of a 6-row tile.
+struct KernelSet {
+  KernelInfo tall, wide;
 };
 
 }  // namespace gemm_detail
 
 namespace isa {
 // Per-ISA microkernels (gemm_avx2.cc, gemm_avx512.cc); used only after the CPU check.
-gemm_detail::KernelInfo gemm_kernel_avx2();
-gemm_detail::KernelInfo gemm_kernel_avx512();
+gemm_detail::KernelSet gemm_kernels_avx2();
+gemm_detail::KernelSet gemm_kernels_avx512();
 }  // namespace isa
 
-// The microkernel in force at the current SIMD level (for benchmarks and tests).
+// The microkernels in force at the current SIMD level, e.g. "avx2-6x16/4x24" (benchmarks, tests).
 const char* sgemm_kernel_name();
 
 }  // namespace tk

@@ -1,5 +1,6 @@
-// AVX2+FMA GEMM microkernel: 6x16 (12 ymm accumulators, 2 for the B row, 1 broadcast), the
-// register blocking of the BLIS/OpenBLAS Haswell kernels. Compiled with -mavx2 -mfma.
+// AVX2+FMA GEMM microkernels: 6x16 (12 ymm accumulators, 2 for the B row, 1 broadcast), the
+// register blocking of the BLIS Haswell kernel, and 4x24 for row counts that are multiples of 4.
+// Compiled with -mavx2 -mfma.
 #include <immintrin.h>
 
 #include "kernels/gemm.h"
@@ -26,9 +27,11 @@ struct Avx2V {
 
 namespace isa {
 
-gemm_detail::KernelInfo gemm_kernel_avx2() {
-  // A block 144 x 256 (144 KiB) stays in a 512 KiB L2; a B micro-panel 256 x 16 (16 KiB) in L1.
-  return {&gemm_ukernel<Avx2V, 6, 2>, 6, 16, 144, 256, 2048, "avx2-6x16"};
+gemm_detail::KernelSet gemm_kernels_avx2() {
+  // A block 144 x 256 (144 KiB) stays in a 512 KiB L2; a B micro-panel 256 x 16 (16 KiB) or
+  // 256 x 24 (24 KiB) in L1. 4x24 uses all 16 ymm registers: 12 accumulators, 3 B, 1 broadcast.
+  return {{&gemm_ukernel<Avx2V, 6, 2>, 6, 16, 144, 256, 2048, "avx2-6x16"},
+          {&gemm_ukernel<Avx2V, 4, 3>, 4, 24, 144, 256, 2016, "avx2-4x24"}};
 }
 
 }  // namespace isa
