@@ -1,0 +1,350 @@
+#include "kernels/gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "kernels/cpu_features.h"
+#include "kernels/thread_pool.h"
+
+namespace tk {
+namespace {
+
+using gemm_detail::KernelInfo;
+using gemm_detail::KernelSet;
+
+#if defined(__SSE2__)
+// No FMA in SSE2: a separate multiply and add (and -ffp-contract=off keeps them separate).
+struct Sse2V {
+  using reg = __m128;
+  static constexpr int W = 4;
+  static reg zero() { return _mm_setzero_ps(); }
+  static reg set1(float x) { return _mm_set1_ps(x); }
+  static reg load(const float* p) { return _mm_load_ps(p); }
+  static reg loadu(const float* p) { return _mm_loadu_ps(p); }
+  static void storeu(float* p, reg r) { _mm_storeu_ps(p, r); }
+  static reg fma(reg a, reg b, reg c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+  static reg mul(reg a, reg b) { return _mm_mul_ps(a, b); }
+  static reg add(reg a, reg b) { return _mm_add_ps(a, b); }
+};
+#endif
+
+struct ScalarV {
+  using reg = float;
+  static constexpr int W = 1;
+  static reg zero() { return 0.0f; }
+  static reg set1(float x) { return x; }
+  static reg load(const float* p) { return *p; }
+  static reg loadu(const float* p) { return *p; }
+  static void storeu(float* p, reg r) { *p = r; }
+  static reg fma(reg a, reg b, reg c) { return a * b + c; }
+  static reg mul(reg a, reg b) { return a * b; }
+  static reg add(reg a, reg b) { return a + b; }
+};
+
+#include "kernels/gemm_ukernel.inc"
+
+KernelSet generic_kernels() {
+#if defined(__SSE2__)
+  // 6x8 and 4x12: 12 xmm accumulators + B + 1 broadcast fit the 16 registers.
+  return {{&gemm_ukernel<Sse2V, 6, 2>, 6, 8, 144, 256, 2048, "sse2-6x8"},
+          {&gemm_ukernel<Sse2V, 4, 3>, 4, 12, 144, 256, 2040, "sse2-4x12"}};
+#else
+  KernelInfo k{&gemm_ukernel<ScalarV, 4, 4>, 4, 4, 128, 256, 2048, "scalar-4x4"};
+  return {k, k};
+#endif
+}
+
+KernelSet kernel_set() {
+#if defined(TK_HAVE_X86_KERNELS)
+  switch (simd_level()) {
+    case SimdLevel::kAvx512:
+      return isa::gemm_kernels_avx512();
+    case SimdLevel::kAvx2:
+      return isa::gemm_kernels_avx2();
+    default:
+      break;
+  }
+#endif
+  return generic_kernels();
+}
+
+// The register block that pads C least (the tall one on ties).
+KernelInfo select_kernel(int64_t m, int64_t n) {
+  const KernelSet s = kernel_set();
+  auto padded = [&](const KernelInfo& k) {
+    return double((m + k.mr - 1) / k.mr * k.mr) * double((n + k.nr - 1) / k.nr * k.nr);
+  };
+  static const char* force = std::getenv("TK_GEMM_FORCE");
+  if (force) return force[0] == 'w' ? s.wide : s.tall;
+  return padded(s.wide) < padded(s.tall) ? s.wide : s.tall;
+}
+
+constexpr int kMaxMr = 16, kMaxNr = 48;
+
+// Packing buffers, one pair per thread and kept between calls: recurrent layers call GEMM
+// thousands of times and should not allocate each time.
+struct AlignedBuffer {
+  float* p = nullptr;
+  size_t cap = 0;
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(p);
+      size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+      p = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!p) {
+        cap = 0;
+        throw std::bad_alloc();
+      }
+      cap = n;
+    }
+    return p;
+  }
+  ~AlignedBuffer() { std::free(p); }
+};
+thread_local AlignedBuffer tl_pack_a, tl_pack_b;
+
+struct Problem {
+  bool ta, tb;
+  int64_t m, n, k;
+  float alpha;
+  const float* a;
+  int64_t lda;
+  const float* b;
+  int64_t ldb;
+  float beta;
+  float* c;
+  int64_t ldc;
+};
+
+// op(A)[i0:i0+mc, p0:p0+kc] into mr-row micro-panels: for each panel, kc steps of mr values,
+// rows past the edge zero-filled.
+void pack_a(const Problem& P, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr, float* dst) {
+  for (int64_t ir = 0; ir < mc; ir += mr) {
+    int mb = int(std::min<int64_t>(mr, mc - ir));
+    if (!P.ta) {
+      for (int i = 0; i < mb; ++i) {
+        const float* row = P.a + (i0 + ir + i) * P.lda + p0;
+        for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = row[p];
+      }
+      for (int i = mb; i < mr; ++i)
+        for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = 0.0f;
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* row = P.a + (p0 + p) * P.lda + i0 + ir;
+        float* d = dst + p * mr;
+        for (int i = 0; i < mb; ++i) d[i] = row[i];
+        for (int i = mb; i < mr; ++i) d[i] = 0.0f;
+      }
+    }
+    dst += int64_t(mr) * kc;
+  }
+}
+
+// op(B)[p0:p0+kc, j0:j0+nc] into nr-column micro-panels: kc steps of nr values each.
+void pack_b(const Problem& P, int64_t j0, int64_t nc, int64_t p0, int64_t kc, int nr, float* dst) {
+  if (!P.tb) {
+    // Rows of B in groups of 8, each group copied across all the micro-panels: a few sequential
+    // read streams instead of one read per row 4*ldb bytes apart, which for power-of-two ldb
+    // keeps hitting the same cache sets.
+    constexpr int64_t kRows = 8;
+    for (int64_t pg = 0; pg < kc; pg += kRows) {
+      const int64_t pe = std::min(kc, pg + kRows);
+      for (int64_t jr = 0; jr < nc; jr += nr) {
+        const int nb = int(std::min<int64_t>(nr, nc - jr));
+        float* panel = dst + jr * kc;
+        for (int64_t p = pg; p < pe; ++p) {
+          const float* row = P.b + (p0 + p) * P.ldb + j0 + jr;
+          float* d = panel + p * nr;
+          if (nb == nr) {
+            std::memcpy(d, row, sizeof(float) * nr);
+          } else {
+            for (int j = 0; j < nb; ++j) d[j] = row[j];
+            for (int j = nb; j < nr; ++j) d[j] = 0.0f;
+          }
+        }
+      }
+    }
+    return;
+  }
+  for (int64_t jr = 0; jr < nc; jr += nr) {
+    int nb = int(std::min<int64_t>(nr, nc - jr));
+    for (int j = 0; j < nb; ++j) {
+      const float* col = P.b + (j0 + jr + j) * P.ldb + p0;
+      for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = col[p];
+    }
+    for (int j = nb; j < nr; ++j)
+      for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = 0.0f;
+    dst += int64_t(nr) * kc;
+  }
+}
+
+// The blocked product for C[i0:i1, j0:j1] on the calling thread.
+void gemm_block(const KernelInfo& K, const Problem& P, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  const int mr = K.mr, nr = K.nr;
+  const int64_t kcmax = std::min(K.kc, P.k);
+  const int64_t ncmax = std::min(K.nc, ((j1 - j0 + nr - 1) / nr) * nr);
+  const int64_t mcmax = std::min(K.mc, ((i1 - i0 + mr - 1) / mr) * mr);
+  float* bbuf = tl_pack_b.get(size_t(ncmax * kcmax));
+  float* abuf = tl_pack_a.get(size_t(mcmax * kcmax));
+  alignas(64) float tmp[kMaxMr * kMaxNr];
+  for (int64_t jc = j0; jc < j1; jc += K.nc) {
+    const int64_t nc = std::min(K.nc, j1 - jc);
+    for (int64_t pc = 0; pc < P.k; pc += K.kc) {
+      const int64_t kc = std::min(K.kc, P.k - pc);
+      // Later K blocks add to what the first one wrote.
+      const float beta = pc == 0 ? P.beta : 1.0f;
+      pack_b(P, jc, nc, pc, kc, nr, bbuf);
+      for (int64_t ic = i0; ic < i1; ic += K.mc) {
+        const int64_t mc = std::min(K.mc, i1 - ic);
+        pack_a(P, ic, mc, pc, kc, mr, abuf);
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const int nb = int(std::min<int64_t>(nr, nc - jr));
+          const float* bp = bbuf + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += mr) {
+            const int mb = int(std::min<int64_t>(mr, mc - ir));
+            const float* ap = abuf + ir * kc;
+            float* cp = P.c + (ic + ir) * P.ldc + jc + jr;
+            if (mb == mr && nb == nr) {
+              K.ukernel(kc, ap, bp, nr, cp, P.ldc, P.alpha, beta);
+            } else {
+              // Edge tile: the same arithmetic (alpha * acc, then + beta * C) through a scratch tile.
+              K.ukernel(kc, ap, bp, nr, tmp, nr, P.alpha, 0.0f);
+              for (int i = 0; i < mb; ++i) {
+                float* crow = cp + i * P.ldc;
+                const float* trow = tmp + i * nr;
+                if (beta == 0.0f) {
+                  for (int j = 0; j < nb; ++j) crow[j] = trow[j];
+                } else {
+                  for (int j = 0; j < nb; ++j) crow[j] = trow[j] + beta * crow[j];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Tiny products: straight loops, no packing or threads. Each row of C is built in a small
+// accumulator so the inner loop runs along contiguous B rows when B is not transposed.
+void gemm_small(const Problem& P) {
+  constexpr int64_t kChunk = 64;
+  float acc[kChunk];
+  for (int64_t i = 0; i < P.m; ++i) {
+    for (int64_t j0 = 0; j0 < P.n; j0 += kChunk) {
+      const int64_t nb = std::min(kChunk, P.n - j0);
+      for (int64_t j = 0; j < nb; ++j) acc[j] = 0.0f;
+      for (int64_t p = 0; p < P.k; ++p) {
+        const float av = P.ta ? P.a[p * P.lda + i] : P.a[i * P.lda + p];
+        if (!P.tb) {
+          const float* brow = P.b + p * P.ldb + j0;
+          for (int64_t j = 0; j < nb; ++j) acc[j] += av * brow[j];
+        } else {
+          const float* bcol = P.b + j0 * P.ldb + p;
+          for (int64_t j = 0; j < nb; ++j) acc[j] += av * bcol[j * P.ldb];
+        }
+      }
+      float* crow = P.c + i * P.ldc + j0;
+      if (P.beta == 0.0f) {
+        for (int64_t j = 0; j < nb; ++j) crow[j] = P.alpha * acc[j];
+      } else {
+        for (int64_t j = 0; j < nb; ++j) crow[j] = P.alpha * acc[j] + P.beta * crow[j];
+      }
+    }
+  }
+}
+
+// C = beta * C, for k == 0 or alpha == 0 (A and B unread, as in BLAS).
+void scale_c(const Problem& P) {
+  for (int64_t i = 0; i < P.m; ++i) {
+    float* crow = P.c + i * P.ldc;
+    if (P.beta == 0.0f) {
+      for (int64_t j = 0; j < P.n; ++j) crow[j] = 0.0f;
+    } else if (P.beta != 1.0f) {
+      for (int64_t j = 0; j < P.n; ++j) crow[j] *= P.beta;
+    }
+  }
+}
+
+// Products below this many multiply-adds skip packing; below kThreadFlops they skip threads.
+constexpr int64_t kSmallFlops = 16 * 16 * 16;
+constexpr int64_t kThreadFlops = 64 * 64 * 64;
+
+void sgemm_run(const Problem& P, bool allow_threads) {
+  if (P.m <= 0 || P.n <= 0) return;
+  if (P.k <= 0 || P.alpha == 0.0f) return scale_c(P);
+  const int64_t work = P.m * P.n * P.k;
+  if (work <= kSmallFlops) return gemm_small(P);
+  const KernelInfo K = select_kernel(P.m, P.n);
+  int threads = allow_threads ? num_threads() : 1;
+  const int64_t mblocks = (P.m + K.mr - 1) / K.mr, nblocks = (P.n + K.nr - 1) / K.nr;
+  int tasks = int(std::min<int64_t>(threads, std::max<int64_t>(1, work / kThreadFlops)));
+  tasks = int(std::min<int64_t>(tasks, mblocks * nblocks));
+  if (tasks <= 1) return gemm_block(K, P, 0, P.m, 0, P.n);
+  // A tm x tn grid of C tiles, one per task. Each task packs its own rows of A and columns of B,
+  // so pick the grid that packs least: sum over tasks of k * (m / tm + n / tn). Skinny products
+  // (m = 32, n = 4096) split along N; squares along M.
+  int best_tm = 1, best_tn = tasks;
+  double best_cost = -1;
+  for (int tm = 1; tm <= tasks; ++tm) {
+    if (tasks % tm) continue;
+    int tn = tasks / tm;
+    if (tm > mblocks || tn > nblocks) continue;
+    double mt = double((mblocks + tm - 1) / tm) * K.mr, nt = double((nblocks + tn - 1) / tn) * K.nr;
+    double cost = mt + nt;
+    if (best_cost < 0 || cost < best_cost) best_cost = cost, best_tm = tm, best_tn = tn;
+  }
+  if (best_cost < 0) return gemm_block(K, P, 0, P.m, 0, P.n);
+  const int tm = best_tm, tn = best_tn;
+  parallel_tasks(tm * tn, [&](int t, int) {
+    const int ti = t / tn, tj = t % tn;
+    const int64_t i0 = std::min(P.m, mblocks * ti / tm * K.mr), i1 = std::min(P.m, mblocks * (ti + 1) / tm * K.mr);
+    const int64_t j0 = std::min(P.n, nblocks * tj / tn * K.nr), j1 = std::min(P.n, nblocks * (tj + 1) / tn * K.nr);
+    if (i0 < i1 && j0 < j1) gemm_block(K, P, i0, i1, j0, j1);
+  });
+}
+
+}  // namespace
+
+void sgemm_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+               const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  sgemm_run({trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, true);
+}
+
+void sgemm_strided_batched_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                               int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+  if (batch <= 0 || m <= 0 || n <= 0) return;
+  auto one = [&](int64_t i, bool threads) {
+    sgemm_run({trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta, c + i * stride_c,
+               ldc},
+              threads);
+  };
+  const int threads = num_threads();
+  const int64_t work = m * n * std::max<int64_t>(k, 1);
+  // Many small products (attention heads): split the batch. Few large ones: thread each product.
+  if (threads > 1 && batch >= threads && work < int64_t(256) * 256 * 256 && batch * work >= kThreadFlops) {
+    parallel_tasks(threads, [&](int t, int tasks) {
+      for (int64_t i = batch * t / tasks; i < batch * (t + 1) / tasks; ++i) one(i, false);
+    });
+  } else {
+    for (int64_t i = 0; i < batch; ++i) one(i, true);
+  }
+}
+
+const char* sgemm_kernel_name() {
+  static thread_local std::string name;
+  const KernelSet s = kernel_set();
+  name = std::string(s.tall.name) + "/" + (std::strchr(s.wide.name, '-') ? std::strchr(s.wide.name, '-') + 1 : s.wide.name);
+  return name.c_str();
+}
+
+}  // namespace tk
