@@ -57,3 +57,24 @@ TK_HD float softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
 TK_HD float softplus_grad(float x) { return x > 20.0f ? 1.0f : sigmoid(x); }
 
 }  // namespace tk::math
+
+namespace tk::math {
+
+// Softplus with explicit beta and threshold (torch.nn.functional.softplus): linear where
+// beta * x > threshold.
+TK_HD float softplus_beta(float x, float beta, float threshold) {
+  float bx = x * beta;
+  return bx > threshold ? x : log1pf(expf(bx)) / beta;
+}
+TK_HD float softplus_beta_grad(float x, float beta, float threshold) {
+  float bx = x * beta;
+  if (bx > threshold) return 1.0f;
+  float z = expf(bx);
+  return z / (z + 1.0f);
+}
+
+// PyTorch's leaky_relu: slope applies where x <= 0.
+TK_HD float leaky_relu(float x, float slope) { return x > 0.0f ? x : x * slope; }
+TK_HD float leaky_relu_grad(float x, float slope) { return x > 0.0f ? 1.0f : slope; }
+
+}  // namespace tk::math
