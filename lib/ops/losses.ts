@@ -428,13 +428,14 @@ export function klDiv(input: Tensor, target: Tensor, opts: KlDivOptions = {}): T
   const reduction = checkReduction(opts.reduction ?? 'mean', ['mean', 'batchmean', 'sum', 'none']);
   const logTarget = opts.logTarget ?? false;
   if (typeof logTarget !== 'boolean') throw typeError('logTarget', 'a boolean', logTarget);
-  // PyTorch: xlogy(t, t) - t * x; d/dx = -t, d/dt = log(t) + 1 - x.
+  // PyTorch: xlogy(t, t) - t * x; d/dx = -t, d/dt = log(t) + 1 - x (NaN at t = 0, as there).
   const f = logTarget
     ? (x: number, t: number) => Math.exp(t) * (t - x)
     : (x: number, t: number) => (t === 0 ? 0 : t * Math.log(t)) - t * x;
   const df = logTarget
     ? (x: number, t: number): [number, number] => [-Math.exp(t), Math.exp(t) * (t - x + 1)]
-    : (x: number, t: number): [number, number] => [-t, Math.log(t) + 1 - x];
+    : // At t = 0 PyTorch's xlogy(t, t) backward gives 0 * log(0) + t / t = NaN; so do we.
+      (x: number, t: number): [number, number] => [-t, t === 0 ? NaN : Math.log(t) + 1 - x];
   if (reduction === 'batchmean') {
     checkTensor('input', input, 'float32');
     const batch = input.ndim === 0 ? 1 : input.shape[0];
