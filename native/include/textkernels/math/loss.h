@@ -1,0 +1,39 @@
+// Per-element loss terms and their derivatives, shared by the CPU kernels (native/kernels/loss.cc)
+// and the CUDA kernels. Formulas follow PyTorch's (aten/src/ATen/native/Loss.cpp) so values agree
+// to float rounding.
+#pragma once
+#include "textkernels/math/common.h"
+
+namespace tk::math {
+
+// log(sigmoid(x)) without overflow: min(x, 0) - log1p(exp(-|x|)).
+TK_HD float log_sigmoid(float x) { return (x < 0.0f ? x : 0.0f) - log1pf(expf(-fabsf(x))); }
+// sigmoid(-x) = d/dx log_sigmoid(x), stable for large |x|.
+TK_HD float sigmoid_neg(float x) {
+  float e = expf(-fabsf(x));
+  return x >= 0.0f ? e / (1.0f + e) : 1.0f / (1.0f + e);
+}
+
+// Binary cross-entropy on logits with a positive-class weight pw (1 when absent), as PyTorch:
+//   loss = (1 - t) * x - (1 + (pw - 1) * t) * log_sigmoid(x)
+TK_HD float bce_logits(float x, float t, float pw) {
+  float lw = (pw - 1.0f) * t + 1.0f;
+  return (1.0f - t) * x - lw * log_sigmoid(x);
+}
+TK_HD float bce_logits_grad_input(float x, float t, float pw) {
+  float lw = (pw - 1.0f) * t + 1.0f;
+  return (1.0f - t) - lw * sigmoid_neg(x);
+}
+TK_HD float bce_logits_grad_target(float x, float t, float pw) { return -x - (pw - 1.0f) * log_sigmoid(x); }
+
+// Smooth L1 (Huber with slope 1) with PyTorch's beta: 0.5 d^2 / beta below beta, else |d| - beta/2.
+TK_HD float smooth_l1(float d, float beta) {
+  float a = fabsf(d);
+  return a < beta ? 0.5f * d * d / beta : a - 0.5f * beta;
+}
+TK_HD float smooth_l1_grad(float d, float beta) {
+  if (fabsf(d) < beta) return d / beta;
+  return d > 0.0f ? 1.0f : (d < 0.0f ? -1.0f : 0.0f);
+}
+
+}  // namespace tk::math
