@@ -480,7 +480,8 @@ export class ModuleDict extends Module {
 
   constructor(modules: Record<string, Module> | Iterable<[string, Module]> = {}) {
     super();
-    const entries = Symbol.iterator in modules ? Array.from(modules as Iterable<[string, Module]>) : Object.entries(modules);
+    const entries =
+      Symbol.iterator in modules ? Array.from(modules as Iterable<[string, Module]>) : Object.entries(modules);
     for (const [k, m] of entries) this.set(k, m);
   }
 

@@ -58,14 +58,19 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     }
     const raw = group.params as unknown;
     const params: Tensor[] =
-      raw instanceof Tensor ? [raw] : raw && typeof raw === 'object' && Symbol.iterator in raw ? Array.from(raw as Iterable<Tensor>) : [];
+      raw instanceof Tensor
+        ? [raw]
+        : raw && typeof raw === 'object' && Symbol.iterator in raw
+          ? Array.from(raw as Iterable<Tensor>)
+          : [];
     if (!(raw instanceof Tensor) && !(raw && typeof raw === 'object' && Symbol.iterator in raw)) {
       throw typeError('param group params', 'a Tensor or an iterable of Tensors', raw);
     }
     const seen = new Set<Tensor>();
     params.forEach((p, i) => {
       if (!(p instanceof Tensor)) throw typeError(`params[${i}]`, 'a Tensor', p);
-      if (p.dtype !== 'float32') throw new TypeError(`params[${i}]: optimizer can only optimize float32 tensors, got ${p.dtype}`);
+      if (p.dtype !== 'float32')
+        throw new TypeError(`params[${i}]: optimizer can only optimize float32 tensors, got ${p.dtype}`);
       if (!p.isLeaf) throw new TypeError(`params[${i}]: can't optimize a non-leaf Tensor`);
       if (seen.has(p)) throw new Error(`params[${i}]: a parameter appears twice in one group`);
       seen.add(p);
@@ -153,7 +158,8 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
    * hold the same numbers of parameters; buffers are copied and checked against the sizes.
    */
   loadStateDict(stateDict: OptimizerStateDict<O>): void {
-    if (stateDict === null || typeof stateDict !== 'object') throw typeError('stateDict', 'an optimizer state dict', stateDict);
+    if (stateDict === null || typeof stateDict !== 'object')
+      throw typeError('stateDict', 'an optimizer state dict', stateDict);
     const groups = stateDict.paramGroups;
     if (!Array.isArray(groups) || groups.length !== this.paramGroups.length) {
       throw new RangeError(
@@ -173,11 +179,14 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     const newState = new Map<Tensor, ParamState>();
     for (const [key, s] of Object.entries(stateDict.state ?? {})) {
       const p = byIndex.get(Number(key));
-      if (p === undefined) throw new RangeError(`loaded state dict has state for parameter ${key}, which no group lists`);
+      if (p === undefined)
+        throw new RangeError(`loaded state dict has state for parameter ${key}, which no group lists`);
       const copy = copyState(s);
       for (const [name, v] of Object.entries(copy)) {
         if (v instanceof Float32Array && v.length !== p.size) {
-          throw new RangeError(`state '${name}' of parameter ${key} has ${v.length} elements, the parameter has ${p.size}`);
+          throw new RangeError(
+            `state '${name}' of parameter ${key} has ${v.length} elements, the parameter has ${p.size}`,
+          );
         }
       }
       newState.set(p, copy);
@@ -211,7 +220,9 @@ export function checkHyper(name: string, v: unknown, min: number, max?: number, 
   if (typeof v !== 'number' || !Number.isFinite(v)) throw typeError(name, 'a finite number', v);
   if (v < min || (max !== undefined && (maxInclusive ? v > max : v >= max))) {
     const hi = max === undefined ? '' : `, ${max}${maxInclusive ? ']' : ')'}`;
-    throw new RangeError(`Invalid ${name} value: ${v} (expected ${max === undefined ? `>= ${min}` : `in [${min}${hi}`})`);
+    throw new RangeError(
+      `Invalid ${name} value: ${v} (expected ${max === undefined ? `>= ${min}` : `in [${min}${hi}`})`,
+    );
   }
   return v;
 }

@@ -103,7 +103,11 @@ export abstract class LRScheduler {
     for (const [k, v] of Object.entries(state)) {
       if (k === 'optimizer') continue;
       if (!(k in this)) throw new RangeError(`unknown key '${k}' in a ${this.constructor.name} state dict`);
-      (this as unknown as Record<string, unknown>)[k] = Array.isArray(v) ? v.slice() : v && typeof v === 'object' ? { ...v } : v;
+      (this as unknown as Record<string, unknown>)[k] = Array.isArray(v)
+        ? v.slice()
+        : v && typeof v === 'object'
+          ? { ...v }
+          : v;
     }
   }
 }
@@ -168,12 +172,18 @@ export class LinearLR extends LRScheduler {
 
   constructor(
     optimizer: Optimizer<BaseOptions>,
-    { startFactor = 1.0 / 3, endFactor = 1.0, totalIters = 5 }: { startFactor?: number; endFactor?: number; totalIters?: number } = {},
+    {
+      startFactor = 1.0 / 3,
+      endFactor = 1.0,
+      totalIters = 5,
+    }: { startFactor?: number; endFactor?: number; totalIters?: number } = {},
     lastEpoch = -1,
   ) {
     super(optimizer, lastEpoch);
     if (!(startFactor > 0 && startFactor <= 1)) {
-      throw new RangeError(`Starting multiplicative factor expected to be greater than 0 and less or equal to 1, got ${startFactor}`);
+      throw new RangeError(
+        `Starting multiplicative factor expected to be greater than 0 and less or equal to 1, got ${startFactor}`,
+      );
     }
     if (!(endFactor >= 0 && endFactor <= 1)) {
       throw new RangeError(`Ending multiplicative factor expected to be between 0 and 1, got ${endFactor}`);
@@ -194,7 +204,9 @@ export class LinearLR extends LRScheduler {
 
   protected override closedFormLr(): number[] {
     const d = this.endFactor - this.startFactor;
-    return this.baseLrs.map((b) => b * (this.startFactor + (d * Math.min(this.totalIters, this.lastEpoch)) / this.totalIters));
+    return this.baseLrs.map(
+      (b) => b * (this.startFactor + (d * Math.min(this.totalIters, this.lastEpoch)) / this.totalIters),
+    );
   }
 }
 
@@ -222,7 +234,8 @@ export class CosineAnnealingLR extends LRScheduler {
     }
     return groups.map(
       (g) =>
-        ((1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax))) * (g.lr - etaMin) +
+        ((1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax))) *
+          (g.lr - etaMin) +
         etaMin,
     );
   }
@@ -326,7 +339,8 @@ export class ReduceLROnPlateau {
 
   /** Records the epoch's metric (a number or a one-element tensor) and reduces on a plateau. */
   step(metric: number | { item(): number }): void {
-    const current = typeof metric === 'number' ? metric : metric && typeof metric.item === 'function' ? metric.item() : NaN;
+    const current =
+      typeof metric === 'number' ? metric : metric && typeof metric.item === 'function' ? metric.item() : NaN;
     if (typeof metric !== 'number' && !(metric && typeof metric.item === 'function')) {
       throw typeError('metric', 'a number or a one-element tensor', metric);
     }

@@ -71,6 +71,17 @@ export class SGD extends Optimizer<SGDOptions> {
       buf = new Float32Array(p.size);
       state.momentumBuffer = buf;
     }
-    native.sgdUpdate(p.f32, grad, g.momentum !== 0 ? buf : null, g.lr, g.momentum, g.dampening, g.weightDecay, g.nesterov, g.maximize, first);
+    native.sgdUpdate(
+      p.f32,
+      grad,
+      g.momentum !== 0 ? buf : null,
+      g.lr,
+      g.momentum,
+      g.dampening,
+      g.weightDecay,
+      g.nesterov,
+      g.maximize,
+      first,
+    );
   }
 }
