@@ -203,7 +203,7 @@ describe('optimizer API', () => {
     expect((opt.state.get(params[0])!.expAvg as Float32Array)[0]).not.toBe(1234);
     // Mismatched dicts are refused.
     const opt3 = new Adam([p()]);
-    expect(() => opt3.loadStateDict(json)).toThrow(/doesn't match the size/);
+    expect(() => opt3.loadStateDict(json as never)).toThrow(/doesn't match the size/);
     const bad = { ...json, state: { ...json.state, 0: { ...json.state[0], expAvg: new Float32Array(3) } } };
     const opt4 = build(
       c,
