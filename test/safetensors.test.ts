@@ -33,7 +33,8 @@ function expectTensor(t: Tensor, e: Expected, label: string): void {
   const want = e.data.map((v) => (typeof v === 'string' ? special[v] : v));
   // Exact: every conversion (F16, BF16 widening, F64 rounding, integer types) is exact or
   // round-to-nearest, as torch's .float() / .int().
-  expect([label, Array.from(t.data)]).toEqual([label, Array.from(Float32Array.from(want))]);
+  const typed = e.dtype === 'int32' ? Int32Array.from(want) : Float32Array.from(want);
+  expect([label, Array.from(t.data)]).toEqual([label, Array.from(typed)]);
 }
 
 const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-safetensors-'));
