@@ -37,11 +37,7 @@ function flattenInto(values: unknown, shape: number[], dim: number, out: number[
  * values: a number, nested arrays (shape inferred), or a flat array / typed array with `shape`.
  * A Float32Array or Int32Array given with a shape is used as is, not copied.
  */
-export function tensor(
-  values: TensorValues,
-  shape?: readonly number[] | TensorOptions,
-  opts: TensorOptions = {},
-): Tensor {
+export function tensor(values: TensorValues, shape?: readonly number[] | TensorOptions, opts: TensorOptions = {}): Tensor {
   if (shape !== undefined && !Array.isArray(shape)) {
     opts = shape as TensorOptions;
     shape = undefined;
@@ -69,9 +65,7 @@ export function tensor(
     throw typeError('values', 'a number, a (nested) array of numbers or a typed array', values);
   }
   if (data.length !== numelOf(finalShape)) {
-    throw new RangeError(
-      `values have ${data.length} elements, shape ${shapeStr(finalShape)} needs ${numelOf(finalShape)}`,
-    );
+    throw new RangeError(`values have ${data.length} elements, shape ${shapeStr(finalShape)} needs ${numelOf(finalShape)}`);
   }
   if (dtype === 'int32' && !(values instanceof Int32Array)) {
     const src = ArrayBuffer.isView(values) ? (values as unknown as ArrayLike<number>) : null;

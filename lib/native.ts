@@ -26,14 +26,7 @@ export interface NativeAddon {
   getNumThreads(): number;
   setSimdLevel(level: string): string;
   /** kind 0 uniform [a,b), 1 normal(mean a, std b), 2 bernoulli mask (p a, scale b), 3 raw uint32 */
-  randomFill(
-    kind: number,
-    out: Float32Array | Uint32Array,
-    seed: number,
-    offset: number,
-    a?: number,
-    b?: number,
-  ): number;
+  randomFill(kind: number, out: Float32Array | Uint32Array, seed: number, offset: number, a?: number, b?: number): number;
 }
 
 export const packageRoot = path.join(__dirname, '..');
