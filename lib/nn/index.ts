@@ -1,1 +1,8 @@
-export {};
+// tk.nn: the Module base class and containers, parameter initialisation (tk.nn.init) and gradient
+// clipping. Layers (Linear, Embedding, ...) build on Module; see lib/nn/module.ts for how to write
+// one.
+export { Module, Sequential, ModuleList, ModuleDict, Parameter } from './module';
+export type { BufferOptions, ParameterOptions, LoadStateDictOptions, LoadStateDictResult } from './module';
+export * as init from './init';
+export { clipGradNorm, clipGradValue, getTotalNorm } from './utils';
+export type { ClipGradNormOptions } from './utils';

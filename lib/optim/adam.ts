@@ -1,0 +1,118 @@
+// Adam and AdamW (torch.optim.Adam, AdamW) with amsgrad and maximize, one fused native update per
+// parameter (native/include/textkernels/math/optim.h).
+import { native } from '../native';
+import { Tensor } from '../tensor';
+import { checkFlag, checkHyper, Optimizer, ParamGroup, ParamsInput, ParamState } from './optimizer';
+
+declare module '../native' {
+  interface NativeAddon {
+    adamUpdate(
+      param: Float32Array,
+      grad: Float32Array,
+      expAvg: Float32Array,
+      expAvgSq: Float32Array,
+      maxExpAvgSq: Float32Array | null,
+      lr: number,
+      beta1: number,
+      beta2: number,
+      eps: number,
+      weightDecay: number,
+      step: number,
+      amsgrad: boolean,
+      maximize: boolean,
+      decoupled: boolean,
+    ): void;
+  }
+}
+
+export interface AdamOptions {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+abstract class AdamBase extends Optimizer<AdamOptions> {
+  protected abstract readonly decoupled: boolean;
+
+  protected validateGroup(g: AdamOptions): void {
+    checkHyper('learning rate', g.lr, 0);
+    checkHyper('epsilon', g.eps, 0);
+    if (!Array.isArray(g.betas) || g.betas.length !== 2) {
+      throw new TypeError(`betas must be an array of two numbers, got ${JSON.stringify(g.betas)}`);
+    }
+    checkHyper('beta parameter at index 0', g.betas[0], 0, 1);
+    checkHyper('beta parameter at index 1', g.betas[1], 0, 1);
+    checkHyper('weight_decay', g.weightDecay, 0);
+    checkFlag('amsgrad', g.amsgrad);
+    checkFlag('maximize', g.maximize);
+    g.betas = [g.betas[0], g.betas[1]];
+  }
+
+  protected initState(p: Tensor, g: ParamGroup<AdamOptions>): ParamState {
+    const s: ParamState = { step: 0, expAvg: new Float32Array(p.size), expAvgSq: new Float32Array(p.size) };
+    if (g.amsgrad) s.maxExpAvgSq = new Float32Array(p.size);
+    return s;
+  }
+
+  protected updateParam(p: Tensor, grad: Float32Array, s: ParamState, g: ParamGroup<AdamOptions>): void {
+    if (g.amsgrad && !(s.maxExpAvgSq instanceof Float32Array)) s.maxExpAvgSq = new Float32Array(p.size);
+    const step = (s.step as number) + 1;
+    native.adamUpdate(
+      p.f32,
+      grad,
+      s.expAvg as Float32Array,
+      s.expAvgSq as Float32Array,
+      g.amsgrad ? (s.maxExpAvgSq as Float32Array) : null,
+      g.lr,
+      g.betas[0],
+      g.betas[1],
+      g.eps,
+      g.weightDecay,
+      step,
+      g.amsgrad,
+      g.maximize,
+      this.decoupled,
+    );
+    s.step = step;
+  }
+}
+
+/**
+ * torch.optim.Adam (lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 as an L2 term added to
+ * the gradient). State per parameter: { step, expAvg, expAvgSq, maxExpAvgSq (amsgrad) }.
+ */
+export class Adam extends AdamBase {
+  protected readonly decoupled: boolean = false;
+
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 0,
+      amsgrad: false,
+      maximize: false,
+      ...options,
+    });
+  }
+}
+
+/** torch.optim.AdamW: Adam with decoupled weight decay param *= 1 - lr * weightDecay (default 1e-2). */
+export class AdamW extends AdamBase {
+  protected readonly decoupled: boolean = true;
+
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 1e-2,
+      amsgrad: false,
+      maximize: false,
+      ...options,
+    });
+  }
+}

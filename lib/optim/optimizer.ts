@@ -1,0 +1,233 @@
+// Optimizer base class (torch.optim.Optimizer): parameter groups with per-group hyperparameters,
+// per-parameter state, zeroGrad, and state dicts a checkpoint can save.
+//
+// State dicts follow torch's layout: `state` maps a parameter's index (its position across all
+// groups, in order) to its state, `paramGroups` lists each group's hyperparameters with `params`
+// as those indices. State values are numbers, null, or Float32Arrays (copies), so the object can be
+// written as JSON plus binary arrays (for example with tk.io.saveSafetensors for the arrays).
+import { typeError } from '../errors';
+import { enableGrad, Tensor } from '../tensor';
+
+/** Per-parameter optimizer state: step counts and moment buffers. */
+export type ParamState = Record<string, number | Float32Array | null>;
+
+/** A group as given by the caller: its parameters and any hyperparameters that override defaults. */
+export type ParamGroupInput<O> = { params: Iterable<Tensor> } & Partial<O>;
+
+export type ParamsInput<O> = Iterable<Tensor> | Iterable<ParamGroupInput<O>>;
+
+/** A group as held: all hyperparameters filled in from the defaults. */
+export type ParamGroup<O> = O & { params: Tensor[]; initialLr?: number };
+
+export interface OptimizerStateDict<O> {
+  state: Record<number, ParamState>;
+  paramGroups: (O & { params: number[]; initialLr?: number })[];
+}
+
+export interface BaseOptions {
+  lr: number;
+}
+
+export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
+  readonly defaults: O;
+  readonly paramGroups: ParamGroup<O>[] = [];
+  /** State by parameter; created on a parameter's first step. */
+  readonly state = new Map<Tensor, ParamState>();
+
+  constructor(params: ParamsInput<O>, defaults: O) {
+    this.defaults = { ...defaults };
+    if (params === null || typeof params !== 'object' || !(Symbol.iterator in params)) {
+      throw typeError('params', 'an iterable of Tensors or of parameter groups', params);
+    }
+    const list = Array.from(params as Iterable<Tensor | ParamGroupInput<O>>);
+    if (list.length === 0) throw new RangeError('optimizer got an empty parameter list');
+    if (list[0] instanceof Tensor) {
+      this.addParamGroup({ params: list as Tensor[] } as unknown as ParamGroupInput<O>);
+    } else {
+      for (const g of list as ParamGroupInput<O>[]) this.addParamGroup(g);
+    }
+  }
+
+  /** Checks hyperparameters of a group (the subclass's constructor rules). */
+  protected abstract validateGroup(group: O): void;
+
+  /** Adds a group of parameters with its own hyperparameters (the rest from the defaults). */
+  addParamGroup(group: ParamGroupInput<O>): void {
+    if (group === null || typeof group !== 'object' || group instanceof Tensor) {
+      throw typeError('param group', 'an object { params, ...options }', group);
+    }
+    const raw = group.params as unknown;
+    const params: Tensor[] =
+      raw instanceof Tensor
+        ? [raw]
+        : raw && typeof raw === 'object' && Symbol.iterator in raw
+          ? Array.from(raw as Iterable<Tensor>)
+          : [];
+    if (!(raw instanceof Tensor) && !(raw && typeof raw === 'object' && Symbol.iterator in raw)) {
+      throw typeError('param group params', 'a Tensor or an iterable of Tensors', raw);
+    }
+    const seen = new Set<Tensor>();
+    params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw typeError(`params[${i}]`, 'a Tensor', p);
+      if (p.dtype !== 'float32')
+        throw new TypeError(`params[${i}]: optimizer can only optimize float32 tensors, got ${p.dtype}`);
+      if (!p.isLeaf) throw new TypeError(`params[${i}]: can't optimize a non-leaf Tensor`);
+      if (seen.has(p)) throw new Error(`params[${i}]: a parameter appears twice in one group`);
+      seen.add(p);
+    });
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        if (seen.has(p)) throw new Error('some parameters appear in more than one parameter group');
+      }
+    }
+    const known = new Set([...Object.keys(this.defaults), 'params', 'initialLr']);
+    for (const k of Object.keys(group)) {
+      if (!known.has(k)) throw new RangeError(`unknown option '${k}' in a parameter group of ${this.constructor.name}`);
+    }
+    const full = { ...this.defaults, ...group, params } as ParamGroup<O>;
+    for (const k of Object.keys(this.defaults) as (keyof O)[]) {
+      if (full[k] === undefined) (full as O)[k] = this.defaults[k];
+    }
+    this.validateGroup(full);
+    this.paramGroups.push(full);
+  }
+
+  /** Clears gradients: to null (default, as torch) or to zeros in place. */
+  zeroGrad({ setToNone = true }: { setToNone?: boolean } = {}): void {
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        if (p.grad === null) continue;
+        if (setToNone) p.grad = null;
+        else p.grad.data.fill(0);
+      }
+    }
+  }
+
+  /** One update of every parameter that has a gradient. */
+  step(closure?: () => number): number | undefined {
+    let loss: number | undefined;
+    if (closure !== undefined) {
+      if (typeof closure !== 'function') throw typeError('closure', 'a function', closure);
+      loss = enableGrad(closure);
+    }
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        const grad = p.grad;
+        if (grad === null) continue;
+        if (grad.size !== p.size || grad.dtype !== 'float32') {
+          throw new RangeError(
+            `gradient of shape [${grad.shape.join(', ')}] (${grad.dtype}) does not match its parameter's [${p.shape.join(', ')}]`,
+          );
+        }
+        let state = this.state.get(p);
+        if (state === undefined) {
+          state = this.initState(p, group);
+          this.state.set(p, state);
+        }
+        this.updateParam(p, grad.f32, state, group);
+      }
+    }
+    return loss;
+  }
+
+  /** The state of a parameter before its first step. */
+  protected abstract initState(param: Tensor, group: ParamGroup<O>): ParamState;
+
+  /** Updates one parameter in place (one native call). */
+  protected abstract updateParam(param: Tensor, grad: Float32Array, state: ParamState, group: ParamGroup<O>): void;
+
+  /** A copy of the optimizer state, with parameters as indices (torch's state_dict layout). */
+  stateDict(): OptimizerStateDict<O> {
+    const state: Record<number, ParamState> = {};
+    const paramGroups: (O & { params: number[]; initialLr?: number })[] = [];
+    let index = 0;
+    for (const g of this.paramGroups) {
+      const ids: number[] = [];
+      for (const p of g.params) {
+        const s = this.state.get(p);
+        if (s !== undefined) state[index] = copyState(s);
+        ids.push(index++);
+      }
+      paramGroups.push({ ...g, params: ids });
+    }
+    return { state, paramGroups };
+  }
+
+  /**
+   * Restores state and hyperparameters saved by stateDict() into this optimizer, whose groups must
+   * hold the same numbers of parameters; buffers are copied and checked against the sizes.
+   */
+  loadStateDict(stateDict: OptimizerStateDict<O>): void {
+    if (stateDict === null || typeof stateDict !== 'object')
+      throw typeError('stateDict', 'an optimizer state dict', stateDict);
+    const groups = stateDict.paramGroups;
+    if (!Array.isArray(groups) || groups.length !== this.paramGroups.length) {
+      throw new RangeError(
+        `loaded state dict has ${Array.isArray(groups) ? groups.length : 'no'} parameter groups, this optimizer has ${this.paramGroups.length}`,
+      );
+    }
+    const byIndex = new Map<number, Tensor>();
+    groups.forEach((sg, gi) => {
+      const mine = this.paramGroups[gi];
+      if (!Array.isArray(sg.params) || sg.params.length !== mine.params.length) {
+        throw new RangeError(
+          `loaded state dict contains a parameter group that doesn't match the size of optimizer's group ${gi}`,
+        );
+      }
+      sg.params.forEach((id, k) => byIndex.set(id, mine.params[k]));
+    });
+    const newState = new Map<Tensor, ParamState>();
+    for (const [key, s] of Object.entries(stateDict.state ?? {})) {
+      const p = byIndex.get(Number(key));
+      if (p === undefined)
+        throw new RangeError(`loaded state dict has state for parameter ${key}, which no group lists`);
+      const copy = copyState(s);
+      for (const [name, v] of Object.entries(copy)) {
+        if (v instanceof Float32Array && v.length !== p.size) {
+          throw new RangeError(
+            `state '${name}' of parameter ${key} has ${v.length} elements, the parameter has ${p.size}`,
+          );
+        }
+      }
+      newState.set(p, copy);
+    }
+    groups.forEach((sg, gi) => {
+      const mine = this.paramGroups[gi];
+      const { params: _ids, ...hyper } = sg;
+      void _ids;
+      const merged = { ...mine, ...hyper, params: mine.params } as ParamGroup<O>;
+      this.validateGroup(merged);
+      this.paramGroups[gi] = merged;
+    });
+    this.state.clear();
+    for (const [p, s] of newState) this.state.set(p, s);
+  }
+}
+
+function copyState(s: ParamState): ParamState {
+  const out: ParamState = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (v instanceof Float32Array) out[k] = v.slice();
+    else if (v === null || typeof v === 'number') out[k] = v;
+    else if (Array.isArray(v)) out[k] = Float32Array.from(v as number[]);
+    else throw typeError(`state '${k}'`, 'a number, null or a Float32Array', v);
+  }
+  return out;
+}
+
+/** Throws a RangeError unless v is a finite number >= min (and < max when given). */
+export function checkHyper(name: string, v: unknown, min: number, max?: number, maxInclusive = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw typeError(name, 'a finite number', v);
+  if (v < min || (max !== undefined && (maxInclusive ? v > max : v >= max))) {
+    const hi = max === undefined ? '' : `, ${max}${maxInclusive ? ']' : ')'}`;
+    throw new RangeError(
+      `Invalid ${name} value: ${v} (expected ${max === undefined ? `>= ${min}` : `in [${min}${hi}`})`,
+    );
+  }
+  return v;
+}
+
+export function checkFlag(name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw typeError(name, 'a boolean', v);
+  return v;
+}
