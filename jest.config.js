@@ -6,7 +6,7 @@ module.exports = {
   transform: {
     // Type checking runs in `npm run lint` (tsc --noEmit); tests only transpile, which keeps
     // `npm test` fast on two cores.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
   testTimeout: 60000,
 };

@@ -6,3 +6,20 @@ export type { BufferOptions, ParameterOptions, LoadStateDictOptions, LoadStateDi
 export * as init from './init';
 export { clipGradNorm, clipGradValue, getTotalNorm } from './utils';
 export type { ClipGradNormOptions } from './utils';
+export {
+  Linear,
+  Embedding,
+  EmbeddingBag,
+  LayerNorm,
+  Dropout,
+  ReLU,
+  GELU,
+  Tanh,
+  Sigmoid,
+  Softmax,
+  LogSoftmax,
+  Identity,
+  Flatten,
+} from './layers';
+export type { LinearOptions, EmbeddingModuleOptions, EmbeddingBagOptions, LayerNormOptions } from './layers';
+export * as functional from './functional';
