@@ -222,6 +222,45 @@ export abstract class Module {
     return Array.from(this.namedModules(), ([, m]) => m);
   }
 
+  /** The module at a dotted path ('' is this one), as torch's get_submodule. */
+  getSubmodule(target: string): Module {
+    if (typeof target !== 'string') throw typeError('target', 'a string', target);
+    if (target === '') return this;
+    let m: Module = this;
+    const walked: string[] = [];
+    for (const part of target.split('.')) {
+      const next = m._modules.get(part);
+      if (!(next instanceof Module)) {
+        const where = walked.length ? walked.join('.') : m.constructor.name;
+        throw new RangeError(`${where} has no submodule '${part}' (looking up '${target}')`);
+      }
+      walked.push(part);
+      m = next;
+    }
+    return m;
+  }
+
+  /** The parameter at a dotted path (`encoder.layers.1.bias`), as torch's get_parameter. */
+  getParameter(target: string): Tensor {
+    return this.getMember(target, 'parameter');
+  }
+
+  /** The buffer at a dotted path, as torch's get_buffer. */
+  getBuffer(target: string): Tensor {
+    return this.getMember(target, 'buffer');
+  }
+
+  private getMember(target: string, kind: 'parameter' | 'buffer'): Tensor {
+    if (typeof target !== 'string') throw typeError('target', 'a string', target);
+    const dot = target.lastIndexOf('.');
+    const owner = this.getSubmodule(dot < 0 ? '' : target.slice(0, dot));
+    const name = target.slice(dot + 1);
+    const t = (kind === 'parameter' ? owner._parameters : owner._buffers).get(name);
+    if (!(t instanceof Tensor))
+      throw new RangeError(`${owner.constructor.name} has no ${kind} '${name}' (looking up '${target}')`);
+    return t;
+  }
+
   private *namedMembers(kind: 'parameter' | 'buffer', recurse: boolean): IterableIterator<[string, Tensor]> {
     const seen = new Set<Tensor>();
     const mods: Iterable<[string, Module]> = recurse ? this.namedModules() : [['', this]];

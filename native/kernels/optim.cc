@@ -28,6 +28,8 @@ void adam_update_cpu(float* param, float* exp_avg, float* exp_avg_sq, float* max
   parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
 #if defined(TK_HAVE_X86_KERNELS)
     if (avx2) return isa::adam_update_range_avx2(param, exp_avg, exp_avg_sq, max_exp_avg_sq, grad, s, begin, end);
+#else
+    (void)avx2;
 #endif
     if (s.amsgrad) {
       for (int64_t i = begin; i < end; ++i)
@@ -44,6 +46,8 @@ void sgd_update_cpu(float* param, float* buf, const float* grad, const math::Sgd
   parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
 #if defined(TK_HAVE_X86_KERNELS)
     if (avx2) return isa::sgd_update_range_avx2(param, buf, grad, s, begin, end);
+#else
+    (void)avx2;
 #endif
     if (s.has_momentum) {
       for (int64_t i = begin; i < end; ++i) math::sgd_update(param + i, grad[i], buf + i, s);
