@@ -156,6 +156,8 @@ describe('optimizer API', () => {
     const q = p();
     q.grad = new Tensor(new Float32Array(2), [2]);
     expect(() => new SGD([q], { lr: 0.1 }).step()).toThrow(/does not match/);
+    q.grad = new Tensor(new Float32Array(3), [3, 1]);
+    expect(() => new SGD([q], { lr: 0.1 }).step()).toThrow(/\[3, 1\].*does not match.*\[3\]/);
   });
 
   test('zeroGrad sets to null or zeros; step runs the closure', () => {
