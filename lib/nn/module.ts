@@ -56,12 +56,17 @@ type SlotKind = 'parameter' | 'buffer' | 'module';
  * Throws for a non-leaf or a non-float32 tensor.
  */
 export function Parameter(data: Tensor, requiresGrad = true): Tensor {
-  if (!(data instanceof Tensor)) throw typeError('data', 'a Tensor', data);
+  checkParameter(data);
+  data.setRequiresGrad(requiresGrad);
+  return data;
+}
+
+function checkParameter(data: unknown, name = 'data'): Tensor {
+  if (!(data instanceof Tensor)) throw typeError(name, 'a Tensor', data);
   if (!data.isLeaf) {
     throw new TypeError(`a parameter must be a leaf tensor (use t.detach()), got the result of ${data.gradFn?.name}`);
   }
   if (data.dtype !== 'float32') throw new TypeError(`a parameter must be a float32 tensor, got ${data.dtype}`);
-  data.setRequiresGrad(requiresGrad);
   return data;
 }
 
@@ -155,12 +160,11 @@ export abstract class Module {
   registerParameter<T extends Tensor | null>(name: string, param: T, opts: ParameterOptions = {}): T {
     checkName(name, 'parameter');
     if (param !== null) {
-      if (!(param instanceof Tensor)) {
-        throw typeError(`parameter '${name}'`, 'a Tensor or null', param);
-      }
-      Parameter(param, opts.requiresGrad ?? true);
+      if (!(param instanceof Tensor)) throw typeError(`parameter '${name}'`, 'a Tensor or null', param);
+      checkParameter(param, `parameter '${name}'`);
     }
     this.defineSlot(name, 'parameter', 'parameter');
+    if (param !== null) param.setRequiresGrad(opts.requiresGrad ?? true);
     this._parameters.set(name, param);
     return param;
   }
