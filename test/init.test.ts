@@ -111,6 +111,30 @@ describe('distributions', () => {
   });
 });
 
+describe('orthogonal_', () => {
+  test.each([[[6, 4]], [[4, 6]], [[3, 2, 4]], [[5, 5]]])(
+    'shape %j: orthonormal columns (tall) or rows (wide), times gain',
+    (shape) => {
+      const t = init.orthogonal_(f32(shape), 2, { seed: 11 });
+      const rows = shape[0];
+      const cols = t.size / rows;
+      const tall = rows >= cols;
+      const k = tall ? cols : rows;
+      const len = tall ? rows : cols;
+      const at = (v: number, i: number): number => (tall ? t.data[i * cols + v] : t.data[v * cols + i]);
+      for (let a = 0; a < k; a++) {
+        for (let b = 0; b < k; b++) {
+          let dot = 0;
+          for (let i = 0; i < len; i++) dot += at(a, i) * at(b, i);
+          expect(Math.abs(dot - (a === b ? 4 : 0))).toBeLessThan(1e-5);
+        }
+      }
+      expect(Array.from(init.orthogonal_(f32(shape), 2, { seed: 11 }).data)).toEqual(Array.from(t.data));
+      expect(() => init.orthogonal_(f32([3]))).toThrow(/2 or more dimensions/);
+    },
+  );
+});
+
 describe('seeding and errors', () => {
   test('the same seed gives the same values; a generator advances; the default generator is seeded', () => {
     const a = init.kaimingUniform_(f32([8, 8]), { seed: 42 });
