@@ -177,6 +177,21 @@ describe('naming and traversal (PyTorch names and order)', () => {
   });
 });
 
+describe('lookup by dotted path', () => {
+  test('getSubmodule, getParameter, getBuffer', () => {
+    const m = new Model();
+    expect(m.getSubmodule('')).toBe(m);
+    expect(m.getSubmodule('encoder.layers.1')).toBe(m.encoder.layers.at(1));
+    expect(m.getParameter('encoder.layers.1.bias')).toBe((m.encoder.layers.at(1) as Affine).bias);
+    expect(m.getParameter('head.weight')).toBe(m.head.weight);
+    expect(m.getBuffer('encoder.norm.runningMean')).toBe(m.encoder.norm.runningMean);
+    expect(() => m.getSubmodule('encoder.nope')).toThrow(/encoder has no submodule 'nope'/);
+    expect(() => m.getParameter('embed.bias')).toThrow(/has no parameter 'bias'/);
+    expect(() => m.getBuffer('head.weight')).toThrow(/has no buffer 'weight'/);
+    expect(() => m.getParameter(3 as never)).toThrow(TypeError);
+  });
+});
+
 describe('registration', () => {
   test('accessors: reassigning a registered name replaces it; null hides it', () => {
     const a = new Affine(2);

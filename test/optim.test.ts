@@ -1,4 +1,5 @@
 // Optimizers and gradient clipping against PyTorch (test/reference/optim.py).
+import { backend, setSimdLevel } from '../lib/backend';
 import { native } from '../lib/native';
 import { clipGradNorm, clipGradValue } from '../lib/nn/utils';
 import { Adam, AdamW, SGD } from '../lib/optim';
@@ -155,6 +156,8 @@ describe('optimizer API', () => {
     const q = p();
     q.grad = new Tensor(new Float32Array(2), [2]);
     expect(() => new SGD([q], { lr: 0.1 }).step()).toThrow(/does not match/);
+    q.grad = new Tensor(new Float32Array(3), [3, 1]);
+    expect(() => new SGD([q], { lr: 0.1 }).step()).toThrow(/\[3, 1\].*does not match.*\[3\]/);
   });
 
   test('zeroGrad sets to null or zeros; step runs the closure', () => {
@@ -234,6 +237,65 @@ describe('optimizer API', () => {
       o2.step();
     }
     smalls.forEach((s, j) => expect(Array.from(s.f32)).toEqual(Array.from(big.f32.subarray(j * 50000, j * 50000 + 7))));
+  });
+
+  test('every SIMD path and thread count gives the same bits', () => {
+    const n = 1003; // a tail after the 8-wide blocks
+    const rnd = (k: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + k) * 3);
+    const run = (
+      level: 'sse2' | 'avx2',
+      threads: number,
+      amsgrad: boolean,
+      maximize: boolean,
+      decoupled: boolean,
+      wd: number,
+    ) => {
+      setSimdLevel(level);
+      native.setNumThreads(threads);
+      const p = rnd(1);
+      const m = rnd(2).map((v) => v * 0.1);
+      const v = rnd(3).map((x) => x * x);
+      const mx = rnd(4).map((x) => x * x);
+      for (let step = 1; step <= 3; step++) {
+        const g = rnd(4 + step);
+        g[5] = NaN;
+        native.adamUpdate(
+          p,
+          g,
+          m,
+          v,
+          amsgrad ? mx : null,
+          0.01,
+          step === 2 ? 0.3 : 0.9,
+          0.99,
+          1e-8,
+          wd,
+          step,
+          amsgrad,
+          maximize,
+          decoupled,
+        );
+      }
+      const buf = new Float32Array(n);
+      const q = rnd(9);
+      for (let step = 1; step <= 3; step++)
+        native.sgdUpdate(q, rnd(10 + step), buf, 0.1, 0.9, 0.1, wd, false, maximize, step === 1);
+      return [p, m, v, mx, q, buf].map((a) => Array.from(a));
+    };
+    const levels: ('sse2' | 'avx2')[] = backend().simdSupported === 'sse2' ? ['sse2'] : ['sse2', 'avx2'];
+    try {
+      for (const [amsgrad, maximize, decoupled, wd] of [
+        [false, false, false, 0],
+        [true, true, false, 0.1],
+        [true, false, true, 0.1],
+      ] as [boolean, boolean, boolean, number][]) {
+        const ref = run('sse2', 1, amsgrad, maximize, decoupled, wd);
+        for (const level of levels) expect(run(level, 2, amsgrad, maximize, decoupled, wd)).toEqual(ref);
+      }
+    } finally {
+      setSimdLevel(backend().simdSupported as 'avx2');
+      native.setNumThreads(0);
+    }
   });
 
   test('native updates validate their arguments', () => {

@@ -1,5 +1,15 @@
 // Learning-rate schedulers against torch.optim.lr_scheduler (test/reference/schedulers.py).
-import { CosineAnnealingLR, LinearLR, LRScheduler, MultiStepLR, ReduceLROnPlateau, SGD, StepLR } from '../lib/optim';
+import {
+  CosineAnnealingLR,
+  ExponentialLR,
+  LambdaLR,
+  LinearLR,
+  LRScheduler,
+  MultiStepLR,
+  ReduceLROnPlateau,
+  SGD,
+  StepLR,
+} from '../lib/optim';
 import { Tensor } from '../lib/tensor';
 import { loadFixture } from './helpers';
 
@@ -29,6 +39,10 @@ function make(kind: string, o: Record<string, unknown>, opt: SGD): AnySched {
       return new MultiStepLR(opt, o.milestones as number[], n('gamma'));
     case 'LinearLR':
       return new LinearLR(opt, o);
+    case 'ExponentialLR':
+      return new ExponentialLR(opt, n('gamma'));
+    case 'LambdaLR':
+      return new LambdaLR(opt, (e) => (e < 5 ? (e + 1) / 5 : (5 / (e + 1)) ** 0.5));
     case 'CosineAnnealingLR':
       return new CosineAnnealingLR(opt, n('tMax'), (o.etaMin as number | undefined) ?? 0);
     case 'ReduceLROnPlateau':
@@ -73,6 +87,7 @@ describe('schedulers match torch', () => {
         MultiStepLR: { milestones: [2, 5, 5, 11], gamma: 0.3 },
         LinearLR: { startFactor: 0.1, endFactor: 0.9, totalIters: 8 },
         CosineAnnealingLR: { tMax: 5, etaMin: 0.001 },
+        ExponentialLR: { gamma: 0.8 },
       };
       const s = make(c.kind, o[c.kind], opt) as LRScheduler;
       c.epochs.forEach((e, i) => {
@@ -145,6 +160,9 @@ describe('scheduler state', () => {
     expect(() => new StepLR({} as never, 1)).toThrow(TypeError);
     expect(() => new MultiStepLR(opt, [1.5])).toThrow(TypeError);
     expect(() => new StepLR(optimizer(), 2, 0.1, 3)).toThrow(/initialLr/);
+    expect(() => new LambdaLR(opt, [() => 1])).toThrow(/Expected 2 lr_lambdas/);
+    expect(() => new LambdaLR(opt, 3 as never)).toThrow(TypeError);
+    expect(Object.keys(new LambdaLR(optimizer(), () => 1).stateDict())).not.toContain('lrLambdas');
   });
 
   test('initialLr is recorded on the groups and kept by later schedulers', () => {

@@ -261,3 +261,43 @@ export function kaimingNormal_(tensor: Tensor, opts: KaimingOptions = {}): Tenso
   if (tensor.size === 0) return tensor;
   return normal_(tensor, 0, kaimingStd(tensor, opts), opts);
 }
+
+/**
+ * A (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_): the Q of the QR decomposition
+ * of a normal random matrix, with R's diagonal made positive, so Q is uniform (Haar) over
+ * orthogonal matrices. Dimensions after the first are flattened; rows < cols gives orthonormal rows.
+ */
+export function orthogonal_(tensor: Tensor, gain = 1, opts: RandomOptions = {}): Tensor {
+  const d = target('tensor', tensor);
+  checkNumber('gain', gain);
+  if (tensor.ndim < 2) throw new RangeError('Only tensors with 2 or more dimensions are supported');
+  if (tensor.size === 0) return tensor;
+  const rows = tensor.shape[0];
+  const cols = tensor.size / rows;
+  // Work on the tall orientation: n vectors (columns) of length m, m >= n.
+  const m = Math.max(rows, cols);
+  const n = Math.min(rows, cols);
+  const draw = new Float32Array(m * n);
+  resolveGenerator(opts).normal(draw);
+  const q: Float64Array[] = [];
+  for (let j = 0; j < n; j++) q.push(Float64Array.from({ length: m }, (_, i) => draw[i * n + j]));
+  // Modified Gram-Schmidt, twice for stability; positive R diagonal = torch's sign fix.
+  for (let j = 0; j < n; j++) {
+    const v = q[j];
+    for (let pass = 0; pass < 2; pass++) {
+      for (let k = 0; k < j; k++) {
+        let dot = 0;
+        for (let i = 0; i < m; i++) dot += q[k][i] * v[i];
+        for (let i = 0; i < m; i++) v[i] -= dot * q[k][i];
+      }
+    }
+    let norm = 0;
+    for (let i = 0; i < m; i++) norm += v[i] * v[i];
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < m; i++) v[i] /= norm;
+  }
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) d[r * cols + c] = gain * (rows >= cols ? q[c][r] : q[r][c]);
+  }
+  return tensor;
+}

@@ -56,12 +56,17 @@ type SlotKind = 'parameter' | 'buffer' | 'module';
  * Throws for a non-leaf or a non-float32 tensor.
  */
 export function Parameter(data: Tensor, requiresGrad = true): Tensor {
-  if (!(data instanceof Tensor)) throw typeError('data', 'a Tensor', data);
+  checkParameter(data);
+  data.setRequiresGrad(requiresGrad);
+  return data;
+}
+
+function checkParameter(data: unknown, name = 'data'): Tensor {
+  if (!(data instanceof Tensor)) throw typeError(name, 'a Tensor', data);
   if (!data.isLeaf) {
     throw new TypeError(`a parameter must be a leaf tensor (use t.detach()), got the result of ${data.gradFn?.name}`);
   }
   if (data.dtype !== 'float32') throw new TypeError(`a parameter must be a float32 tensor, got ${data.dtype}`);
-  data.setRequiresGrad(requiresGrad);
   return data;
 }
 
@@ -155,12 +160,11 @@ export abstract class Module {
   registerParameter<T extends Tensor | null>(name: string, param: T, opts: ParameterOptions = {}): T {
     checkName(name, 'parameter');
     if (param !== null) {
-      if (!(param instanceof Tensor)) {
-        throw typeError(`parameter '${name}'`, 'a Tensor or null', param);
-      }
-      Parameter(param, opts.requiresGrad ?? true);
+      if (!(param instanceof Tensor)) throw typeError(`parameter '${name}'`, 'a Tensor or null', param);
+      checkParameter(param, `parameter '${name}'`);
     }
     this.defineSlot(name, 'parameter', 'parameter');
+    if (param !== null) param.setRequiresGrad(opts.requiresGrad ?? true);
     this._parameters.set(name, param);
     return param;
   }
@@ -220,6 +224,45 @@ export abstract class Module {
 
   modules(): Module[] {
     return Array.from(this.namedModules(), ([, m]) => m);
+  }
+
+  /** The module at a dotted path ('' is this one), as torch's get_submodule. */
+  getSubmodule(target: string): Module {
+    if (typeof target !== 'string') throw typeError('target', 'a string', target);
+    if (target === '') return this;
+    let m: Module = this;
+    const walked: string[] = [];
+    for (const part of target.split('.')) {
+      const next = m._modules.get(part);
+      if (!(next instanceof Module)) {
+        const where = walked.length ? walked.join('.') : m.constructor.name;
+        throw new RangeError(`${where} has no submodule '${part}' (looking up '${target}')`);
+      }
+      walked.push(part);
+      m = next;
+    }
+    return m;
+  }
+
+  /** The parameter at a dotted path (`encoder.layers.1.bias`), as torch's get_parameter. */
+  getParameter(target: string): Tensor {
+    return this.getMember(target, 'parameter');
+  }
+
+  /** The buffer at a dotted path, as torch's get_buffer. */
+  getBuffer(target: string): Tensor {
+    return this.getMember(target, 'buffer');
+  }
+
+  private getMember(target: string, kind: 'parameter' | 'buffer'): Tensor {
+    if (typeof target !== 'string') throw typeError('target', 'a string', target);
+    const dot = target.lastIndexOf('.');
+    const owner = this.getSubmodule(dot < 0 ? '' : target.slice(0, dot));
+    const name = target.slice(dot + 1);
+    const t = (kind === 'parameter' ? owner._parameters : owner._buffers).get(name);
+    if (!(t instanceof Tensor))
+      throw new RangeError(`${owner.constructor.name} has no ${kind} '${name}' (looking up '${target}')`);
+    return t;
   }
 
   private *namedMembers(kind: 'parameter' | 'buffer', recurse: boolean): IterableIterator<[string, Tensor]> {

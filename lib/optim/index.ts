@@ -12,5 +12,14 @@ export { SGD } from './sgd';
 export type { SGDOptions } from './sgd';
 export { Adam, AdamW } from './adam';
 export type { AdamOptions } from './adam';
-export { LRScheduler, StepLR, MultiStepLR, LinearLR, CosineAnnealingLR, ReduceLROnPlateau } from './schedulers';
+export {
+  LRScheduler,
+  StepLR,
+  MultiStepLR,
+  ExponentialLR,
+  LambdaLR,
+  LinearLR,
+  CosineAnnealingLR,
+  ReduceLROnPlateau,
+} from './schedulers';
 export type { SchedulerState, ReduceLROnPlateauOptions } from './schedulers';

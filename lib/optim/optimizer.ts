@@ -6,7 +6,7 @@
 // as those indices. State values are numbers, null, or Float32Arrays (copies), so the object can be
 // written as JSON plus binary arrays (for example with tk.io.saveSafetensors for the arrays).
 import { typeError } from '../errors';
-import { enableGrad, Tensor } from '../tensor';
+import { enableGrad, sameShape, Tensor } from '../tensor';
 
 /** Per-parameter optimizer state: step counts and moment buffers. */
 export type ParamState = Record<string, number | Float32Array | null>;
@@ -114,7 +114,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       for (const p of group.params) {
         const grad = p.grad;
         if (grad === null) continue;
-        if (grad.size !== p.size || grad.dtype !== 'float32') {
+        if (!sameShape(grad.shape, p.shape) || grad.dtype !== 'float32') {
           throw new RangeError(
             `gradient of shape [${grad.shape.join(', ')}] (${grad.dtype}) does not match its parameter's [${p.shape.join(', ')}]`,
           );

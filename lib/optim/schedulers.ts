@@ -164,6 +164,63 @@ export class MultiStepLR extends LRScheduler {
   }
 }
 
+/** Multiplies the rate by gamma every epoch. */
+export class ExponentialLR extends LRScheduler {
+  gamma: number;
+
+  constructor(optimizer: Optimizer<BaseOptions>, gamma: number, lastEpoch = -1) {
+    super(optimizer, lastEpoch);
+    this.gamma = checkFinite('gamma', gamma);
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.isInitial) return this.groupLrs();
+    return this.optimizer.paramGroups.map((g) => g.lr * this.gamma);
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * this.gamma ** this.lastEpoch);
+  }
+}
+
+/**
+ * Sets each group's rate to initialLr * lrLambda(epoch) (one function for all groups or one per
+ * group): warm-up schedules and the like. The functions are not part of stateDict().
+ */
+export class LambdaLR extends LRScheduler {
+  private readonly lrLambdas: ((epoch: number) => number)[];
+
+  constructor(
+    optimizer: Optimizer<BaseOptions>,
+    lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[],
+    lastEpoch = -1,
+  ) {
+    super(optimizer, lastEpoch);
+    const n = this.optimizer.paramGroups.length;
+    if (Array.isArray(lrLambda)) {
+      if (lrLambda.length !== n) throw new RangeError(`Expected ${n} lr_lambdas, but got ${lrLambda.length}`);
+      this.lrLambdas = lrLambda.slice();
+    } else {
+      this.lrLambdas = new Array<(epoch: number) => number>(n).fill(lrLambda);
+    }
+    this.lrLambdas.forEach((f, i) => {
+      if (typeof f !== 'function') throw typeError(`lrLambda[${i}]`, 'a function', f);
+    });
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    return this.baseLrs.map((b, i) => b * this.lrLambdas[i](this.lastEpoch));
+  }
+
+  override stateDict(): SchedulerState {
+    const out = super.stateDict();
+    delete out.lrLambdas;
+    return out;
+  }
+}
+
 /** Scales the rate linearly from startFactor to endFactor over totalIters epochs. */
 export class LinearLR extends LRScheduler {
   startFactor: number;

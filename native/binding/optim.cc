@@ -68,7 +68,8 @@ Napi::Value JS_adamUpdate(const Napi::CallbackInfo& info) {
   s.decoupled = wd != 0 && decoupled;
   s.amsgrad = amsgrad;
   s.maximize = maximize;
-  adam_update_cpu(param.data, exp_avg.data, exp_avg_sq.data, amsgrad ? max_sq.data : nullptr, grad.data, s, n);
+  adam_update_cpu(param.data, exp_avg.data, exp_avg_sq.data, amsgrad ? max_sq.data : nullptr, grad.data, s,
+                  n);
   return env.Undefined();
 }
 

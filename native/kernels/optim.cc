@@ -4,17 +4,33 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu_features.h"
 #include "kernels/thread_pool.h"
 
 namespace tk {
 namespace {
 // Elementwise updates read ~5 floats and write ~3 per element: below this the pool costs more.
 constexpr int64_t kGrain = 1 << 15;
+
+// The FMA build: without -mfma, fmaf is a libm call (~10x slower). AVX-512 CPUs run it too.
+bool use_avx2() {
+#if defined(TK_HAVE_X86_KERNELS)
+  return simd_level() == SimdLevel::kAvx2 || simd_level() == SimdLevel::kAvx512;
+#else
+  return false;
+#endif
+}
 }  // namespace
 
-void adam_update_cpu(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq, const float* grad,
-                     const math::AdamScalars& s, int64_t n) {
+void adam_update_cpu(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq,
+                     const float* grad, const math::AdamScalars& s, int64_t n) {
+  const bool avx2 = use_avx2();
   parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
+#if defined(TK_HAVE_X86_KERNELS)
+    if (avx2) return isa::adam_update_range_avx2(param, exp_avg, exp_avg_sq, max_exp_avg_sq, grad, s, begin, end);
+#else
+    (void)avx2;
+#endif
     if (s.amsgrad) {
       for (int64_t i = begin; i < end; ++i)
         math::adam_update(param + i, grad[i], exp_avg + i, exp_avg_sq + i, max_exp_avg_sq + i, s);
@@ -26,7 +42,13 @@ void adam_update_cpu(float* param, float* exp_avg, float* exp_avg_sq, float* max
 }
 
 void sgd_update_cpu(float* param, float* buf, const float* grad, const math::SgdScalars& s, int64_t n) {
+  const bool avx2 = use_avx2();
   parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
+#if defined(TK_HAVE_X86_KERNELS)
+    if (avx2) return isa::sgd_update_range_avx2(param, buf, grad, s, begin, end);
+#else
+    (void)avx2;
+#endif
     if (s.has_momentum) {
       for (int64_t i = begin; i < end; ++i) math::sgd_update(param + i, grad[i], buf + i, s);
     } else {

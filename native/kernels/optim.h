@@ -29,4 +29,13 @@ double pow_sum_cpu(const float* x, int64_t n, double p);
 // max |x_i| (NaN if any element is NaN).
 double abs_max_cpu(const float* x, int64_t n);
 
+namespace isa {
+// Ranges [begin, end) of the updates above, compiled with AVX2+FMA (optim_avx2.cc); call only
+// after the CPU check.
+void adam_update_range_avx2(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq,
+                            const float* grad, const math::AdamScalars& s, int64_t begin, int64_t end);
+void sgd_update_range_avx2(float* param, float* buf, const float* grad, const math::SgdScalars& s, int64_t begin,
+                           int64_t end);
+}  // namespace isa
+
 }  // namespace tk

@@ -41,6 +41,9 @@ def add(kind, opts, make, metrics=None):
 add("StepLR", {"stepSize": 3, "gamma": 0.5}, lambda o: S.StepLR(o, step_size=3, gamma=0.5))
 add("StepLR", {"stepSize": 1}, lambda o: S.StepLR(o, step_size=1))
 add("MultiStepLR", {"milestones": [2, 5, 5, 11], "gamma": 0.3}, lambda o: S.MultiStepLR(o, [2, 5, 5, 11], gamma=0.3))
+add("ExponentialLR", {"gamma": 0.8}, lambda o: S.ExponentialLR(o, gamma=0.8))
+# Linear warm-up over 5 epochs then inverse square root decay (the JS test uses the same function).
+add("LambdaLR", {"fn": "warmup"}, lambda o: S.LambdaLR(o, lambda e: (e + 1) / 5 if e < 5 else (5 / (e + 1)) ** 0.5))
 add("LinearLR", {}, lambda o: S.LinearLR(o))
 add("LinearLR", {"startFactor": 0.1, "endFactor": 0.9, "totalIters": 8},
     lambda o: S.LinearLR(o, start_factor=0.1, end_factor=0.9, total_iters=8))
@@ -66,6 +69,7 @@ closed = []
 for kind, make in [("StepLR", lambda o: S.StepLR(o, step_size=3, gamma=0.5)),
                    ("MultiStepLR", lambda o: S.MultiStepLR(o, [2, 5, 5, 11], gamma=0.3)),
                    ("LinearLR", lambda o: S.LinearLR(o, start_factor=0.1, end_factor=0.9, total_iters=8)),
+                   ("ExponentialLR", lambda o: S.ExponentialLR(o, gamma=0.8)),
                    ("CosineAnnealingLR", lambda o: S.CosineAnnealingLR(o, T_max=5, eta_min=0.001))]:
     import warnings
     warnings.simplefilter("ignore")
