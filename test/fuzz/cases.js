@@ -2,12 +2,47 @@
 // Each entry maps an export name to a function (alloc) => array of argument lists, where
 // alloc(Ctor, length) gives a guarded typed array. A new native export must add its entry here:
 // the fuzz test fails on any export without one.
+//
+// Sizes are small and odd (3 x 5 x 7) so that an off-by-one in a length check shows up as a guard
+// write; each export gets a few templates covering its modes (transposes, null optional arrays, op
+// codes, dtypes). Every mutation multiplies the cost, so templates are kept to what adds coverage.
 'use strict';
 
 function filled(alloc, Ctor, n, f) {
   const a = alloc(Ctor, n);
   for (let i = 0; i < n; i++) a[i] = f(i);
   return a;
+}
+
+// Plausible float data: varied signs and magnitudes, no NaN.
+const f32 = (alloc, n, scale = 1) => filled(alloc, Float32Array, n, (i) => scale * Math.sin(1.3 * i + 0.7));
+// Probabilities in (0, 1).
+const prob = (alloc, n) => filled(alloc, Float32Array, n, (i) => 0.5 + 0.45 * Math.sin(2.1 * i + 0.3));
+// Positive values (variances, second moments).
+const pos = (alloc, n) => filled(alloc, Float32Array, n, (i) => 0.1 + Math.abs(Math.sin(0.9 * i)));
+// Valid ids in [0, hi).
+const ids = (alloc, n, hi) => filled(alloc, Int32Array, n, (i) => (i * 7 + 3) % hi);
+const i32 = (alloc, n) => filled(alloc, Int32Array, n, (i) => ((i * 5) % 11) - 5);
+const zeros = (alloc, n) => alloc(Float32Array, n);
+
+// A [R, C] CSR matrix with a few empty rows and repeated columns absent.
+function csr(alloc, R, C) {
+  const rows = [];
+  for (let r = 0; r < R; r++) {
+    const cols = [];
+    if (r % 3 !== 1) for (let c = r % 2; c < C; c += 2) cols.push(c);
+    rows.push(cols);
+  }
+  const nnz = rows.reduce((s, c) => s + c.length, 0);
+  const indptr = alloc(Int32Array, R + 1);
+  const indices = alloc(Int32Array, nnz);
+  const values = f32(alloc, nnz);
+  let k = 0;
+  rows.forEach((cols, r) => {
+    for (const c of cols) indices[k++] = c;
+    indptr[r + 1] = k;
+  });
+  return [indptr, indices, values];
 }
 
 const cases = {
@@ -20,6 +55,214 @@ const cases = {
     [1, alloc(Float32Array, 7), 5, 3, 0, 1],
     [2, alloc(Float32Array, 9), 2, 0, 0.5, 2],
     [3, alloc(Uint32Array, 5), 2, 10],
+  ],
+
+  // --- elementwise.cc ---
+  // binaryForward(op, out, a, b, shape, aStrides, bStrides, alpha)
+  binaryForward: (alloc) => [
+    // add with alpha, b broadcast along dim 1
+    [0, zeros(alloc, 105), f32(alloc, 105), f32(alloc, 21), [3, 5, 7], [35, 7, 1], [7, 0, 1], 2],
+    // pow with a broadcast scalar exponent
+    [4, zeros(alloc, 35), pos(alloc, 35), f32(alloc, 1), [5, 7], [7, 1], [0, 0], 1],
+    // maximum with a transposed (non-contiguous) a, 0-d shapes are covered by mutation
+    [5, zeros(alloc, 15), f32(alloc, 15), f32(alloc, 5), [3, 5], [1, 3], [0, 1], 1],
+  ],
+  // binaryBackward(op, da|null, db|null, g, a, b, out, shape, aStrides, bStrides): op in mul..minimum
+  binaryBackward: (alloc) => [
+    [2, zeros(alloc, 105), zeros(alloc, 105), f32(alloc, 105), f32(alloc, 105), f32(alloc, 21), f32(alloc, 105),
+      [3, 5, 7], [35, 7, 1], [7, 0, 1]],
+    [4, zeros(alloc, 35), null, f32(alloc, 35), pos(alloc, 35), f32(alloc, 1), f32(alloc, 35), [5, 7], [7, 1], [0, 0]],
+    [6, null, zeros(alloc, 15), f32(alloc, 15), f32(alloc, 15), f32(alloc, 5), f32(alloc, 15), [3, 5], [1, 3], [0, 1]],
+  ],
+  // compare(op, out: Int32Array, a, b, shape, aStrides, bStrides)
+  compare: (alloc) => [
+    [2, alloc(Int32Array, 105), f32(alloc, 105), f32(alloc, 7), [3, 5, 7], [35, 7, 1], [0, 0, 1]],
+    [0, alloc(Int32Array, 15), i32(alloc, 15), i32(alloc, 3), [3, 5], [5, 1], [1, 0]],
+  ],
+  // where(out, cond: Int32Array, a, b, shape, condStrides, aStrides, bStrides)
+  where: (alloc) => [
+    [zeros(alloc, 105), ids(alloc, 35, 2), f32(alloc, 105), f32(alloc, 1), [3, 5, 7], [0, 7, 1], [35, 7, 1], [0, 0, 0]],
+    [alloc(Int32Array, 15), ids(alloc, 15, 2), i32(alloc, 5), i32(alloc, 15), [3, 5], [5, 1], [0, 1], [1, 3]],
+  ],
+  // unaryForward(op, out, x, p0, p1)
+  unaryForward: (alloc) => [
+    [13, zeros(alloc, 35), f32(alloc, 35, 30), 1, 20], // softplus(beta, threshold)
+    [15, zeros(alloc, 35), f32(alloc, 35), -0.5, 0.5], // clamp
+    [2, zeros(alloc, 9), pos(alloc, 9), 0, 0], // log
+  ],
+  // unaryBackward(op, dx, g, x|null, y|null, p0, p1): exp reads y, gelu reads x, neg neither
+  unaryBackward: (alloc) => [
+    [1, zeros(alloc, 35), f32(alloc, 35), null, pos(alloc, 35), 0, 0],
+    [11, zeros(alloc, 35), f32(alloc, 35), f32(alloc, 35), null, 0, 0],
+    [0, zeros(alloc, 7), f32(alloc, 7), null, null, 0, 0],
+  ],
+
+  // --- gemm.cc ---
+  // sgemm(transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc)
+  sgemm: (alloc) => [
+    [false, false, 3, 5, 7, 1, f32(alloc, 21), 0, 7, f32(alloc, 35), 0, 5, 0, zeros(alloc, 15), 0, 5],
+    // both transposed, with offsets and padded leading dimensions: A^T stored [7, 3] (lda 4),
+    // B^T stored [5, 7] (ldb 9), C [3, 5] (ldc 6)
+    [true, true, 3, 5, 7, 0.5, f32(alloc, 29), 2, 4, f32(alloc, 44), 1, 9, 0.25, f32(alloc, 20), 3, 6],
+  ],
+  // sgemmStridedBatched(... as sgemm ..., batch, strideA, strideB, strideC)
+  sgemmStridedBatched: (alloc) => [
+    [false, true, 3, 5, 7, 1, f32(alloc, 42), 0, 7, f32(alloc, 70), 0, 7, 0, zeros(alloc, 30), 0, 5, 2, 21, 35, 15],
+    // B shared by the batch (strideB 0); C interleaved row by row (ldc 15, strideC 5)
+    [true, false, 3, 5, 7, 1, f32(alloc, 63), 0, 3, f32(alloc, 35), 0, 5, 1, f32(alloc, 45), 0, 15, 3, 21, 0, 5],
+  ],
+  gemmKernelName: () => [[]],
+
+  // --- layout.cc ---
+  // stridedCopy(dst, dstOffset, dstStrides, src, srcOffset, srcStrides, shape)
+  stridedCopy: (alloc) => [
+    // contiguous [3, 5, 7] -> its transpose layout
+    [zeros(alloc, 105), 0, [1, 3, 15], f32(alloc, 105), 0, [35, 7, 1], [3, 5, 7]],
+    // int32 with offsets and a broadcast source dimension
+    [alloc(Int32Array, 20), 2, [6, 1], i32(alloc, 9), 4, [0, 1], [3, 5]],
+  ],
+
+  // --- reduce.cc ---
+  // sumForward(out, x, outer, reduced, inner)
+  sumForward: (alloc) => [
+    [zeros(alloc, 21), f32(alloc, 105), 3, 5, 7],
+    [zeros(alloc, 1), f32(alloc, 9), 1, 9, 1],
+  ],
+  // maxForward(isMax, values|null, indices, x, outer, reduced, inner)
+  maxForward: (alloc) => [
+    [true, zeros(alloc, 21), alloc(Int32Array, 21), f32(alloc, 105), 3, 5, 7],
+    [false, null, alloc(Int32Array, 3), f32(alloc, 15), 3, 5, 1],
+  ],
+  // maxBackward(dx, g, indices, outer, reduced, inner)
+  maxBackward: (alloc) => [[zeros(alloc, 105), f32(alloc, 21), ids(alloc, 21, 5), 3, 5, 7]],
+  // logsumexpForward(out, x, outer, reduced, inner)
+  logsumexpForward: (alloc) => [[zeros(alloc, 21), f32(alloc, 105, 50), 3, 5, 7]],
+
+  // --- loss.cc ---
+  // crossEntropyForward(loss, lse, logits, target, weight|null, N, C, S, ignoreIndex, labelSmoothing)
+  crossEntropyForward: (alloc) => {
+    const t = ids(alloc, 21, 5);
+    t[4] = -100;
+    return [
+      [zeros(alloc, 21), zeros(alloc, 21), f32(alloc, 105), t, pos(alloc, 5), 3, 5, 7, -100, 0.1],
+      [zeros(alloc, 3), zeros(alloc, 3), f32(alloc, 15), ids(alloc, 3, 5), null, 3, 5, 1, 2, 0],
+    ];
+  },
+  // crossEntropyBackward(dlogits, dloss, logits, lse, target, weight|null, N, C, S, ignoreIndex,
+  //                      labelSmoothing, dlossStride, scale)
+  crossEntropyBackward: (alloc) => {
+    const t = ids(alloc, 21, 5);
+    t[4] = -100;
+    return [
+      [zeros(alloc, 105), f32(alloc, 21), f32(alloc, 105), pos(alloc, 21), t, pos(alloc, 5), 3, 5, 7, -100, 0.1, 1, 1],
+      [zeros(alloc, 15), f32(alloc, 1), f32(alloc, 15), pos(alloc, 3), ids(alloc, 3, 5), null, 3, 5, 1, -100, 0, 0, 1 / 3],
+    ];
+  },
+  // crossEntropyProbForward(loss, lse, logits, target, weight|null, N, C, S, labelSmoothing)
+  crossEntropyProbForward: (alloc) => [
+    [zeros(alloc, 21), zeros(alloc, 21), f32(alloc, 105), prob(alloc, 105), pos(alloc, 5), 3, 5, 7, 0.2],
+    [zeros(alloc, 3), zeros(alloc, 3), f32(alloc, 15), prob(alloc, 15), null, 3, 5, 1, 0],
+  ],
+  // crossEntropyProbBackward(dlogits|null, dtarget|null, dloss, logits, lse, target, weight|null, N, C, S,
+  //                          labelSmoothing, dlossStride, scale)
+  crossEntropyProbBackward: (alloc) => [
+    [zeros(alloc, 105), zeros(alloc, 105), f32(alloc, 21), f32(alloc, 105), pos(alloc, 21), prob(alloc, 105),
+      pos(alloc, 5), 3, 5, 7, 0.2, 1, 1],
+    [null, zeros(alloc, 15), f32(alloc, 1), f32(alloc, 15), pos(alloc, 3), prob(alloc, 15), null, 3, 5, 1, 0, 0, 0.5],
+  ],
+  // bceLogitsForward(loss, x, t, weight|null, posWeight|null)
+  bceLogitsForward: (alloc) => [
+    [zeros(alloc, 35), f32(alloc, 35, 5), prob(alloc, 35), pos(alloc, 35), pos(alloc, 35)],
+    [zeros(alloc, 7), f32(alloc, 7), prob(alloc, 7), null, null],
+  ],
+  // bceLogitsBackward(dx|null, dt|null, dloss, x, t, weight|null, posWeight|null, dlossStride, scale)
+  bceLogitsBackward: (alloc) => [
+    [zeros(alloc, 35), zeros(alloc, 35), f32(alloc, 35), f32(alloc, 35, 5), prob(alloc, 35), pos(alloc, 35),
+      pos(alloc, 35), 1, 1],
+    [zeros(alloc, 7), null, f32(alloc, 1), f32(alloc, 7), prob(alloc, 7), null, null, 0, 1 / 7],
+  ],
+
+  // --- nnops.cc ---
+  // softmaxForward(y, x, outer, dim, inner, log)
+  softmaxForward: (alloc) => [
+    [zeros(alloc, 105), f32(alloc, 105, 40), 3, 5, 7, false],
+    [zeros(alloc, 15), f32(alloc, 15), 3, 5, 1, true],
+  ],
+  // softmaxBackward(dx, dy, y, outer, dim, inner, log)
+  softmaxBackward: (alloc) => [
+    [zeros(alloc, 105), f32(alloc, 105), prob(alloc, 105), 3, 5, 7, false],
+    [zeros(alloc, 15), f32(alloc, 15), f32(alloc, 15), 3, 5, 1, true],
+  ],
+  // layerNormForward(y, mean, rstd, x, weight|null, bias|null, M, N, eps)
+  layerNormForward: (alloc) => [
+    [zeros(alloc, 35), zeros(alloc, 5), zeros(alloc, 5), f32(alloc, 35), f32(alloc, 7), f32(alloc, 7), 5, 7, 1e-5],
+    [zeros(alloc, 15), zeros(alloc, 3), zeros(alloc, 3), f32(alloc, 15), null, null, 3, 5, 0],
+  ],
+  // layerNormBackward(dx|null, dweight|null, dbias|null, dy, x, mean, rstd, weight|null, M, N)
+  layerNormBackward: (alloc) => [
+    [zeros(alloc, 35), zeros(alloc, 7), zeros(alloc, 7), f32(alloc, 35), f32(alloc, 35), f32(alloc, 5), pos(alloc, 5),
+      f32(alloc, 7), 5, 7],
+    [zeros(alloc, 15), null, null, f32(alloc, 15), f32(alloc, 15), f32(alloc, 3), pos(alloc, 3), null, 3, 5],
+  ],
+  // indexSelectForward(out, x, index, outer, nSrc, nIdx, inner)
+  indexSelectForward: (alloc) => [
+    [zeros(alloc, 3 * 9 * 7), f32(alloc, 105), ids(alloc, 9, 5), 3, 5, 9, 7],
+    [zeros(alloc, 22), f32(alloc, 55), ids(alloc, 2, 5), 1, 5, 2, 11], // embedding: rows of an [5, 11] table
+  ],
+  // indexSelectBackward(dx, dy, index, outer, nSrc, nIdx, inner, skip)
+  indexSelectBackward: (alloc) => [
+    [zeros(alloc, 105), f32(alloc, 3 * 9 * 7), ids(alloc, 9, 5), 3, 5, 9, 7, -1],
+    [zeros(alloc, 55), f32(alloc, 66), ids(alloc, 6, 5), 1, 5, 6, 11, 3], // embedding with padding_idx 3
+  ],
+  // gatherForward(out, x, index, xShape, indexShape, dim)
+  gatherForward: (alloc) => [
+    [zeros(alloc, 3 * 4 * 7), f32(alloc, 105), ids(alloc, 84, 5), [3, 5, 7], [3, 4, 7], 1],
+    [zeros(alloc, 6), f32(alloc, 15), ids(alloc, 6, 3), [3, 5], [2, 3], 0],
+    [zeros(alloc, 1), f32(alloc, 1), ids(alloc, 1, 1), [], [], 0],
+  ],
+  // gatherBackward(dx, dy, index, xShape, indexShape, dim)
+  gatherBackward: (alloc) => [
+    [zeros(alloc, 105), f32(alloc, 3 * 4 * 7), ids(alloc, 84, 7), [3, 5, 7], [3, 4, 7], 2],
+    [zeros(alloc, 15), f32(alloc, 8), ids(alloc, 8, 3), [3, 5], [4, 2], 0],
+  ],
+
+  // --- optim.cc ---
+  // adamUpdate(param, grad, expAvg, expAvgSq, maxExpAvgSq|null, lr, beta1, beta2, eps, weightDecay,
+  //            step, amsgrad, maximize, decoupled)
+  adamUpdate: (alloc) => [
+    [f32(alloc, 35), f32(alloc, 35), f32(alloc, 35, 0.1), pos(alloc, 35), null, 1e-3, 0.9, 0.999, 1e-8, 0, 3, false,
+      false, false],
+    [f32(alloc, 7), f32(alloc, 7), f32(alloc, 7), pos(alloc, 7), pos(alloc, 7), 1e-2, 0.8, 0.99, 1e-6, 0.1, 1, true,
+      true, true],
+  ],
+  // sgdUpdate(param, grad, buf|null, lr, momentum, dampening, weightDecay, nesterov, maximize, firstStep)
+  sgdUpdate: (alloc) => [
+    [f32(alloc, 35), f32(alloc, 35), null, 0.1, 0, 0, 0, false, false, true],
+    [f32(alloc, 7), f32(alloc, 7), f32(alloc, 7), 0.1, 0.9, 0.1, 1e-4, true, true, false],
+  ],
+  // powSum(x, p)
+  powSum: (alloc) => [
+    [f32(alloc, 35), 2],
+    [f32(alloc, 7), 1.5],
+  ],
+  // absMax(x)
+  absMax: (alloc) => [[f32(alloc, 35)]],
+
+  // --- sparse.cc ---
+  // spmm(out, indptr, indices, values, dense, R, C, H): out[R, H] = A[R, C] dense[C, H]
+  spmm: (alloc) => [
+    [zeros(alloc, 35), ...csr(alloc, 5, 3), f32(alloc, 21), 5, 3, 7],
+    [zeros(alloc, 4), ...csr(alloc, 4, 9), f32(alloc, 9), 4, 9, 1],
+  ],
+  // spmmTransposed(out, indptr, indices, values, g, R, C, H): out[C, H] = A[R, C]^T g[R, H]
+  spmmTransposed: (alloc) => [
+    [zeros(alloc, 21), ...csr(alloc, 5, 3), f32(alloc, 35), 5, 3, 7],
+    [zeros(alloc, 9), ...csr(alloc, 4, 9), f32(alloc, 4), 4, 9, 1],
+  ],
+  // csrValidate(indptr, indices, values, R, C)
+  csrValidate: (alloc) => [
+    [...csr(alloc, 5, 3), 5, 3],
+    [...csr(alloc, 4, 9), 4, 9],
   ],
 };
 
