@@ -28,6 +28,7 @@ function guard(Ctor, length) {
 
 function checkGuards(label) {
   for (const g of guarded) {
+    if (g.buf.byteLength === 0) continue; // detached by a Detacher; checked through its copy
     const u8 = new Uint8Array(g.buf);
     for (let i = 0; i < g.start; i++)
       if (u8[i] !== SENTINEL) throw new Error(`${label}: write before a buffer (byte ${i - g.start})`);
@@ -54,40 +55,152 @@ function copyArg(a, alloc) {
   return a;
 }
 
-function mutations(arg) {
-  const out = [undefined, null, 'x', {}, true, NaN, -1, 0.5, 2 ** 31, 2 ** 53, Infinity, -Infinity, []];
-  if (typeof arg === 'number') out.push(arg + 1, arg - 1, arg * 2 + 1, -arg, 0, 1e9);
-  if (Array.isArray(arg)) {
-    out.push(
-      arg.slice(1),
-      [...arg, 1],
-      arg.map((x) => (typeof x === 'number' ? x + 1 : x)),
-      arg.map(() => -1),
-    );
-    out.push(
-      arg.map(() => NaN),
-      arg.map(() => 1e12),
-    );
+const MAX_DIM = 2 ** 40; // kMaxDim in native/binding/args.h
+
+// Shape and stride arrays: the typed arrays stay as they are while the declared sizes change, so a
+// binding that trusts a size it did not check against a length writes outside a buffer.
+function shapeMutations(arg) {
+  const out = [
+    arg.slice(1),
+    [...arg, 1],
+    [1, ...arg],
+    [...arg].reverse(),
+    arg.map((x) => (typeof x === 'number' ? x + 1 : x)),
+    arg.map(() => -1),
+    arg.map(() => NaN),
+    arg.map(() => 1e12),
+    arg.map(() => 2 ** 21), // product overflows kMaxDim for rank >= 2
+    [...arg, 2 ** 21, 2 ** 21],
+    [MAX_DIM, MAX_DIM, MAX_DIM],
+    arg.map(() => 0),
+    [0, MAX_DIM, MAX_DIM], // empty, but with sizes whose products overflow
+    Int32Array.from(arg.filter((x) => typeof x === 'number')),
+    [...arg, undefined],
+    [...arg, '1'],
+  ];
+  for (let d = 0; d < arg.length; d++) {
+    const set = (v) => {
+      const m = arg.slice();
+      m[d] = v;
+      return m;
+    };
+    out.push(set(arg[d] + 1), set(arg[d] - 1), set(0), set(arg[d] * 2 + 1), set(arg[d] + 2 ** 32), set(MAX_DIM));
+    const zeroElse = arg.map((x, k) => (k === d ? 0 : MAX_DIM));
+    out.push(zeroElse);
   }
+  return out;
+}
+
+function mutations(arg) {
+  const out = [undefined, null, 'x', '3', {}, true, NaN, -1, 0.5, 2 ** 31, 2 ** 53, Infinity, -Infinity, []];
+  if (typeof arg === 'number') {
+    out.push(arg + 1, arg - 1, arg * 2 + 1, -arg, 0, 1e9, arg + 2 ** 32, MAX_DIM, MAX_DIM + 1, -(2 ** 31), 2 ** 31 - 1);
+    out.push(arg + 1e-9 * Math.max(1, Math.abs(arg)));
+  }
+  if (typeof arg === 'boolean') out.push(!arg, 0, 1);
+  if (Array.isArray(arg)) out.push(...shapeMutations(arg), new Detacher({ shape: arg }));
   if (ArrayBuffer.isView(arg)) {
     const C = arg.constructor;
     out.push(
       new Lazy({ lazy: C, length: Math.max(0, arg.length - 1) }),
+      new Lazy({ lazy: C, length: arg.length + 1 }),
       new Lazy({ lazy: C, length: 0 }),
       new Lazy({ lazy: C, length: arg.length >> 1 }),
+      new Lazy({ lazy: C, length: arg.length * 2 + 1 }),
     );
     out.push(new Lazy({ lazy: Float64Array, length: arg.length }), new Lazy({ lazy: Int32Array, length: arg.length }));
     out.push(new Lazy({ lazy: Float32Array, length: arg.length }), new Lazy({ lazy: Uint8Array, length: arg.length }));
-    if (C === Int32Array) {
-      const bad = Int32Array.from(arg);
-      if (bad.length) bad[Math.floor(rnd() * bad.length)] = 2 ** 30;
-      out.push(new Lazy({ values: bad }));
-      const neg = Int32Array.from(arg);
-      if (neg.length) neg[0] = -5;
-      out.push(new Lazy({ values: neg }));
+    out.push(new Lazy({ lazy: Uint32Array, length: arg.length }), new Lazy({ lazy: Int16Array, length: arg.length * 2 }));
+    out.push(new DataView(new ArrayBuffer(arg.length * 4)), Array.from(arg));
+    if (C === Int32Array && arg.length) {
+      // Ids just past the largest valid one, at the extremes, and negative, at a random position.
+      const max = arg.reduce((m, x) => Math.max(m, x), -Infinity);
+      const at = (v, k = Math.floor(rnd() * arg.length)) => {
+        const bad = Int32Array.from(arg);
+        bad[k] = v;
+        return new Lazy({ values: bad });
+      };
+      out.push(at(2 ** 30), at(-5, 0), at(-1), at(max + 1), at(max + 1, arg.length - 1), at(2 ** 31 - 1));
+      out.push(at(-(2 ** 31)), at(arg[arg.length - 1] + 1, arg.length - 1), at(arg[0] + 1, 0));
+      if (arg.length > 1) {
+        const swapped = Int32Array.from(arg);
+        const k = Math.floor(rnd() * (arg.length - 1));
+        [swapped[k], swapped[k + 1]] = [swapped[k + 1], swapped[k]];
+        out.push(new Lazy({ values: swapped }));
+      }
     }
   }
   return out;
+}
+
+// Mutations of two arguments at once: numbers swapped (same product of sizes, different shape), one
+// size zeroed while another becomes huge, and one typed array replaced by another argument (the
+// same array, or a view overlapping it) to exercise the aliasing checks.
+function pairMutations(template) {
+  const out = [];
+  const nums = [];
+  const views = [];
+  template.forEach((a, i) => {
+    if (typeof a === 'number') nums.push(i);
+    if (ArrayBuffer.isView(a)) views.push(i);
+  });
+  for (const i of nums)
+    for (const j of nums) {
+      if (i < j && template[i] !== template[j]) out.push({ [i]: template[j], [j]: template[i] });
+      if (i !== j && template[i] > 0) out.push({ [i]: 0, [j]: MAX_DIM });
+    }
+  for (const i of views)
+    for (const j of views) {
+      if (i === j || template[i].constructor !== template[j].constructor) continue;
+      out.push({ [i]: new Alias({ of: j, offset: 0 }) });
+      if (template[j].length > 1) out.push({ [i]: new Alias({ of: j, offset: 1 }) });
+    }
+  return out;
+}
+
+// A shape array whose first element is a getter that detaches (transfers) the buffers of every typed
+// array argument of the call, as JS code run during argument parsing could. A binding that took a
+// pointer before reading the shape would then write into memory its arrays no longer own: the
+// transferred copies are compared with snapshots after the call.
+class Detacher {
+  constructor(spec) {
+    Object.assign(this, spec);
+  }
+}
+const detached = [];
+
+function detachingShape(shape, args) {
+  const arr = shape.slice();
+  if (!arr.length) arr.push(1);
+  const first = arr[0];
+  Object.defineProperty(arr, 0, {
+    enumerable: true,
+    get() {
+      for (const a of args) {
+        if (!ArrayBuffer.isView(a) || a.buffer.byteLength === 0 || a.buffer instanceof SharedArrayBuffer) continue;
+        const copy = structuredClone(a.buffer, { transfer: [a.buffer] });
+        detached.push({ copy, snapshot: new Uint8Array(copy).slice() });
+      }
+      return first;
+    },
+  });
+  return arr;
+}
+
+function checkDetached(label) {
+  for (const d of detached) {
+    const now = new Uint8Array(d.copy);
+    for (let i = 0; i < now.length; i++)
+      if (now[i] !== d.snapshot[i]) throw new Error(`${label}: wrote into a buffer detached during argument parsing`);
+  }
+  detached.length = 0;
+}
+
+// A typed array that shares memory with argument `of` of the same call, starting `offset` elements in.
+class Alias {
+  constructor(spec) {
+    Object.assign(this, spec);
+  }
 }
 
 // Marks mutations that become guarded typed arrays when a call is built.
@@ -97,7 +210,13 @@ class Lazy {
   }
 }
 
-function materialise(m) {
+function materialise(m, args) {
+  if (m instanceof Detacher) return detachingShape(m.shape, args);
+  if (m instanceof Alias) {
+    const src = args[m.of];
+    const C = src.constructor;
+    return new C(src.buffer, src.byteOffset + m.offset * C.BYTES_PER_ELEMENT, src.length - m.offset);
+  }
   if (m instanceof Lazy && m.lazy) return guard(m.lazy, m.length);
   if (m instanceof Lazy && m.values) {
     const v = guard(m.values.constructor, m.values.length);
@@ -134,21 +253,41 @@ for (const name of exported) {
     for (let i = 0; i < template.length; i++) {
       for (const m of mutations(template[i])) {
         const mutated = copyArg(template, guard);
-        mutated[i] = materialise(m);
-        const label = `${name} arg ${i} = ${describe(mutated[i])}`;
-        process.stdout.write(`TRY ${label}\n`);
-        calls++;
-        try {
-          addon[name](...mutated);
-        } catch (e) {
-          if (!(e instanceof TypeError) && !(e instanceof RangeError)) {
-            console.error(`FUZZ-BAD-ERROR ${label}: ${e && e.constructor && e.constructor.name}: ${e && e.message}`);
-            process.exit(5);
-          }
-        }
-        checkGuards(label);
+        mutated[i] = materialise(m, mutated);
+        // Describing a Detacher's array would run its getter before the call.
+        const what = m instanceof Detacher ? `${describe(m.shape)} whose [0] getter detaches the arrays` : describe(mutated[i]);
+        tryCall(name, mutated, `${name} arg ${i} = ${what}`);
       }
     }
+    for (const pm of pairMutations(template)) {
+      const mutated = copyArg(template, guard);
+      const parts = [];
+      for (const [k, m] of Object.entries(pm)) {
+        mutated[k] = materialise(m, mutated);
+        parts.push(m instanceof Alias ? `arg ${k} = view of arg ${m.of} at +${m.offset}` : `arg ${k} = ${describe(m)}`);
+      }
+      tryCall(name, mutated, `${name} ${parts.join(', ')}`);
+    }
+  }
+}
+
+function tryCall(name, args, label) {
+  process.stdout.write(`TRY ${label}\n`);
+  calls++;
+  try {
+    addon[name](...args);
+  } catch (e) {
+    if (!(e instanceof TypeError) && !(e instanceof RangeError)) {
+      console.error(`FUZZ-BAD-ERROR ${label}: ${e && e.constructor && e.constructor.name}: ${e && e.message}`);
+      process.exit(5);
+    }
+  }
+  try {
+    checkGuards(label);
+    checkDetached(label);
+  } catch (e) {
+    console.error(`FUZZ-OOB ${e.message}`);
+    process.exit(6);
   }
 }
 console.log(`FUZZ-OK ${exported.length} exports, ${valid} valid calls, ${calls} mutated calls`);
