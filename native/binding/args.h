@@ -155,6 +155,23 @@ struct TypedArrayTraits<double> {
   static constexpr const char* kName = "a Float64Array";
 };
 
+// The first byte of typed-array argument `i` (already known to be a typed array). One over a
+// SharedArrayBuffer is refused with a TypeError: another thread could change ids between their
+// range check and their use by a kernel (and Napi::TypedArray::ArrayBuffer() fails on one with a
+// plain Error).
+inline uint8_t* TypedArrayBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  napi_env env = info.Env();
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  bool is_plain = false;
+  if (napi_get_typedarray_info(env, info[i], nullptr, nullptr, &data, &buffer, nullptr) != napi_ok ||
+      napi_is_arraybuffer(env, buffer, &is_plain) != napi_ok) {
+    ThrowType(info.Env(), std::string(name) + " must be a typed array");
+  }
+  if (!is_plain) ThrowType(info.Env(), std::string(name) + " must not be backed by a SharedArrayBuffer");
+  return static_cast<uint8_t*>(data);  // napi_get_typedarray_info adds the byte offset
+}
+
 // A typed array of element type T holding at least minLength elements.
 template <typename T>
 inline Span<T> GetArray(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t minLength = 0) {
@@ -168,7 +185,7 @@ inline Span<T> GetArray(const Napi::CallbackInfo& info, size_t i, const char* na
   }
   Span<T> s;
   s.length = ta.ElementLength();
-  s.data = reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  s.data = reinterpret_cast<T*>(TypedArrayBytes(info, i, name));
   if (int64_t(s.length) < minLength) {
     ThrowRange(env, std::string(name) + " has " + std::to_string(s.length) + " elements, needs at least " +
                         std::to_string(minLength));

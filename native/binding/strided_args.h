@@ -52,7 +52,7 @@ inline Words GetWords(const Napi::CallbackInfo& info, size_t i, const char* name
   }
   Words w;
   w.length = ta.ElementLength();
-  w.data = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  w.data = reinterpret_cast<uint32_t*>(TypedArrayBytes(info, i, name));
   w.is_int = t == napi_int32_array;
   return w;
 }

@@ -112,6 +112,14 @@ function mutations(arg) {
     out.push(new Lazy({ lazy: Float32Array, length: arg.length }), new Lazy({ lazy: Uint8Array, length: arg.length }));
     out.push(new Lazy({ lazy: Uint32Array, length: arg.length }), new Lazy({ lazy: Int16Array, length: arg.length * 2 }));
     out.push(new DataView(new ArrayBuffer(arg.length * 4)), Array.from(arg));
+    // The same element type over other kinds of memory: shared, resizable (length-tracking), detached.
+    const shared = new C(new SharedArrayBuffer(arg.length * C.BYTES_PER_ELEMENT));
+    shared.set(arg);
+    const resizable = new C(new ArrayBuffer(arg.length * C.BYTES_PER_ELEMENT, { maxByteLength: 4096 }));
+    resizable.set(arg);
+    const gone = new C(arg.length);
+    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    out.push(shared, resizable, gone);
     if (C === Int32Array && arg.length) {
       // Ids just past the largest valid one, at the extremes, and negative, at a random position.
       const max = arg.reduce((m, x) => Math.max(m, x), -Infinity);
