@@ -266,4 +266,50 @@ const cases = {
   ],
 };
 
-module.exports = { cases, filled };
+// Valid calls big enough to cross the kernels' threading grains and to take their SIMD main loops and
+// tails; harness.js runs them (unmutated) under every SIMD level and checks their guard zones.
+const large = {
+  binaryForward: (alloc) => [
+    [3, zeros(alloc, 33 * 67 * 41), f32(alloc, 33 * 67 * 41), pos(alloc, 67 * 41), [33, 67, 41], [67 * 41, 41, 1],
+      [0, 41, 1], 1],
+  ],
+  unaryForward: (alloc) => [[11, zeros(alloc, 70001), f32(alloc, 70001, 4), 0, 0]],
+  stridedCopy: (alloc) => [[zeros(alloc, 257 * 263), 0, [1, 257], f32(alloc, 257 * 263), 0, [263, 1], [257, 263]]],
+  sgemm: (alloc) => [
+    [false, true, 67, 129, 45, 1, f32(alloc, 67 * 45), 0, 45, f32(alloc, 129 * 45), 0, 45, 0, zeros(alloc, 67 * 129), 0,
+      129],
+    [true, false, 131, 9, 257, 1, f32(alloc, 257 * 131), 0, 131, f32(alloc, 257 * 9), 0, 9, 1, f32(alloc, 131 * 9), 0, 9],
+  ],
+  sumForward: (alloc) => [
+    [zeros(alloc, 33 * 41), f32(alloc, 33 * 67 * 41), 33, 67, 41],
+    [zeros(alloc, 3), f32(alloc, 3 * 40001), 3, 40001, 1],
+  ],
+  maxForward: (alloc) => [[true, zeros(alloc, 33 * 41), alloc(Int32Array, 33 * 41), f32(alloc, 33 * 67 * 41), 33, 67, 41]],
+  logsumexpForward: (alloc) => [[zeros(alloc, 999), f32(alloc, 999 * 67), 999, 67, 1]],
+  softmaxForward: (alloc) => [
+    [zeros(alloc, 333 * 257), f32(alloc, 333 * 257, 10), 333, 257, 1, true],
+    [zeros(alloc, 33 * 67 * 41), f32(alloc, 33 * 67 * 41), 33, 67, 41, false],
+  ],
+  layerNormForward: (alloc) => [
+    [zeros(alloc, 333 * 257), zeros(alloc, 333), zeros(alloc, 333), f32(alloc, 333 * 257), f32(alloc, 257),
+      f32(alloc, 257), 333, 257, 1e-5],
+  ],
+  layerNormBackward: (alloc) => [
+    [zeros(alloc, 333 * 257), zeros(alloc, 257), zeros(alloc, 257), f32(alloc, 333 * 257), f32(alloc, 333 * 257),
+      f32(alloc, 333), pos(alloc, 333), f32(alloc, 257), 333, 257],
+  ],
+  crossEntropyForward: (alloc) => [
+    [zeros(alloc, 231), zeros(alloc, 231), f32(alloc, 33 * 517 * 7), ids(alloc, 231, 517), null, 33, 517, 7, -100, 0.1],
+  ],
+  indexSelectBackward: (alloc) => [
+    [zeros(alloc, 101 * 67), f32(alloc, 999 * 67), ids(alloc, 999, 101), 1, 101, 999, 67, 5],
+  ],
+  adamUpdate: (alloc) => [
+    [f32(alloc, 70001), f32(alloc, 70001), f32(alloc, 70001), pos(alloc, 70001), pos(alloc, 70001), 1e-3, 0.9, 0.999,
+      1e-8, 0.01, 7, true, false, true],
+  ],
+  spmm: (alloc) => [[zeros(alloc, 301 * 67), ...csr(alloc, 301, 211), f32(alloc, 211 * 67), 301, 211, 67]],
+  spmmTransposed: (alloc) => [[zeros(alloc, 211 * 67), ...csr(alloc, 301, 211), f32(alloc, 301 * 67), 301, 211, 67]],
+};
+
+module.exports = { cases, large, filled };

@@ -9,7 +9,7 @@ const path = require('path');
 
 const root = path.join(__dirname, '..', '..');
 const addon = require('node-gyp-build')(root);
-const { cases } = require('./cases');
+const { cases, large } = require('./cases');
 
 const GUARD = 64;
 const SENTINEL = 0x5a;
@@ -243,28 +243,56 @@ if (missing.length) {
   process.exit(3);
 }
 const only = process.env.FUZZ_ONLY ? process.env.FUZZ_ONLY.split(',') : null;
-for (const name of exported) {
-  if (only && !only.includes(name)) continue;
+// Every SIMD level this CPU runs (the kernels dispatch at run time), and the thread count the run
+// started with; setSimdLevel and setNumThreads are themselves fuzzed, so both are restored after
+// every export.
+const threads = addon.getNumThreads();
+const levels = [...new Set([addon.backendInfo().simdSupported, 'avx2', 'sse2', 'scalar'])].filter(
+  (l) => addon.setSimdLevel(l) === l,
+);
+if (process.env.FUZZ_SIMD) levels.splice(0, levels.length, ...process.env.FUZZ_SIMD.split(','));
+for (const level of levels) {
+  for (const name of exported) {
+    if (only && !only.includes(name)) continue;
+    addon.setSimdLevel(level);
+    addon.setNumThreads(threads);
+    fuzzExport(name, level);
+  }
+}
+addon.setSimdLevel(levels[0]);
+
+function validCall(name, args, label) {
+  try {
+    addon[name](...args);
+    valid++;
+  } catch (e) {
+    console.error(`FUZZ-VALID-THREW ${label}: ${e && e.message}`);
+    process.exit(4);
+  }
+  try {
+    checkGuards(label);
+  } catch (e) {
+    console.error(`FUZZ-OOB ${e.message}`);
+    process.exit(6);
+  }
+}
+
+function fuzzExport(name, level) {
+  if (large[name]) {
+    for (const args of large[name](guard)) validCall(name, args, `${name} [${level}] (large valid call)`);
+  }
   const templates = cases[name](guard);
   checkGuards(`${name} (setup)`);
   for (const template of templates) {
     // The valid call must succeed and stay inside its buffers.
-    const args = copyArg(template, guard);
-    try {
-      addon[name](...args);
-      valid++;
-    } catch (e) {
-      console.error(`FUZZ-VALID-THREW ${name}: ${e && e.message}`);
-      process.exit(4);
-    }
-    checkGuards(`${name} (valid call)`);
+    validCall(name, copyArg(template, guard), `${name} [${level}] (valid call)`);
     for (let i = 0; i < template.length; i++) {
       for (const m of mutations(template[i])) {
         const mutated = copyArg(template, guard);
         mutated[i] = materialise(m, mutated);
         // Describing a Detacher's array would run its getter before the call.
         const what = m instanceof Detacher ? `${describe(m.shape)} whose [0] getter detaches the arrays` : describe(mutated[i]);
-        tryCall(name, mutated, `${name} arg ${i} = ${what}`);
+        tryCall(name, mutated, `${name} [${level}] arg ${i} = ${what}`);
       }
     }
     for (const pm of pairMutations(template)) {
@@ -274,7 +302,7 @@ for (const name of exported) {
         mutated[k] = materialise(m, mutated);
         parts.push(m instanceof Alias ? `arg ${k} = view of arg ${m.of} at +${m.offset}` : `arg ${k} = ${describe(m)}`);
       }
-      tryCall(name, mutated, `${name} ${parts.join(', ')}`);
+      tryCall(name, mutated, `${name} [${level}] ${parts.join(', ')}`);
     }
   }
 }
@@ -298,7 +326,7 @@ function tryCall(name, args, label) {
     process.exit(6);
   }
 }
-console.log(`FUZZ-OK ${exported.length} exports, ${valid} valid calls, ${calls} mutated calls`);
+console.log(`FUZZ-OK ${exported.length} exports, SIMD ${levels.join('/')}, ${valid} valid calls, ${calls} mutated calls`);
 
 function describe(v) {
   if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${v.length})`;
