@@ -1,9 +1,11 @@
 // Runs in a child process (test/fuzz.test.ts) so that a crash shows up as a failed test, not a dead
 // test runner. For every native export it takes valid calls from cases.js, then mutates one
 // argument at a time (wrong type, NaN, negative, fractional, huge, short arrays, wrong array
-// types) and expects either a TypeError/RangeError or a normal return. Every typed array handed to
-// the addon is a view with guard zones on both sides; a write outside the view changes a guard
-// and fails the run, so out-of-bounds writes are caught even when they do not crash.
+// types, changed shapes, out-of-range ids, aliasing, detaching getters) and expects either a
+// TypeError/RangeError or a normal return. Every typed array handed to the addon is a view with
+// guard zones on both sides; a write outside the view changes a guard and fails the run, so
+// out-of-bounds writes are caught even when they do not crash. A call that returns normally is run
+// a second time with different guard bytes: outputs that change read memory outside their arrays.
 'use strict';
 const path = require('path');
 
@@ -12,30 +14,35 @@ const addon = require('node-gyp-build')(root);
 const { cases, large } = require('./cases');
 
 const GUARD = 64;
-const SENTINEL = 0x5a;
+const SENTINELS = [0x5a, 0xa5];
+let sentinel = SENTINELS[0];
 const guarded = [];
 
 // Allocates a typed array inside a larger buffer with sentinel-filled guard zones.
 function guard(Ctor, length) {
   const bytes = Ctor.BYTES_PER_ELEMENT;
   const buf = new ArrayBuffer((length + 2 * GUARD) * bytes);
-  new Uint8Array(buf).fill(SENTINEL);
+  new Uint8Array(buf).fill(sentinel);
   const view = new Ctor(buf, GUARD * bytes, length);
   view.fill(0);
-  guarded.push({ buf, start: GUARD * bytes, end: (GUARD + length) * bytes });
+  guarded.push({ buf, sentinel, start: GUARD * bytes, end: (GUARD + length) * bytes });
   return view;
 }
 
+// Checks and forgets the guards allocated since the last call; returns the arrays' bytes.
 function checkGuards(label) {
+  const contents = [];
   for (const g of guarded) {
-    if (g.buf.byteLength === 0) continue; // detached by a Detacher; checked through its copy
+    if (g.buf.byteLength === 0) continue; // detached by a detaching shape; checked through its copy
     const u8 = new Uint8Array(g.buf);
     for (let i = 0; i < g.start; i++)
-      if (u8[i] !== SENTINEL) throw new Error(`${label}: write before a buffer (byte ${i - g.start})`);
+      if (u8[i] !== g.sentinel) throw new Error(`${label}: write before a buffer (byte ${i - g.start})`);
     for (let i = g.end; i < u8.length; i++)
-      if (u8[i] !== SENTINEL) throw new Error(`${label}: write past a buffer (byte ${i - g.end})`);
+      if (u8[i] !== g.sentinel) throw new Error(`${label}: write past a buffer (byte ${i - g.end})`);
+    contents.push(u8.subarray(g.start, g.end));
   }
   guarded.length = 0;
+  return contents;
 }
 
 // A deterministic PRNG so a failure reproduces.
@@ -98,35 +105,41 @@ function mutations(arg) {
     out.push(arg + 1e-9 * Math.max(1, Math.abs(arg)));
   }
   if (typeof arg === 'boolean') out.push(!arg, 0, 1);
-  if (Array.isArray(arg)) out.push(...shapeMutations(arg), new Detacher({ shape: arg }));
+  if (Array.isArray(arg)) {
+    out.push(...shapeMutations(arg));
+    out.push(new Make((args) => detachingShape(arg, args), `${describe(arg)} whose [0] getter detaches the arrays`));
+  }
   if (ArrayBuffer.isView(arg)) {
     const C = arg.constructor;
-    out.push(
-      new Lazy({ lazy: C, length: Math.max(0, arg.length - 1) }),
-      new Lazy({ lazy: C, length: arg.length + 1 }),
-      new Lazy({ lazy: C, length: 0 }),
-      new Lazy({ lazy: C, length: arg.length >> 1 }),
-      new Lazy({ lazy: C, length: arg.length * 2 + 1 }),
-    );
-    out.push(new Lazy({ lazy: Float64Array, length: arg.length }), new Lazy({ lazy: Int32Array, length: arg.length }));
-    out.push(new Lazy({ lazy: Float32Array, length: arg.length }), new Lazy({ lazy: Uint8Array, length: arg.length }));
-    out.push(new Lazy({ lazy: Uint32Array, length: arg.length }), new Lazy({ lazy: Int16Array, length: arg.length * 2 }));
+    const sized = (Ctor, length) => new Make(() => guard(Ctor, length));
+    out.push(sized(C, Math.max(0, arg.length - 1)), sized(C, arg.length + 1), sized(C, 0));
+    out.push(sized(C, arg.length >> 1), sized(C, arg.length * 2 + 1));
+    out.push(sized(Float64Array, arg.length), sized(Int32Array, arg.length), sized(Float32Array, arg.length));
+    out.push(sized(Uint8Array, arg.length), sized(Uint32Array, arg.length), sized(Int16Array, arg.length * 2));
     out.push(new DataView(new ArrayBuffer(arg.length * 4)), Array.from(arg));
     // The same element type over other kinds of memory: shared, resizable (length-tracking), detached.
-    const shared = new C(new SharedArrayBuffer(arg.length * C.BYTES_PER_ELEMENT));
-    shared.set(arg);
-    const resizable = new C(new ArrayBuffer(arg.length * C.BYTES_PER_ELEMENT, { maxByteLength: 4096 }));
-    resizable.set(arg);
-    const gone = new C(arg.length);
-    structuredClone(gone.buffer, { transfer: [gone.buffer] });
-    out.push(shared, resizable, gone);
+    const bytes = arg.length * C.BYTES_PER_ELEMENT;
+    const over = (buffer) => {
+      const v = new C(buffer);
+      v.set(arg);
+      return v;
+    };
+    out.push(new Make(() => over(new SharedArrayBuffer(bytes))));
+    out.push(new Make(() => over(new ArrayBuffer(bytes, { maxByteLength: bytes + 4096 }))));
+    out.push(
+      new Make(() => {
+        const gone = new C(arg.length);
+        structuredClone(gone.buffer, { transfer: [gone.buffer] });
+        return gone;
+      }),
+    );
     if (C === Int32Array && arg.length) {
       // Ids just past the largest valid one, at the extremes, and negative, at a random position.
       const max = arg.reduce((m, x) => Math.max(m, x), -Infinity);
       const at = (v, k = Math.floor(rnd() * arg.length)) => {
         const bad = Int32Array.from(arg);
         bad[k] = v;
-        return new Lazy({ values: bad });
+        return values(bad);
       };
       out.push(at(2 ** 30), at(-5, 0), at(-1), at(max + 1), at(max + 1, arg.length - 1), at(2 ** 31 - 1));
       out.push(at(-(2 ** 31)), at(arg[arg.length - 1] + 1, arg.length - 1), at(arg[0] + 1, 0));
@@ -134,7 +147,7 @@ function mutations(arg) {
         const swapped = Int32Array.from(arg);
         const k = Math.floor(rnd() * (arg.length - 1));
         [swapped[k], swapped[k + 1]] = [swapped[k + 1], swapped[k]];
-        out.push(new Lazy({ values: swapped }));
+        out.push(values(swapped));
       }
     }
   }
@@ -160,21 +173,40 @@ function pairMutations(template) {
   for (const i of views)
     for (const j of views) {
       if (i === j || template[i].constructor !== template[j].constructor) continue;
-      out.push({ [i]: new Alias({ of: j, offset: 0 }) });
-      if (template[j].length > 1) out.push({ [i]: new Alias({ of: j, offset: 1 }) });
+      out.push({ [i]: new Make((args) => viewOf(args[j], 0), `view of arg ${j}`) });
+      if (template[j].length > 1) out.push({ [i]: new Make((args) => viewOf(args[j], 1), `view of arg ${j} at +1`) });
     }
   return out;
+}
+
+// A mutation built afresh for each run of a call (guarded arrays, views of other arguments, arrays
+// over special memory); `desc` labels it without building it.
+class Make {
+  constructor(make, desc) {
+    this.make = make;
+    this.desc = desc;
+  }
+}
+
+// A guarded Int32Array holding `v`.
+function values(v) {
+  return new Make(() => {
+    const a = guard(Int32Array, v.length);
+    a.set(v);
+    return a;
+  });
+}
+
+// A typed array sharing memory with `src`, starting `offset` elements in.
+function viewOf(src, offset) {
+  const C = src.constructor;
+  return new C(src.buffer, src.byteOffset + offset * C.BYTES_PER_ELEMENT, src.length - offset);
 }
 
 // A shape array whose first element is a getter that detaches (transfers) the buffers of every typed
 // array argument of the call, as JS code run during argument parsing could. A binding that took a
 // pointer before reading the shape would then write into memory its arrays no longer own: the
 // transferred copies are compared with snapshots after the call.
-class Detacher {
-  constructor(spec) {
-    Object.assign(this, spec);
-  }
-}
 const detached = [];
 
 function detachingShape(shape, args) {
@@ -204,34 +236,8 @@ function checkDetached(label) {
   detached.length = 0;
 }
 
-// A typed array that shares memory with argument `of` of the same call, starting `offset` elements in.
-class Alias {
-  constructor(spec) {
-    Object.assign(this, spec);
-  }
-}
-
-// Marks mutations that become guarded typed arrays when a call is built.
-class Lazy {
-  constructor(spec) {
-    Object.assign(this, spec);
-  }
-}
-
 function materialise(m, args) {
-  if (m instanceof Detacher) return detachingShape(m.shape, args);
-  if (m instanceof Alias) {
-    const src = args[m.of];
-    const C = src.constructor;
-    return new C(src.buffer, src.byteOffset + m.offset * C.BYTES_PER_ELEMENT, src.length - m.offset);
-  }
-  if (m instanceof Lazy && m.lazy) return guard(m.lazy, m.length);
-  if (m instanceof Lazy && m.values) {
-    const v = guard(m.values.constructor, m.values.length);
-    v.set(m.values);
-    return v;
-  }
-  return m;
+  return m instanceof Make ? m.make(args) : m;
 }
 
 let calls = 0;
@@ -261,16 +267,54 @@ for (const level of levels) {
 }
 addon.setSimdLevel(levels[0]);
 
-function validCall(name, args, label) {
-  try {
-    addon[name](...args);
-    valid++;
-  } catch (e) {
-    console.error(`FUZZ-VALID-THREW ${label}: ${e && e.message}`);
-    process.exit(4);
+// Runs build(alloc) => args twice, with different guard bytes. The first run must throw a
+// TypeError/RangeError or return; `mustReturn` (valid calls) requires a return. A call that returns
+// must return again, and give the same result and array contents, when the guard bytes differ.
+function run(name, build, label, mustReturn) {
+  process.stdout.write(`TRY ${label}\n`);
+  const results = [];
+  for (const s of SENTINELS) {
+    sentinel = s;
+    const args = build();
+    let ret;
+    try {
+      ret = addon[name](...args);
+    } catch (e) {
+      if (mustReturn || results.length) {
+        console.error(`FUZZ-VALID-THREW ${label}: ${e && e.constructor && e.constructor.name}: ${e && e.message}`);
+        process.exit(4);
+      }
+      if (!(e instanceof TypeError) && !(e instanceof RangeError)) {
+        console.error(`FUZZ-BAD-ERROR ${label}: ${e && e.constructor && e.constructor.name}: ${e && e.message}`);
+        process.exit(5);
+      }
+      check(label);
+      return;
+    }
+    results.push({
+      ret: JSON.stringify(ret === undefined ? null : ret),
+      nan: Number.isNaN(ret),
+      contents: check(label),
+    });
   }
+  const [r0, r1] = results;
+  const same =
+    r0.ret === r1.ret &&
+    r0.nan === r1.nan &&
+    r0.contents.length === r1.contents.length &&
+    r0.contents.every((c, k) => c.length === r1.contents[k].length && c.every((x, i) => x === r1.contents[k][i]));
+  if (!same) {
+    console.error(`FUZZ-OOB-READ ${label}: the result depends on the bytes around the arrays (an out-of-bounds read)`);
+    process.exit(7);
+  }
+  valid++;
+}
+
+function check(label) {
   try {
-    checkGuards(label);
+    const contents = checkGuards(label);
+    checkDetached(label);
+    return contents;
   } catch (e) {
     console.error(`FUZZ-OOB ${e.message}`);
     process.exit(6);
@@ -279,54 +323,50 @@ function validCall(name, args, label) {
 
 function fuzzExport(name, level) {
   if (large[name]) {
-    for (const args of large[name](guard)) validCall(name, args, `${name} [${level}] (large valid call)`);
+    const n = large[name](guard).length;
+    check(`${name} (setup)`);
+    for (let t = 0; t < n; t++) run(name, () => large[name](guard)[t], `${name} [${level}] large call ${t}`, true);
   }
   const templates = cases[name](guard);
-  checkGuards(`${name} (setup)`);
+  check(`${name} (setup)`);
   for (const template of templates) {
-    // The valid call must succeed and stay inside its buffers.
-    validCall(name, copyArg(template, guard), `${name} [${level}] (valid call)`);
+    run(name, () => copyArg(template, guard), `${name} [${level}] valid call ${describe(template)}`, true);
     for (let i = 0; i < template.length; i++) {
       for (const m of mutations(template[i])) {
-        const mutated = copyArg(template, guard);
-        mutated[i] = materialise(m, mutated);
-        // Describing a Detacher's array would run its getter before the call.
-        const what = m instanceof Detacher ? `${describe(m.shape)} whose [0] getter detaches the arrays` : describe(mutated[i]);
-        tryCall(name, mutated, `${name} [${level}] arg ${i} = ${what}`);
+        const build = () => {
+          const args = copyArg(template, guard);
+          args[i] = materialise(m, args);
+          return args;
+        };
+        calls++;
+        run(name, build, `${name} [${level}] arg ${i} = ${describeMutation(m)}`, false);
       }
     }
     for (const pm of pairMutations(template)) {
-      const mutated = copyArg(template, guard);
-      const parts = [];
-      for (const [k, m] of Object.entries(pm)) {
-        mutated[k] = materialise(m, mutated);
-        parts.push(m instanceof Alias ? `arg ${k} = view of arg ${m.of} at +${m.offset}` : `arg ${k} = ${describe(m)}`);
-      }
-      tryCall(name, mutated, `${name} [${level}] ${parts.join(', ')}`);
+      const build = () => {
+        const args = copyArg(template, guard);
+        for (const [k, m] of Object.entries(pm)) args[k] = materialise(m, args);
+        return args;
+      };
+      const what = Object.entries(pm).map(([k, m]) => `arg ${k} = ${describeMutation(m)}`);
+      calls++;
+      run(name, build, `${name} [${level}] ${what.join(', ')}`, false);
     }
   }
 }
 
-function tryCall(name, args, label) {
-  process.stdout.write(`TRY ${label}\n`);
-  calls++;
-  try {
-    addon[name](...args);
-  } catch (e) {
-    if (!(e instanceof TypeError) && !(e instanceof RangeError)) {
-      console.error(`FUZZ-BAD-ERROR ${label}: ${e && e.constructor && e.constructor.name}: ${e && e.message}`);
-      process.exit(5);
-    }
-  }
-  try {
-    checkGuards(label);
-    checkDetached(label);
-  } catch (e) {
-    console.error(`FUZZ-OOB ${e.message}`);
-    process.exit(6);
-  }
+function describeMutation(m) {
+  if (!(m instanceof Make)) return describe(m);
+  if (m.desc) return m.desc;
+  // Built only to be described: its guards are dropped unchecked.
+  const v = m.make([]);
+  guarded.length = 0;
+  return `${v.buffer instanceof SharedArrayBuffer ? 'shared ' : v.buffer.resizable ? 'resizable ' : v.buffer.byteLength ? '' : 'detached '}${describe(v)}`;
 }
-console.log(`FUZZ-OK ${exported.length} exports, SIMD ${levels.join('/')}, ${valid} valid calls, ${calls} mutated calls`);
+
+console.log(
+  `FUZZ-OK ${exported.length} exports, SIMD ${levels.join('/')}, ${calls} mutated calls, ${valid} calls returned (each run twice)`,
+);
 
 function describe(v) {
   if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${v.length})`;
