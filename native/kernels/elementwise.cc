@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/cpu_features.h"
 #include "kernels/thread_pool.h"
 #include "textkernels/math/activations.h"
 
@@ -277,8 +278,28 @@ void map_grad(float* dx, const float* g, const float* x, const float* y, int64_t
 }
 }  // namespace
 
+namespace {
+// The vectorised transcendental ops; false where this build or CPU has none.
+bool unary_forward_simd(UnaryOp op, float* out, const float* x, int64_t n) {
+#if defined(TK_HAVE_X86_KERNELS)
+  if (simd_level() < SimdLevel::kAvx2) return false;
+  void (*fn)(float*, const float*, int64_t) = nullptr;
+  if (op == UnaryOp::kExp) fn = isa::exp_avx2;
+  if (op == UnaryOp::kSigmoid) fn = isa::sigmoid_avx2;
+  if (op == UnaryOp::kTanh) fn = isa::tanh_avx2;
+  if (!fn) return false;
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) { fn(out + b, x + b, e - b); });
+  return true;
+#else
+  (void)op, (void)out, (void)x, (void)n;
+  return false;
+#endif
+}
+}  // namespace
+
 void unary_forward_cpu(UnaryOp op, float* out, const float* x, int64_t n, float p0, float p1) {
   using namespace math;
+  if (unary_forward_simd(op, out, x, n)) return;
   switch (op) {
     case UnaryOp::kNeg:
       return map1(out, x, n, [](float v) { return -v; });

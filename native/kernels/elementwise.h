@@ -85,4 +85,12 @@ void unary_forward_cpu(UnaryOp op, float* out, const float* x, int64_t n, float 
 void unary_backward_cpu(UnaryOp op, float* dx, const float* g, const float* x, const float* y, int64_t n,
                         float p0, float p1);
 
+namespace isa {
+// AVX2 + FMA versions of the transcendental unary ops (elementwise_avx2.cc): a Cephes-style
+// polynomial exp, within 2 ulp of expf; call only when simd_level() >= kAvx2. out may alias x.
+void exp_avx2(float* out, const float* x, int64_t n);
+void sigmoid_avx2(float* out, const float* x, int64_t n);
+void tanh_avx2(float* out, const float* x, int64_t n);
+}  // namespace isa
+
 }  // namespace tk
