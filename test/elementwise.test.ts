@@ -83,7 +83,7 @@ for (const level of levels) {
   });
 }
 
-describe('vectorised exp, sigmoid and tanh', () => {
+describe('vectorised exp, sigmoid, tanh and gelu', () => {
   it('agree with the generic path to a few ulp over the whole float range', () => {
     const current = tk.backend().simd;
     if (current !== 'avx2' && current !== 'avx512') return; // no vector path at this level
@@ -107,6 +107,27 @@ describe('vectorised exp, sigmoid and tanh', () => {
       // 4 ulp relative; denormal results (below 2^-126) absolutely.
       expectClose(fast, slow, { atol: 1e-37, rtol: 5e-7 }, f.name);
     }
+    // GELU's vector erf is PyTorch's approximation, within 1.5e-7 of erf: compare against
+    // max(1, |x|) (the error scales with x, plus an output rounding).
+    const g = new Tensor(
+      x.map((v) => v / 8),
+      [x.length],
+    );
+    const fastGelu = tk.gelu(g);
+    tk.setSimdLevel('sse2');
+    let slowGelu: Tensor;
+    try {
+      slowGelu = tk.gelu(g);
+    } finally {
+      tk.setSimdLevel(current as 'avx2');
+    }
+    const tol = new Float32Array(g.size);
+    for (let i = 0; i < g.size; i++) {
+      const [f, sl] = [fastGelu.data[i], slowGelu.data[i]];
+      if (f === sl || (Number.isNaN(f) && Number.isNaN(sl))) continue;
+      tol[i] = Math.abs(f - sl) / Math.max(1, Math.abs(g.data[i]));
+    }
+    expectClose(tol, new Float32Array(g.size), { atol: 5e-7, rtol: 0 }, 'gelu');
   });
 });
 

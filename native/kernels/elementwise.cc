@@ -287,6 +287,7 @@ bool unary_forward_simd(UnaryOp op, float* out, const float* x, int64_t n) {
   if (op == UnaryOp::kExp) fn = isa::exp_avx2;
   if (op == UnaryOp::kSigmoid) fn = isa::sigmoid_avx2;
   if (op == UnaryOp::kTanh) fn = isa::tanh_avx2;
+  if (op == UnaryOp::kGelu) fn = isa::gelu_avx2;
   if (!fn) return false;
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) { fn(out + b, x + b, e - b); });
   return true;

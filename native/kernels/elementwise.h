@@ -91,6 +91,8 @@ namespace isa {
 void exp_avx2(float* out, const float* x, int64_t n);
 void sigmoid_avx2(float* out, const float* x, int64_t n);
 void tanh_avx2(float* out, const float* x, int64_t n);
+// GELU (erf form) with the erf approximation of PyTorch's vectorised CPU kernel (|error| < 1.5e-7).
+void gelu_avx2(float* out, const float* x, int64_t n);
 }  // namespace isa
 
 }  // namespace tk

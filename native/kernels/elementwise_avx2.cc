@@ -58,6 +58,29 @@ __m256 tanh8(__m256 x) {
   return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 
+// erf by Abramowitz and Stegun 7.1.26 (|error| < 1.5e-7), the formula PyTorch's own vectorised
+// CPU erf uses, so GELU agrees with torch's CPU kernel to rounding.
+__m256 erf8(__m256 x) {
+  const __m256 sign_mask = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
+  __m256 sign = _mm256_and_ps(sign_mask, x);
+  __m256 ax = _mm256_xor_ps(sign, x);
+  __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), ax, one));
+  __m256 r = _mm256_fmadd_ps(_mm256_set1_ps(1.061405429f), t, _mm256_set1_ps(-1.453152027f));
+  r = _mm256_fmadd_ps(r, t, _mm256_set1_ps(1.421413741f));
+  r = _mm256_fmadd_ps(r, t, _mm256_set1_ps(-0.284496736f));
+  r = _mm256_fmadd_ps(r, t, _mm256_set1_ps(0.254829592f));
+  __m256 e = exp8(_mm256_xor_ps(sign_mask, _mm256_mul_ps(x, x)));
+  __m256 y = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_xor_ps(sign_mask, e), t), r, one);
+  return _mm256_xor_ps(sign, y);
+}
+
+__m256 gelu8(__m256 x) {
+  const __m256 half = _mm256_set1_ps(0.5f);
+  __m256 cdf =
+      _mm256_add_ps(_mm256_set1_ps(1.0f), erf8(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752440f))));
+  return _mm256_mul_ps(_mm256_mul_ps(x, half), cdf);
+}
+
 __m256 sigmoid8(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.0f);
   __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), x));
@@ -82,5 +105,6 @@ void map8(float* out, const float* x, int64_t n, F f) {
 void exp_avx2(float* out, const float* x, int64_t n) { map8(out, x, n, exp8); }
 void sigmoid_avx2(float* out, const float* x, int64_t n) { map8(out, x, n, sigmoid8); }
 void tanh_avx2(float* out, const float* x, int64_t n) { map8(out, x, n, tanh8); }
+void gelu_avx2(float* out, const float* x, int64_t n) { map8(out, x, n, gelu8); }
 
 }  // namespace tk::isa
