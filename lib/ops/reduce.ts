@@ -312,7 +312,6 @@ export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
   const centered = sub(x, mean(x, dims, true));
   return div(sum(square(centered), dims, keep), Math.max(0, count - correction));
 }
-export { variance as var };
 
 /** Standard deviation: sqrt of var with the same options (torch.std). */
 export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
