@@ -261,3 +261,143 @@ describe('native exports reject malformed arguments', () => {
     throwsNamed(() => n.softmaxBackward(a, a.slice(), a.slice(), 2, 3, 1), 'TypeError');
   });
 });
+
+describe('native exports under random arguments', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fuzzNative = require('../lib/native').native as Record<string, (...args: unknown[]) => void>;
+  let s = 12345;
+  const rnd = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  const ri = (a: number, b: number) => a + Math.floor(rnd() * (b - a + 1));
+  const jit = (len: number) => Math.max(0, rnd() < 0.85 ? len : len + ri(-1, 1));
+  const F = (len: number) => (rnd() < 0.05 ? null : new Float32Array(jit(len)).map(() => rnd() * 4 - 2));
+  const I = (len: number, hi: number) =>
+    new Int32Array(jit(len)).map(() => (rnd() < 0.9 ? ri(0, hi - 1) : ri(-3, hi + 2)));
+  const sz = () => (rnd() < 0.95 ? ri(0, 4) : ri(-1, 6));
+  const gens: Record<string, () => unknown[]> = {
+    softmaxForward: () => {
+      const [o, d, i] = [sz(), sz(), sz()];
+      return [F(o * d * i), F(o * d * i), o, d, i, rnd() < 0.5];
+    },
+    softmaxBackward: () => {
+      const [o, d, i] = [sz(), sz(), sz()];
+      return [F(o * d * i), F(o * d * i), F(o * d * i), o, d, i, rnd() < 0.5];
+    },
+    layerNormForward: () => {
+      const [M, N] = [sz(), sz()];
+      return [F(M * N), F(M), F(M), F(M * N), F(N), F(N), M, N, rnd()];
+    },
+    layerNormBackward: () => {
+      const [M, N] = [sz(), sz()];
+      return [F(M * N), F(N), F(N), F(M * N), F(M * N), F(M), F(M), F(N), M, N];
+    },
+    indexSelectForward: () => {
+      const [o, a, b, i] = [sz(), sz(), sz(), sz()];
+      return [F(o * b * i), F(o * a * i), I(b, a), o, a, b, i];
+    },
+    indexSelectBackward: () => {
+      const [o, a, b, i] = [sz(), sz(), sz(), sz()];
+      return [F(o * a * i), F(o * b * i), I(b, a), o, a, b, i, ri(-2, 4)];
+    },
+    gatherForward: () => {
+      const r = ri(0, 3);
+      const xs = Array.from({ length: r }, sz);
+      const is = xs.map((v) => (rnd() < 0.8 ? Math.max(0, v - ri(0, 1)) : sz()));
+      const d = ri(-1, r);
+      const ni = is.reduce((a, b) => a * b, 1);
+      const nx = xs.reduce((a, b) => a * b, 1);
+      return [F(ni), F(nx), I(ni, xs[d] ?? 1), xs, is, d];
+    },
+    gatherBackward: () => {
+      const a = gens.gatherForward();
+      return [a[1], a[0], ...a.slice(2)];
+    },
+    crossEntropyForward: () => {
+      const [N, C, S] = [sz(), sz(), sz()];
+      return [F(N * S), F(N * S), F(N * C * S), I(N * S, C), F(C), N, C, S, ri(-101, 3), rnd()];
+    },
+    crossEntropyBackward: () => {
+      const [N, C, S] = [sz(), sz(), sz()];
+      const st = ri(0, 1);
+      return [
+        F(N * C * S),
+        F(st ? N * S : 1),
+        F(N * C * S),
+        F(N * S),
+        I(N * S, C),
+        F(C),
+        N,
+        C,
+        S,
+        ri(-101, 3),
+        rnd(),
+        st,
+        rnd(),
+      ];
+    },
+    crossEntropyProbForward: () => {
+      const [N, C, S] = [sz(), sz(), sz()];
+      return [F(N * S), F(N * S), F(N * C * S), F(N * C * S), F(C), N, C, S, rnd()];
+    },
+    crossEntropyProbBackward: () => {
+      const [N, C, S] = [sz(), sz(), sz()];
+      const st = ri(0, 1);
+      return [
+        F(N * C * S),
+        F(N * C * S),
+        F(st ? N * S : 1),
+        F(N * C * S),
+        F(N * S),
+        F(N * C * S),
+        F(C),
+        N,
+        C,
+        S,
+        rnd(),
+        st,
+        rnd(),
+      ];
+    },
+    bceLogitsForward: () => {
+      const m = sz();
+      return [F(m), F(m), F(m), F(m), F(m)];
+    },
+    bceLogitsBackward: () => {
+      const m = sz();
+      const st = ri(0, 1);
+      return [F(m), F(m), F(st ? m : 1), F(m), F(m), F(m), F(m), st, rnd()];
+    },
+    spmm: () => {
+      const [R, C, H] = [sz(), sz(), sz()];
+      const nnz = ri(0, 6);
+      const p = new Int32Array(Math.max(0, R + 1));
+      for (let i = 1; i <= R; i++) p[i] = Math.min(nnz, p[i - 1] + ri(0, 2));
+      if (R >= 0 && rnd() < 0.8) p[R] = nnz;
+      return [F(R * H), p, I(nnz, C), F(nnz), F(C * H), R, C, H];
+    },
+    spmmTransposed: () => {
+      const a = gens.spmm();
+      const [R, C, H] = [a[5] as number, a[6] as number, a[7] as number];
+      return [F(C * H), a[1], a[2], a[3], F(R * H), R, C, H];
+    },
+  };
+  it('survive structured random arguments (lengths off by one, indices out of range, nulls)', () => {
+    const counts: Record<string, [number, number]> = {};
+    for (let it = 0; it < 16000; it++) {
+      const names = Object.keys(gens);
+      const name = names[it % names.length];
+      const args = gens[name]();
+      counts[name] ??= [0, 0];
+      try {
+        fuzzNative[name](...args);
+        counts[name][0]++;
+      } catch {
+        counts[name][1]++;
+      }
+    }
+    // Both outcomes must occur for every export, or the generator tests nothing.
+    for (const [name, [ok, bad]] of Object.entries(counts)) expect([name, ok > 0, bad > 0]).toEqual([name, true, true]);
+  });
+});
