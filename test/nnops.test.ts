@@ -11,7 +11,7 @@ describe('softmax / logSoftmax', () => {
     const x = fromFixture(F(c, 'x'), { requiresGrad: true });
     const dim = c.dim as number;
     const y = c.log ? tk.logSoftmax(x, dim) : x.softmax(dim);
-    expectClose(y, F(c, 'y'), { atol: 1e-5, rtol: 1e-5 }, 'forward');
+    expectClose(y, fromFixture(F(c, 'y')), { atol: 1e-5, rtol: 1e-5 }, 'forward');
     y.backward(fromFixture(F(c, 'g')));
     expectClose(x.grad!, F(c, 'gx'), GRAD, 'grad');
   });
@@ -58,7 +58,7 @@ describe('layerNorm', () => {
     const w = c.w ? fromFixture(F(c, 'w'), { requiresGrad: true }) : null;
     const b = c.b ? fromFixture(F(c, 'b'), { requiresGrad: true }) : null;
     const y = tk.layerNorm(x, c.normalizedShape as number[], w, b);
-    expectClose(y, F(c, 'y'), { atol: 1e-5, rtol: 1e-5 }, 'forward');
+    expectClose(y, fromFixture(F(c, 'y')), { atol: 1e-5, rtol: 1e-5 }, 'forward');
     y.backward(fromFixture(F(c, 'g')));
     expectClose(x.grad!, F(c, 'gx'), { atol: 1e-4, rtol: 1e-4 }, 'grad x');
     // With one normalised element x - mean is exactly 0 here but rounding noise (~1e-8) in
@@ -399,5 +399,52 @@ describe('native exports under random arguments', () => {
     }
     // Both outcomes must occur for every export, or the generator tests nothing.
     for (const [name, [ok, bad]] of Object.entries(counts)) expect([name, ok > 0, bad > 0]).toEqual([name, true, true]);
+  });
+});
+
+describe('SIMD paths agree', () => {
+  it('softmax, logSoftmax and crossEntropy give the same results at every supported level', () => {
+    const supported = tk.backend().simdSupported;
+    const x = tk.randn([37, 133], { seed: 21 });
+    const d = x.f32;
+    for (let i = 0; i < d.length; i += 17) d[i] = -Infinity;
+    d[5] = 300;
+    d[133 * 3 + 7] = -300;
+    d.fill(-Infinity, 133 * 4, 133 * 5); // a fully masked row: NaN
+    d[133 * 6 + 1] = NaN;
+    const g = tk.randn([37, 133], { seed: 22 });
+    const target = new Int32Array(37).map((_, i) => (i * 31) % 133);
+    const run = (): Float32Array[] => {
+      const out: Float32Array[] = [];
+      for (const log of [false, true]) {
+        const xr = x.detach().setRequiresGrad();
+        const y = log ? tk.logSoftmax(xr, 1) : tk.softmax(xr, 1);
+        y.backward(g);
+        out.push(y.f32, xr.grad!.f32);
+      }
+      const xs = tk.tensor(
+        x.f32.map((v) => (Number.isFinite(v) ? v : 0)),
+        [37, 133],
+        { requiresGrad: true },
+      );
+      const loss = tk.crossEntropy(xs, target, { labelSmoothing: 0.1, reduction: 'none' });
+      loss.backward(tk.randn([37], { seed: 23 }));
+      out.push(loss.f32, xs.grad!.f32);
+      return out;
+    };
+    const levels = ['sse2', supported].filter((v, i, a) => a.indexOf(v) === i && v !== 'scalar');
+    const results = levels.map((level) => {
+      tk.setSimdLevel(level as 'sse2');
+      return run();
+    });
+    tk.setSimdLevel(supported as 'sse2');
+    for (let k = 1; k < results.length; k++) {
+      results[k].forEach((r, j) =>
+        expectClose(r, results[0][j], { atol: 1e-6, rtol: 1e-5 }, `output ${j} at ${levels[k]}`),
+      );
+    }
+    expect(Number.isNaN(results[0][0][133 * 4])).toBe(true);
+    expect(Number.isNaN(results[0][0][133 * 6])).toBe(true);
+    expect(results[0][0][0]).toBe(0);
   });
 });

@@ -1,5 +1,7 @@
 #include "kernels/loss.h"
 
+#include "kernels/softmax.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -13,6 +15,11 @@ namespace {
 int64_t sample_grain(int64_t C) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(C, 1)); }
 
 float sample_lse(const float* x, int64_t C, int64_t S) {
+  if (S == 1) {
+    // Contiguous classes: max, then sum of exp (vectorised).
+    float m = softmax_row_max(x, C);
+    return m + logf(softmax_row_exp_sum(nullptr, x, C, m));
+  }
   math::SoftmaxState st = math::softmax_state_init();
   for (int64_t c = 0; c < C; ++c) math::softmax_state_update(&st, x[c * S]);
   return math::softmax_state_logsumexp(st);
@@ -77,6 +84,12 @@ void cross_entropy_backward_cpu(float* dlogits, const float* dloss, const float*
       float g = dloss[i * dloss_stride] * scale;
       float l = lse[i];
       float wy = (weight ? weight[y] : 1.0f) * (1.0f - label_smoothing);
+      if (S == 1) {
+        // g * ((wy + eps_c * wsum) * p_c - eps_c * w_c), then -g * wy at the target.
+        softmax_row_exp_affine(dx, x, C, l, g * (wy + eps_c * wsum), g * eps_c, weight);
+        dx[y] -= g * wy;
+        continue;
+      }
       for (int64_t c = 0; c < C; ++c) {
         float p = expf(x[c * S] - l);
         float d = wy * (c == y ? p - 1.0f : p);
