@@ -177,6 +177,10 @@ describe('indexSelect / gather', () => {
     const ids = tk.tensor(new Int32Array([10, 20, 30, 40]), [2, 2]);
     expect(ids.indexSelect(0, [1]).toArray()).toEqual([[30, 40]]);
     expect(ids.gather(1, [[1], [0]]).toArray()).toEqual([[20], [30]]);
+    // 0x7fa00001 is a signalling-NaN bit pattern as a float: it must come through unchanged.
+    const big = tk.tensor(new Int32Array([2 ** 30 + 1, -(2 ** 31), 0x7fa00001]), [3]);
+    expect(big.gather(0, [1, 0, 2]).toArray()).toEqual([-(2 ** 31), 2 ** 30 + 1, 0x7fa00001]);
+    expect(big.indexSelect(0, [0]).toArray()).toEqual([2 ** 30 + 1]);
   });
 
   it('rejects bad indices', () => {
