@@ -187,6 +187,9 @@ describe('indexSelect / gather', () => {
     const x = tk.zeros([3, 4]);
     expect(() => x.indexSelect(1, [4])).toThrow(/index\[0\] = 4 is out of range/);
     expect(() => x.indexSelect(0, [[0]])).toThrow(/1-D/);
+    expect(() => tk.tensor(3).indexSelect(0, [0, 0])).toThrow(/exactly one value/);
+    expect(tk.tensor(3).indexSelect(0, [0]).item()).toBe(3);
+    expect(tk.tensor(3).gather(0, 0).item()).toBe(3);
     expect(() => x.gather(1, [0, 1])).toThrow(/same rank/);
     expect(() => x.gather(1, [[0], [1], [2], [0]])).toThrow(/larger/);
     expect(() => x.gather(1, [[0, 5]])).toThrow(/index\[0, 1\] = 5/);

@@ -228,6 +228,9 @@ export function indexSelect(x: Tensor, dim: number, index: IndexInput): Tensor {
   const d = normDim('dim', dim, x.ndim);
   const idx = toIndices('index', index);
   if (idx.shape.length > 1) throw new RangeError(`index must be 1-D or 0-d, got shape ${shapeStr(idx.shape)}`);
+  if (x.ndim === 0 && idx.data.length !== 1) {
+    throw new RangeError(`index must have exactly one value for a 0-d x, got ${idx.data.length}`);
+  }
   const [outer, nSrc, inner] = split3(x.shape, d);
   checkIndexRange('index', idx, nSrc, `dim ${d} of size ${nSrc}`);
   const nIdx = idx.data.length;
