@@ -57,8 +57,8 @@ void layernorm_forward_cpu(float* y, float* mean, float* rstd, const float* x, c
   });
 }
 
-void layernorm_backward_cpu(float* dx, float* dw, float* db, const float* dy, const float* x, const float* mean,
-                            const float* rstd, const float* w, int64_t M, int64_t N) {
+void layernorm_backward_cpu(float* dx, float* dw, float* db, const float* dy, const float* x,
+                            const float* mean, const float* rstd, const float* w, int64_t M, int64_t N) {
   if (dx) {
     int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(N, 1));
     parallel_for(M, grain, [&](int64_t r0, int64_t r1) {

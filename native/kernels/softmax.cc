@@ -71,7 +71,8 @@ void softmax_row_scale(float* y, int64_t n, float a) {
   for (int64_t i = 0; i < n; ++i) y[i] *= a;
 }
 
-void softmax_row_exp_affine(float* y, const float* x, int64_t n, float shift, float a, float b, const float* w) {
+void softmax_row_exp_affine(float* y, const float* x, int64_t n, float shift, float a, float b,
+                            const float* w) {
 #if defined(TK_HAVE_X86_KERNELS)
   if (use_avx2()) return isa::exp_affine_avx2(y, x, n, shift, a, b, w);
 #endif
@@ -138,8 +139,8 @@ void softmax_forward_cpu(float* y, const float* x, int64_t outer, int64_t dim, i
   });
 }
 
-void softmax_backward_cpu(float* dx, const float* dy, const float* y, int64_t outer, int64_t dim, int64_t inner,
-                          bool log) {
+void softmax_backward_cpu(float* dx, const float* dy, const float* y, int64_t outer, int64_t dim,
+                          int64_t inner, bool log) {
   if (outer == 0 || dim == 0 || inner == 0) return;
   if (inner == 1) {
     int64_t grain = std::max<int64_t>(1, 16384 / dim);

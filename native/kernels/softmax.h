@@ -24,7 +24,8 @@ float softmax_row_exp_sum(float* y, const float* x, int64_t n, float shift);
 // y[i] *= a
 void softmax_row_scale(float* y, int64_t n, float a);
 // y[i] = a * exp(x[i] - shift) - b * (w ? w[i] : 1): a cross-entropy gradient row (y may alias x).
-void softmax_row_exp_affine(float* y, const float* x, int64_t n, float shift, float a, float b, const float* w);
+void softmax_row_exp_affine(float* y, const float* x, int64_t n, float shift, float a, float b,
+                            const float* w);
 
 namespace isa {
 // AVX2 + FMA versions (softmax_avx2.cc); call only after the CPU check. AVX-512 CPUs use these too.

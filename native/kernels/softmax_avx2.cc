@@ -101,7 +101,8 @@ void scale_avx2(float* y, int64_t n, float a) {
 }
 
 void exp_affine_avx2(float* y, const float* x, int64_t n, float shift, float a, float b, const float* w) {
-  __m256 vs = _mm256_set1_ps(shift), va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b), one = _mm256_set1_ps(1.0f);
+  __m256 vs = _mm256_set1_ps(shift), va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b),
+         one = _mm256_set1_ps(1.0f);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vs));
