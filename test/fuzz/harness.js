@@ -9,7 +9,15 @@ const path = require('path');
 
 const root = path.join(__dirname, '..', '..');
 const addon = require('node-gyp-build')(root);
-const { cases } = require('./cases');
+// cases.js plus any cases-<concern>.js beside it, so each kernel family keeps its own list.
+const cases = Object.assign(
+  {},
+  ...require('fs')
+    .readdirSync(__dirname)
+    .filter((f) => /^cases(-[\w-]+)?\.js$/.test(f))
+    .sort()
+    .map((f) => require(path.join(__dirname, f)).cases),
+);
 
 const GUARD = 64;
 const SENTINEL = 0x5a;
