@@ -27,7 +27,8 @@ void activation_forward_cuda(Activation op,
                              const float* x,  // [n]
                              int64_t n, cudaStream_t stream);
 
-// dx = dy * op'(.), where op' reads y (activation_backward_uses_output) or x; the other may be null.
+// dx = dy * op'(.) (relu: dy where y > 0, else 0), where op' reads y (activation_backward_uses_output) or x;
+// the other may be null.
 void activation_backward_cuda(Activation op,
                               float* dx,        // [n]; may alias dy
                               const float* dy,  // [n]

@@ -23,10 +23,11 @@ CublasApi load() {
   for (const char* name : {"libcublas.so.13", "libcublas.so.12"}) {
     void* lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (!lib) continue;
-    bool ok = resolve(lib, "cublasCreate_v2", &api.create) && resolve(lib, "cublasDestroy_v2", &api.destroy) &&
-              resolve(lib, "cublasSetStream_v2", &api.set_stream) &&
-              resolve(lib, "cublasSetMathMode", &api.set_math_mode) && resolve(lib, "cublasSgemm_v2", &api.sgemm) &&
-              resolve(lib, "cublasSgemmStridedBatched", &api.sgemm_strided_batched);
+    bool ok =
+        resolve(lib, "cublasCreate_v2", &api.create) && resolve(lib, "cublasDestroy_v2", &api.destroy) &&
+        resolve(lib, "cublasSetStream_v2", &api.set_stream) &&
+        resolve(lib, "cublasSetMathMode", &api.set_math_mode) && resolve(lib, "cublasSgemm_v2", &api.sgemm) &&
+        resolve(lib, "cublasSgemmStridedBatched", &api.sgemm_strided_batched);
     if (ok) {
       api.library = name;
       return api;

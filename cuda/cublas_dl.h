@@ -17,7 +17,8 @@ struct CublasApi {
   cublasStatus_t (*set_stream)(cublasHandle_t, cudaStream_t);
   cublasStatus_t (*set_math_mode)(cublasHandle_t, int);
   cublasStatus_t (*sgemm)(cublasHandle_t, int transa, int transb, int m, int n, int k, const float* alpha,
-                          const float* a, int lda, const float* b, int ldb, const float* beta, float* c, int ldc);
+                          const float* a, int lda, const float* b, int ldb, const float* beta, float* c,
+                          int ldc);
   cublasStatus_t (*sgemm_strided_batched)(cublasHandle_t, int transa, int transb, int m, int n, int k,
                                           const float* alpha, const float* a, int lda, long long stride_a,
                                           const float* b, int ldb, long long stride_b, const float* beta,

@@ -2,11 +2,10 @@
 // never crash: the addon built here loads on machines with no GPU and no driver, and reports why.
 // Order: the driver library first (cudart_static would otherwise fail later with a vaguer
 // "insufficient driver"), then cudaGetDeviceCount, whose error string becomes the reason.
+#include <cuda_runtime_api.h>
 #include <dlfcn.h>
 
 #include <string>
-
-#include <cuda_runtime_api.h>
 
 #include "cuda/cublas_dl.h"
 #include "kernels/device.h"
@@ -28,7 +27,8 @@ CudaInfo probe() {
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
     cudaGetLastError();  // clear the sticky error so later calls are not blamed for it
-    info.reason = std::string("cudaGetDeviceCount failed: ") + cudaGetErrorString(err) + ": running on the CPU";
+    info.reason =
+        std::string("cudaGetDeviceCount failed: ") + cudaGetErrorString(err) + ": running on the CPU";
     return info;
   }
   if (count <= 0) {

@@ -23,17 +23,17 @@ namespace {
 using cuda::ceil_div;
 
 constexpr int kTileM = 64, kTileN = 64, kTileK = 16;
-constexpr int kThreads = 256;             // 16 x 16 threads
-constexpr int kRegM = 4, kRegN = 4;       // register block per thread
-constexpr int kPad = 1;                   // breaks the power-of-two stride of the transposed stores
+constexpr int kThreads = 256;        // 16 x 16 threads
+constexpr int kRegM = 4, kRegN = 4;  // register block per thread
+constexpr int kPad = 1;              // breaks the power-of-two stride of the transposed stores
 
 // ---- kernels ---------------------------------------------------------------------------------------
 
 template <bool TransA, bool TransB>
 __global__ void __launch_bounds__(kThreads)
     sgemm_tiled_kernel(int64_t m, int64_t n, int64_t k, float alpha, const float* __restrict__ a, int64_t lda,
-                       int64_t stride_a, const float* __restrict__ b, int64_t ldb, int64_t stride_b, float beta,
-                       float* __restrict__ c, int64_t ldc, int64_t stride_c, int64_t batch) {
+                       int64_t stride_a, const float* __restrict__ b, int64_t ldb, int64_t stride_b,
+                       float beta, float* __restrict__ c, int64_t ldc, int64_t stride_c, int64_t batch) {
   __shared__ float as[kTileK][kTileM + kPad];  // as[p][i] = op(A)[row0 + i][k0 + p]
   __shared__ float bs[kTileK][kTileN + kPad];  // bs[p][j] = op(B)[k0 + p][col0 + j]
   const int tid = threadIdx.x;
@@ -117,10 +117,11 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // C = beta * C (0 when beta == 0, without reading C): the whole product when alpha == 0 or k == 0.
-__global__ void sgemm_scale_c_kernel(int64_t m, int64_t n, float beta, float* c, int64_t ldc, int64_t stride_c,
-                                     int64_t batch) {
+__global__ void sgemm_scale_c_kernel(int64_t m, int64_t n, float beta, float* c, int64_t ldc,
+                                     int64_t stride_c, int64_t batch) {
   const int64_t total = batch * m * n;
-  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total;
+       e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t z = e / (m * n), rem = e % (m * n);
     float* out = c + z * stride_c + (rem / n) * ldc + rem % n;
     *out = beta == 0.0f ? 0.0f : beta * *out;
@@ -129,8 +130,8 @@ __global__ void sgemm_scale_c_kernel(int64_t m, int64_t n, float beta, float* c,
 
 // ---- launchers -------------------------------------------------------------------------------------
 
-void check_sizes(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc,
-                 int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+void check_sizes(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb,
+                 int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
   auto fail = [](const std::string& what) { throw std::invalid_argument("sgemm_cuda: " + what); };
   if (m < 0 || n < 0 || k < 0 || batch < 0) fail("m, n, k and batch must be >= 0");
   const int64_t a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
@@ -143,19 +144,24 @@ void check_sizes(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, in
 
 bool fits_int(int64_t v) { return v <= INT_MAX; }
 
-void launch_tiled(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                  int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float beta, float* c, int64_t ldc,
-                  int64_t stride_c, int64_t batch, cudaStream_t stream) {
+void launch_tiled(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                  int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float beta,
+                  float* c, int64_t ldc, int64_t stride_c, int64_t batch, cudaStream_t stream) {
   const int64_t tiles_n = ceil_div<int64_t>(n, kTileN), tiles_m = ceil_div<int64_t>(m, kTileM);
   if (tiles_n > INT_MAX) throw std::invalid_argument("sgemm_cuda: n is too large");
-  dim3 grid(unsigned(tiles_n), unsigned(tiles_m < 65535 ? tiles_m : 65535), unsigned(batch < 65535 ? batch : 65535));
-#define TK_SGEMM_LAUNCH(TA, TB)                                                                                    \
-  sgemm_tiled_kernel<TA, TB><<<grid, kThreads, 0, stream>>>(m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, \
-                                                            c, ldc, stride_c, batch)
-  if (!trans_a && !trans_b) TK_SGEMM_LAUNCH(false, false);
-  else if (!trans_a && trans_b) TK_SGEMM_LAUNCH(false, true);
-  else if (trans_a && !trans_b) TK_SGEMM_LAUNCH(true, false);
-  else TK_SGEMM_LAUNCH(true, true);
+  dim3 grid(unsigned(tiles_n), unsigned(tiles_m < 65535 ? tiles_m : 65535),
+            unsigned(batch < 65535 ? batch : 65535));
+#define TK_SGEMM_LAUNCH(TA, TB)                                                                       \
+  sgemm_tiled_kernel<TA, TB><<<grid, kThreads, 0, stream>>>(m, n, k, alpha, a, lda, stride_a, b, ldb, \
+                                                            stride_b, beta, c, ldc, stride_c, batch)
+  if (!trans_a && !trans_b)
+    TK_SGEMM_LAUNCH(false, false);
+  else if (!trans_a && trans_b)
+    TK_SGEMM_LAUNCH(false, true);
+  else if (trans_a && !trans_b)
+    TK_SGEMM_LAUNCH(true, false);
+  else
+    TK_SGEMM_LAUNCH(true, true);
 #undef TK_SGEMM_LAUNCH
   cuda_check_launch();
 }
@@ -163,18 +169,19 @@ void launch_tiled(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
 // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: the row-major buffers, read as
 // column-major, already are the transposes, so swap the operands (and m with n) and keep the flags.
 void launch_cublas(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-                   int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float beta, float* c,
-                   int64_t ldc, int64_t stride_c, int64_t batch, cudaStream_t stream) {
+                   int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float beta,
+                   float* c, int64_t ldc, int64_t stride_c, int64_t batch, cudaStream_t stream) {
   const cuda::CublasApi* api = cuda::cublas_api();
   cuda::cublasHandle_t h = cuda::cublas_handle(stream);
   const int op_a = trans_a ? cuda::kCublasOpT : cuda::kCublasOpN;
   const int op_b = trans_b ? cuda::kCublasOpT : cuda::kCublasOpN;
   int status;
   if (batch == 1) {
-    status = api->sgemm(h, op_b, op_a, int(n), int(m), int(k), &alpha, b, int(ldb), a, int(lda), &beta, c, int(ldc));
+    status = api->sgemm(h, op_b, op_a, int(n), int(m), int(k), &alpha, b, int(ldb), a, int(lda), &beta, c,
+                        int(ldc));
   } else {
-    status = api->sgemm_strided_batched(h, op_b, op_a, int(n), int(m), int(k), &alpha, b, int(ldb), stride_b, a,
-                                        int(lda), stride_a, &beta, c, int(ldc), stride_c, int(batch));
+    status = api->sgemm_strided_batched(h, op_b, op_a, int(n), int(m), int(k), &alpha, b, int(ldb), stride_b,
+                                        a, int(lda), stride_a, &beta, c, int(ldc), stride_c, int(batch));
   }
   if (status != 0) throw std::runtime_error("cublasSgemm failed with status " + std::to_string(status));
 }
@@ -184,15 +191,15 @@ void launch_cublas(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
 const char* sgemm_cuda_default_impl() { return cuda::cublas_api() ? "cublas" : "tiled"; }
 
 void sgemm_strided_batched_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                                const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-                                int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c,
-                                cudaStream_t stream, GemmImpl impl) {
+                                const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                                float* c, int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b,
+                                int64_t stride_c, cudaStream_t stream, GemmImpl impl) {
   check_sizes(trans_a, trans_b, m, n, k, lda, ldb, ldc, batch, stride_a, stride_b, stride_c);
   if (m == 0 || n == 0 || batch == 0) return;
   if (k == 0 || alpha == 0.0f) {
     const int block = 256;
-    sgemm_scale_c_kernel<<<cuda::grid_for(batch * m * n, block), block, 0, stream>>>(m, n, beta, c, ldc, stride_c,
-                                                                                     batch);
+    sgemm_scale_c_kernel<<<cuda::grid_for(batch * m * n, block), block, 0, stream>>>(m, n, beta, c, ldc,
+                                                                                     stride_c, batch);
     cuda_check_launch();
     return;
   }
@@ -203,17 +210,19 @@ void sgemm_strided_batched_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n
                                                 : "sgemm_cuda: cuBLAS is not available");
   }
   if (impl != GemmImpl::kTiled && cublas_ok) {
-    launch_cublas(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c, batch,
-                  stream);
+    launch_cublas(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc,
+                  stride_c, batch, stream);
   } else {
-    launch_tiled(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c, batch,
-                 stream);
+    launch_tiled(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c,
+                 batch, stream);
   }
 }
 
-void sgemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                const float* b, int64_t ldb, float beta, float* c, int64_t ldc, cudaStream_t stream, GemmImpl impl) {
-  sgemm_strided_batched_cuda(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1, 0, 0, 0, stream, impl);
+void sgemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+                cudaStream_t stream, GemmImpl impl) {
+  sgemm_strided_batched_cuda(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1, 0, 0, 0,
+                             stream, impl);
 }
 
 }  // namespace tk

@@ -36,8 +36,8 @@ void sgemm_strided_batched_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n
                                 const float* b,  // batch x op(B) [k, n], device
                                 int64_t ldb, float beta,
                                 float* c,  // batch x [m, n], device; must not alias a or b
-                                int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c,
-                                cudaStream_t stream, GemmImpl impl = GemmImpl::kAuto);
+                                int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b,
+                                int64_t stride_c, cudaStream_t stream, GemmImpl impl = GemmImpl::kAuto);
 
 // The implementation kAuto picks for sizes that fit cuBLAS: "cublas" or "tiled".
 const char* sgemm_cuda_default_impl();

@@ -24,7 +24,8 @@ enum class Fill { kUniform, kNormal, kBernoulli, kUint32 };
 // ---- kernels ---------------------------------------------------------------------------------------
 
 template <Fill kind, typename T>
-__global__ void random_fill_kernel(T* __restrict__ out, int64_t n, uint64_t seed, uint64_t offset, float a, float b) {
+__global__ void random_fill_kernel(T* __restrict__ out, int64_t n, uint64_t seed, uint64_t offset, float a,
+                                   float b) {
   const int64_t blocks = (n + 3) / 4;
   for (int64_t blk = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; blk < blocks;
        blk += int64_t(gridDim.x) * blockDim.x) {
@@ -35,7 +36,8 @@ __global__ void random_fill_kernel(T* __restrict__ out, int64_t n, uint64_t seed
       math::box_muller(r.v[0], r.v[1], &z[0], &z[1]);
       math::box_muller(r.v[2], r.v[3], &z[2], &z[3]);
 #pragma unroll
-      for (int lane = 0; lane < 4; ++lane) v[lane] = T(__fadd_rn(a, __fmul_rn(b, z[lane])));  // mean + std * z
+      for (int lane = 0; lane < 4; ++lane)
+        v[lane] = T(__fadd_rn(a, __fmul_rn(b, z[lane])));  // mean + std * z
     } else {
 #pragma unroll
       for (int lane = 0; lane < 4; ++lane) {
@@ -43,8 +45,10 @@ __global__ void random_fill_kernel(T* __restrict__ out, int64_t n, uint64_t seed
           v[lane] = T(r.v[lane]);
         } else {
           const float u = math::uint_to_unit_float(r.v[lane]);
-          if constexpr (kind == Fill::kUniform) v[lane] = T(__fadd_rn(a, __fmul_rn(b, u)));  // low + span * u
-          else v[lane] = T(u >= a ? b : 0.0f);                                   // p, scale
+          if constexpr (kind == Fill::kUniform)
+            v[lane] = T(__fadd_rn(a, __fmul_rn(b, u)));  // low + span * u
+          else
+            v[lane] = T(u >= a ? b : 0.0f);  // p, scale
         }
       }
     }
@@ -62,7 +66,8 @@ template <Fill kind, typename T>
 void launch_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, float a, float b, cudaStream_t stream) {
   if (n < 0) throw std::invalid_argument("random fill: n must be >= 0");
   if (n == 0) return;
-  random_fill_kernel<kind, T><<<cuda::grid_for((n + 3) / 4, kBlock), kBlock, 0, stream>>>(out, n, seed, offset, a, b);
+  random_fill_kernel<kind, T>
+      <<<cuda::grid_for((n + 3) / 4, kBlock), kBlock, 0, stream>>>(out, n, seed, offset, a, b);
   cuda_check_launch();
 }
 
