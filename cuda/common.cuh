@@ -8,7 +8,7 @@
 // formula; the CUDA build uses --fmad=false (the twin of -ffp-contract=off), and kernels that want
 // fused multiply-adds call fmaf() explicitly. cuda/dev/<op>.cu is each op's development harness.
 //
-// defines: cudaCheck, cuda_check_launch, ceil_div, grid_for
+// defines: cudaCheck, cuda_check_launch, TK_UNROLL, ceil_div, grid_for
 #pragma once
 #include <cuda_runtime.h>
 
@@ -27,6 +27,13 @@ inline void cuda_check(cudaError_t err, const char* file, int line) {
   }
 }
 #define cudaCheck(err) (::tk::cuda::cuda_check((err), __FILE__, __LINE__))
+// #pragma unroll for loops in __host__ __device__ code: the host compiler does not know the pragma.
+#if defined(__CUDA_ARCH__)
+#define TK_UNROLL _Pragma("unroll")
+#else
+#define TK_UNROLL
+#endif
+
 // After every kernel launch: reports a bad launch configuration where it happened.
 #define cuda_check_launch() cudaCheck(cudaGetLastError())
 

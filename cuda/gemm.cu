@@ -1,12 +1,10 @@
 // SGEMM on the GPU: a tiled kernel of our own, and cuBLAS through dlopen (cuda/cublas_dl.h).
 // Semantics: cuda/gemm.h (row-major, identical to sgemm_cpu).
 //
-// The tiled kernel: each 256-thread block computes a 64x64 tile of C, stepping through k in slabs
-// of 16 staged in shared memory (op(A) as As[p][row], op(B) as Bs[p][col], so the inner loop reads
-// both along the tile's rows and columns); each thread holds a 4x4 register block of C at rows
-// ty + 16 i and columns tx + 16 j, which keeps shared-memory reads conflict-free and global stores
-// coalesced. Every element sums its k products in order with fmaf, one rounding per step.
-// Batches run on gridDim.z; grids larger than the hardware limits loop.
+// The tiled kernel: 64x64 tiles of C per 256-thread block, k in slabs of 16 through shared memory,
+// a 4x4 register block per thread (details and the step functions in cuda/gemm_tiles.cuh). Every
+// element sums its k products in order with fmaf. Batches run on gridDim.z; grids larger than the
+// hardware limits loop.
 //
 // defines: sgemm_cuda, sgemm_strided_batched_cuda, sgemm_cuda_default_impl
 #include <climits>
@@ -16,16 +14,14 @@
 #include "cuda/common.cuh"
 #include "cuda/cublas_dl.h"
 #include "cuda/gemm.h"
+#include "cuda/gemm_tiles.cuh"
 
 namespace tk {
 namespace {
 
 using cuda::ceil_div;
 
-constexpr int kTileM = 64, kTileN = 64, kTileK = 16;
-constexpr int kThreads = 256;        // 16 x 16 threads
-constexpr int kRegM = 4, kRegN = 4;  // register block per thread
-constexpr int kPad = 1;              // breaks the power-of-two stride of the transposed stores
+using namespace cuda::gemm_tiles;
 
 // ---- kernels ---------------------------------------------------------------------------------------
 
@@ -34,84 +30,22 @@ __global__ void __launch_bounds__(kThreads)
     sgemm_tiled_kernel(int64_t m, int64_t n, int64_t k, float alpha, const float* __restrict__ a, int64_t lda,
                        int64_t stride_a, const float* __restrict__ b, int64_t ldb, int64_t stride_b,
                        float beta, float* __restrict__ c, int64_t ldc, int64_t stride_c, int64_t batch) {
-  __shared__ float as[kTileK][kTileM + kPad];  // as[p][i] = op(A)[row0 + i][k0 + p]
-  __shared__ float bs[kTileK][kTileN + kPad];  // bs[p][j] = op(B)[k0 + p][col0 + j]
+  __shared__ TileA as;
+  __shared__ TileB bs;
   const int tid = threadIdx.x;
-  const int tx = tid % 16, ty = tid / 16;
   const int64_t tiles_m = ceil_div<int64_t>(m, kTileM);
-
   for (int64_t z = blockIdx.z; z < batch; z += gridDim.z) {
-    const float* az = a + z * stride_a;
-    const float* bz = b + z * stride_b;
-    float* cz = c + z * stride_c;
     for (int64_t tile_m = blockIdx.y; tile_m < tiles_m; tile_m += gridDim.y) {
-      const int64_t row0 = tile_m * kTileM;
-      const int64_t col0 = int64_t(blockIdx.x) * kTileN;
-      float acc[kRegM][kRegN] = {};
-
+      const int64_t row0 = tile_m * kTileM, col0 = int64_t(blockIdx.x) * kTileN;
+      Acc acc = {};
       for (int64_t k0 = 0; k0 < k; k0 += kTileK) {
-        // 64 x 16 = 1024 values per operand, 4 per thread; consecutive threads read consecutive
-        // addresses of whichever layout the operand has.
-#pragma unroll
-        for (int l = 0; l < (kTileM * kTileK) / kThreads; ++l) {
-          const int idx = tid + l * kThreads;
-          int i, p;
-          if (TransA) {  // A stored [k, lda]: op(A)[r][q] = a[q * lda + r]
-            i = idx % kTileM, p = idx / kTileM;
-          } else {  // A stored [m, lda]: op(A)[r][q] = a[r * lda + q]
-            i = idx / kTileK, p = idx % kTileK;
-          }
-          const int64_t r = row0 + i, q = k0 + p;
-          float v = 0.0f;
-          if (r < m && q < k) v = TransA ? az[q * lda + r] : az[r * lda + q];
-          as[p][i] = v;
-        }
-#pragma unroll
-        for (int l = 0; l < (kTileN * kTileK) / kThreads; ++l) {
-          const int idx = tid + l * kThreads;
-          int j, p;
-          if (TransB) {  // B stored [n, ldb]: op(B)[q][s] = b[s * ldb + q]
-            j = idx / kTileK, p = idx % kTileK;
-          } else {  // B stored [k, ldb]: op(B)[q][s] = b[q * ldb + s]
-            j = idx % kTileN, p = idx / kTileN;
-          }
-          const int64_t q = k0 + p, s = col0 + j;
-          float v = 0.0f;
-          if (q < k && s < n) v = TransB ? bz[s * ldb + q] : bz[q * ldb + s];
-          bs[p][j] = v;
-        }
+        load_tiles<TransA, TransB>(tid, as, bs, a + z * stride_a, lda, b + z * stride_b, ldb, m, n, k, row0,
+                                   col0, k0);
         __syncthreads();
-        // Slots past k are zero in both operands (0 * 0 adds nothing), so the slab loop needs no
-        // bound; rows past m and columns past n may accumulate junk but are never stored.
-#pragma unroll
-        for (int p = 0; p < kTileK; ++p) {
-          float ra[kRegM], rb[kRegN];
-#pragma unroll
-          for (int i = 0; i < kRegM; ++i) ra[i] = as[p][ty + 16 * i];
-#pragma unroll
-          for (int j = 0; j < kRegN; ++j) rb[j] = bs[p][tx + 16 * j];
-#pragma unroll
-          for (int i = 0; i < kRegM; ++i)
-#pragma unroll
-            for (int j = 0; j < kRegN; ++j) acc[i][j] = fmaf(ra[i], rb[j], acc[i][j]);
-        }
+        accumulate(tid, as, bs, acc);
         __syncthreads();
       }
-
-#pragma unroll
-      for (int i = 0; i < kRegM; ++i) {
-        const int64_t r = row0 + ty + 16 * i;
-        if (r >= m) continue;
-#pragma unroll
-        for (int j = 0; j < kRegN; ++j) {
-          const int64_t s = col0 + tx + 16 * j;
-          if (s >= n) continue;
-          float* out = cz + r * ldc + s;
-          float v = alpha * acc[i][j];
-          if (beta != 0.0f) v = v + beta * *out;  // beta == 0 must not read C (it may hold NaN)
-          *out = v;
-        }
-      }
+      store(tid, acc, c + z * stride_c, ldc, m, n, row0, col0, alpha, beta);
     }
   }
 }

@@ -1,25 +1,20 @@
-// Philox fills on the GPU (cuda/random.h). One thread per Philox block: it computes the four words
-// of block offset + b and writes elements 4b .. 4b+3, exactly as native/kernels/random.cc does per
-// block on the CPU, so the values do not depend on the launch shape.
-//
-// The affine maps use __fmul_rn/__fadd_rn: never contracted into an FMA whatever the nvcc flags,
-// so low + span * u rounds twice, as on the CPU under -ffp-contract=off.
+// Philox fills on the GPU (cuda/random.h). One thread per Philox block of 4 values
+// (cuda/random_block.cuh, shared with the CPU emulation in cuda/dev/random.cu), grid-stride, so
+// the values do not depend on the launch shape.
 //
 // defines: random_uniform_cuda, random_normal_cuda, random_bernoulli_mask_cuda, random_uint32_cuda
 #include <stdexcept>
 
 #include "cuda/common.cuh"
 #include "cuda/random.h"
-#include "textkernels/math/philox.h"
+#include "cuda/random_block.cuh"
 
 namespace tk {
 namespace {
 
-// Same stream as the CPU fills (random.cc's kStream).
-constexpr uint64_t kStream = 0;
 constexpr int kBlock = 256;
 
-enum class Fill { kUniform, kNormal, kBernoulli, kUint32 };
+using cuda::Fill;
 
 // ---- kernels ---------------------------------------------------------------------------------------
 
@@ -29,34 +24,7 @@ __global__ void random_fill_kernel(T* __restrict__ out, int64_t n, uint64_t seed
   const int64_t blocks = (n + 3) / 4;
   for (int64_t blk = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; blk < blocks;
        blk += int64_t(gridDim.x) * blockDim.x) {
-    const math::Philox4 r = math::philox4x32_10(seed, offset + uint64_t(blk), kStream);
-    T v[4];
-    if constexpr (kind == Fill::kNormal) {
-      float z[4];
-      math::box_muller(r.v[0], r.v[1], &z[0], &z[1]);
-      math::box_muller(r.v[2], r.v[3], &z[2], &z[3]);
-#pragma unroll
-      for (int lane = 0; lane < 4; ++lane)
-        v[lane] = T(__fadd_rn(a, __fmul_rn(b, z[lane])));  // mean + std * z
-    } else {
-#pragma unroll
-      for (int lane = 0; lane < 4; ++lane) {
-        if constexpr (kind == Fill::kUint32) {
-          v[lane] = T(r.v[lane]);
-        } else {
-          const float u = math::uint_to_unit_float(r.v[lane]);
-          if constexpr (kind == Fill::kUniform)
-            v[lane] = T(__fadd_rn(a, __fmul_rn(b, u)));  // low + span * u
-          else
-            v[lane] = T(u >= a ? b : 0.0f);  // p, scale
-        }
-      }
-    }
-#pragma unroll
-    for (int lane = 0; lane < 4; ++lane) {
-      const int64_t i = blk * 4 + lane;
-      if (i < n) out[i] = v[lane];
-    }
+    cuda::fill_block<kind>(out, n, blk, seed, offset, a, b);
   }
 }
 

@@ -4,9 +4,20 @@
 # link only: nothing runs, so this works (and is what CI checks) on machines without a GPU.
 # Exits 0 with a message when nvcc is absent. Objects and binaries go to build-cuda/compile-check/.
 #
+# --run-host: then also runs each harness's version 0, which executes the kernels' own tile/block/op
+# code on the CPU (no GPU needed) against the harness's CPU reference.
+#
 # Env: NVCC (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc), OUT_DIR, NVCC_THREADS (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+RUN_HOST=0
+for arg in "$@"; do
+  case "$arg" in
+    --run-host) RUN_HOST=1 ;;
+    *) echo "usage: $0 [--run-host]" >&2; exit 2 ;;
+  esac
+done
 
 NVCC="${NVCC:-$(command -v nvcc || true)}"
 if [[ -z "$NVCC" && -x /usr/local/cuda/bin/nvcc ]]; then NVCC=/usr/local/cuda/bin/nvcc; fi
@@ -50,7 +61,18 @@ if [[ $status -eq 0 ]]; then
   done
 fi
 
+if [[ $status -eq 0 && $RUN_HOST -eq 1 ]]; then
+  for bin in "$OUT_DIR"/bin/dev_*; do
+    echo "  $bin 0 (kernel code emulated on the CPU)"
+    if ! "$bin" 0 > "$bin.host.log" 2>&1; then
+      cat "$bin.host.log"
+      echo "compile-cuda: FAILED: $bin 0"
+      status=1
+    fi
+  done
+fi
+
 if [[ $status -eq 0 ]]; then
-  echo "compile-cuda: OK (compiled and linked for sm_80, sm_90 + compute_90 PTX; not run)"
+  echo "compile-cuda: OK (compiled and linked for sm_80, sm_90 + compute_90 PTX; nothing ran on a GPU)"
 fi
 exit $status
