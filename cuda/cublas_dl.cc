@@ -2,7 +2,8 @@
 
 #include <dlfcn.h>
 
-#include <mutex>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -19,6 +20,9 @@ bool resolve(void* lib, const char* name, Fn* out) {
 
 CublasApi load() {
   CublasApi api{};
+  // TEXTKERNELS_CUDA_GEMM=tiled: never open cuBLAS (benchmarks and tests of the tiled kernel).
+  const char* choice = std::getenv("TEXTKERNELS_CUDA_GEMM");
+  if (choice && std::strcmp(choice, "tiled") == 0) return api;
   // cuBLAS 13 matches the toolkit we build with; 12 still works through the driver's primary context.
   for (const char* name : {"libcublas.so.13", "libcublas.so.12"}) {
     void* lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
@@ -48,24 +52,27 @@ const CublasApi* cublas_api() {
   return api.library ? &api : nullptr;
 }
 
+// One handle per thread and device, as cuBLAS recommends: a handle bound to one stream must not be
+// rebound by another thread mid-call. Handles are never destroyed: destroying them at thread or
+// process exit can run after the CUDA context is gone.
 cublasHandle_t cublas_handle(cudaStream_t stream) {
   const CublasApi* api = cublas_api();
   if (!api) throw std::runtime_error("cuBLAS is not available (libcublas.so.13/.so.12 not found)");
-  static std::mutex mu;
-  static cublasHandle_t handles[kMaxDevices] = {};
+  thread_local cublasHandle_t handles[kMaxDevices] = {};
   int device = 0;
   cudaCheck(cudaGetDevice(&device));
   if (device < 0 || device >= kMaxDevices) throw std::runtime_error("CUDA device index out of range");
-  std::lock_guard<std::mutex> lock(mu);
-  if (!handles[device]) {
-    cublasHandle_t h = nullptr;
-    if (api->create(&h) != 0) throw std::runtime_error("cublasCreate failed");
-    // SGEMM stays fp32 so results agree with the CPU kernels; TF32 would lose 13 mantissa bits.
+  cublasHandle_t& h = handles[device];
+  if (!h) {
+    if (api->create(&h) != 0) {
+      h = nullptr;
+      throw std::runtime_error("cublasCreate failed");
+    }
+    // SGEMM stays fp32 so results agree with the CPU kernels; TF32 would keep 10 mantissa bits.
     api->set_math_mode(h, kCublasDefaultMath);
-    handles[device] = h;
   }
-  if (api->set_stream(handles[device], stream) != 0) throw std::runtime_error("cublasSetStream failed");
-  return handles[device];
+  if (api->set_stream(h, stream) != 0) throw std::runtime_error("cublasSetStream failed");
+  return h;
 }
 
 }  // namespace tk::cuda

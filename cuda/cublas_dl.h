@@ -27,10 +27,11 @@ struct CublasApi {
 };
 
 // The loaded API, or nullptr when no libcublas.so.13 / .so.12 with these symbols is present.
-// Opened once (thread-safe) and never closed.
+// Opened once (thread-safe) and never closed; TEXTKERNELS_CUDA_GEMM=tiled keeps it closed.
 const CublasApi* cublas_api();
 
-// A handle for the current device, created on first use, bound to `stream`. Throws on failure.
+// The calling thread's handle for the current device, created on first use, bound to `stream`.
+// Throws on failure.
 cublasHandle_t cublas_handle(cudaStream_t stream);
 
 }  // namespace tk::cuda

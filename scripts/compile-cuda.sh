@@ -62,10 +62,14 @@ if [[ $status -eq 0 ]]; then
 fi
 
 if [[ $status -eq 0 && $RUN_HOST -eq 1 ]]; then
-  for bin in "$OUT_DIR"/bin/dev_*; do
+  mkdir -p "$OUT_DIR/log"
+  for src in cuda/dev/*.cu; do
+    name="dev_$(basename "$src" .cu)"
+    bin="$OUT_DIR/bin/$name"
+    log="$OUT_DIR/log/$name.host.log"
     echo "  $bin 0 (kernel code emulated on the CPU)"
-    if ! "$bin" 0 > "$bin.host.log" 2>&1; then
-      cat "$bin.host.log"
+    if ! "$bin" 0 > "$log" 2>&1; then
+      cat "$log"
       echo "compile-cuda: FAILED: $bin 0"
       status=1
     fi
