@@ -10,6 +10,10 @@
 #include "cuda/cublas_dl.h"
 #include "kernels/device.h"
 
+#ifndef TK_CUDA_MIN_CC
+#define TK_CUDA_MIN_CC 80  // CMakeLists.txt passes the oldest of CMAKE_CUDA_ARCHITECTURES
+#endif
+
 namespace tk {
 namespace {
 
@@ -35,7 +39,30 @@ CudaInfo probe() {
     info.reason = "the NVIDIA driver reports no CUDA devices: running on the CPU";
     return info;
   }
-  info.devices = count;
+  // Devices older than the fatbin's oldest architecture would fail at the first kernel launch.
+  int usable = 0, oldest_major = 0, oldest_minor = 0;
+  for (int d = 0; d < count; ++d) {
+    int major = 0, minor = 0;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, d) != cudaSuccess ||
+        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, d) != cudaSuccess) {
+      cudaGetLastError();
+      continue;
+    }
+    if (major * 10 + minor >= TK_CUDA_MIN_CC) {
+      ++usable;
+    } else if (oldest_major == 0) {
+      oldest_major = major, oldest_minor = minor;
+    }
+  }
+  if (usable == 0) {
+    info.reason = "found " + std::to_string(count) + " CUDA device(s), but none with compute capability >= " +
+                  std::to_string(TK_CUDA_MIN_CC / 10) + "." + std::to_string(TK_CUDA_MIN_CC % 10) +
+                  " (the first is " + std::to_string(oldest_major) + "." + std::to_string(oldest_minor) +
+                  "); rebuild with --CDTK_CUDA_ARCHITECTURES for it: running on the CPU";
+    return info;
+  }
+  // Usable devices are counted; device indices stay the driver's (CUDA_VISIBLE_DEVICES selects).
+  info.devices = usable;
   info.gemm = cuda::cublas_api() ? "cublas" : "tiled";
   return info;
 }
