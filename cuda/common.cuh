@@ -7,6 +7,9 @@
 // Per-element math comes from native/include/textkernels/math/ so the CPU and GPU compute the same
 // formula; the CUDA build uses --fmad=false (the twin of -ffp-contract=off), and kernels that want
 // fused multiply-adds call fmaf() explicitly. cuda/dev/<op>.cu is each op's development harness.
+// A kernel's per-thread work lives in __host__ __device__ functions in cuda/<op>.cuh (gemm_tiles,
+// random_block, activations), so the harness's version 0 can run the kernel's own code on the CPU
+// where there is no GPU (scripts/compile-cuda.sh --run-host).
 //
 // defines: cudaCheck, cuda_check_launch, TK_UNROLL, ceil_div, grid_for
 #pragma once

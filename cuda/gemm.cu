@@ -69,8 +69,8 @@ void check_sizes(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, in
   auto fail = [](const std::string& what) { throw std::invalid_argument("sgemm_cuda: " + what); };
   if (m < 0 || n < 0 || k < 0 || batch < 0) fail("m, n, k and batch must be >= 0");
   const int64_t a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
-  if (lda < (a_cols > 1 ? a_cols : 1)) fail("lda is smaller than the rows of A");
-  if (ldb < (b_cols > 1 ? b_cols : 1)) fail("ldb is smaller than the rows of B");
+  if (lda < (a_cols > 1 ? a_cols : 1)) fail("lda is shorter than a stored row of A (k, or m when trans_a)");
+  if (ldb < (b_cols > 1 ? b_cols : 1)) fail("ldb is shorter than a stored row of B (n, or k when trans_b)");
   if (ldc < (n > 1 ? n : 1)) fail("ldc is smaller than n");
   if (stride_a < 0 || stride_b < 0 || stride_c < 0) fail("strides must be >= 0");
   if (batch > 1 && stride_c < (m - 1) * ldc + n) fail("the C matrices of the batch overlap");
