@@ -50,7 +50,9 @@ export function main(argv: string[]): number {
       return 0;
     case 'demo': {
       const b = backend();
-      console.log(`textkernels: CPU kernels at ${b.simd} with ${b.threads} threads; CUDA: ${b.cuda.compiled ? `${b.cuda.devices} device(s)` : 'not built'}`);
+      console.log(
+        `textkernels: CPU kernels at ${b.simd} with ${b.threads} threads; CUDA: ${b.cuda.compiled ? `${b.cuda.devices} device(s)` : 'not built'}`,
+      );
       const o: GenreDemoOptions = {
         epochs: num(opts, 'epochs'),
         hidden: num(opts, 'hidden'),
@@ -63,7 +65,9 @@ export function main(argv: string[]): number {
       };
       const res = trainBrownGenres(o);
       const last = res.epochs[res.epochs.length - 1];
-      console.log(`final test accuracy ${(100 * last.testAccuracy).toFixed(1)}% over ${res.classes.length} genres (chance ${(100 / res.classes.length).toFixed(1)}%)`);
+      console.log(
+        `final test accuracy ${(100 * last.testAccuracy).toFixed(1)}% over ${res.classes.length} genres (chance ${(100 / res.classes.length).toFixed(1)}%)`,
+      );
       return 0;
     }
     default:

@@ -8,7 +8,7 @@ const path = require('path');
 
 const root = path.join(__dirname, '..');
 const mode = process.argv.includes('--fix') ? 'fix' : 'check';
-const exts = ['.h', '.cc', '.cu', '.cuh'];
+const exts = ['.h', '.cc', '.cu', '.cuh', '.inc'];
 const dirs = ['native', 'cuda'];
 
 function walk(dir, out) {

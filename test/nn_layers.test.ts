@@ -44,7 +44,9 @@ describe('layers against PyTorch', () => {
     const ids = fromFixture(fx.ids);
     const logits = model.forward(ids);
     expectClose(logits, fx.logits, { atol: 1e-5, rtol: 0 }, 'logits');
-    const loss = tk.nn.functional.crossEntropy(logits.reshape([-1, 3]), fromFixture(fx.target), { labelSmoothing: 0.1 });
+    const loss = tk.nn.functional.crossEntropy(logits.reshape([-1, 3]), fromFixture(fx.target), {
+      labelSmoothing: 0.1,
+    });
     expect(Math.abs(loss.item() - fx.loss)).toBeLessThan(1e-5);
     loss.backward();
     for (const [name, p] of model.namedParameters()) {

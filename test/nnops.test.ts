@@ -11,7 +11,7 @@ describe('softmax / logSoftmax', () => {
     const x = fromFixture(F(c, 'x'), { requiresGrad: true });
     const dim = c.dim as number;
     const y = c.log ? tk.logSoftmax(x, dim) : x.softmax(dim);
-    expectClose(y, F(c, 'y'), { atol: 1e-5, rtol: 1e-5 }, 'forward');
+    expectClose(y, fromFixture(F(c, 'y')), { atol: 1e-5, rtol: 1e-5 }, 'forward');
     y.backward(fromFixture(F(c, 'g')));
     expectClose(x.grad!, F(c, 'gx'), GRAD, 'grad');
   });
@@ -58,7 +58,7 @@ describe('layerNorm', () => {
     const w = c.w ? fromFixture(F(c, 'w'), { requiresGrad: true }) : null;
     const b = c.b ? fromFixture(F(c, 'b'), { requiresGrad: true }) : null;
     const y = tk.layerNorm(x, c.normalizedShape as number[], w, b);
-    expectClose(y, F(c, 'y'), { atol: 1e-5, rtol: 1e-5 }, 'forward');
+    expectClose(y, fromFixture(F(c, 'y')), { atol: 1e-5, rtol: 1e-5 }, 'forward');
     y.backward(fromFixture(F(c, 'g')));
     expectClose(x.grad!, F(c, 'gx'), { atol: 1e-4, rtol: 1e-4 }, 'grad x');
     // With one normalised element x - mean is exactly 0 here but rounding noise (~1e-8) in
@@ -177,12 +177,19 @@ describe('indexSelect / gather', () => {
     const ids = tk.tensor(new Int32Array([10, 20, 30, 40]), [2, 2]);
     expect(ids.indexSelect(0, [1]).toArray()).toEqual([[30, 40]]);
     expect(ids.gather(1, [[1], [0]]).toArray()).toEqual([[20], [30]]);
+    // 0x7fa00001 is a signalling-NaN bit pattern as a float: it must come through unchanged.
+    const big = tk.tensor(new Int32Array([2 ** 30 + 1, -(2 ** 31), 0x7fa00001]), [3]);
+    expect(big.gather(0, [1, 0, 2]).toArray()).toEqual([-(2 ** 31), 2 ** 30 + 1, 0x7fa00001]);
+    expect(big.indexSelect(0, [0]).toArray()).toEqual([2 ** 30 + 1]);
   });
 
   it('rejects bad indices', () => {
     const x = tk.zeros([3, 4]);
     expect(() => x.indexSelect(1, [4])).toThrow(/index\[0\] = 4 is out of range/);
     expect(() => x.indexSelect(0, [[0]])).toThrow(/1-D/);
+    expect(() => tk.tensor(3).indexSelect(0, [0, 0])).toThrow(/exactly one value/);
+    expect(tk.tensor(3).indexSelect(0, [0]).item()).toBe(3);
+    expect(tk.tensor(3).gather(0, 0).item()).toBe(3);
     expect(() => x.gather(1, [0, 1])).toThrow(/same rank/);
     expect(() => x.gather(1, [[0], [1], [2], [0]])).toThrow(/larger/);
     expect(() => x.gather(1, [[0, 5]])).toThrow(/index\[0, 1\] = 5/);
@@ -259,5 +266,192 @@ describe('native exports reject malformed arguments', () => {
     );
     throwsNamed(() => n.indexSelectBackward(a, a.slice(), new Int32Array(2), 1, 2, 2, -3, -1), 'RangeError');
     throwsNamed(() => n.softmaxBackward(a, a.slice(), a.slice(), 2, 3, 1), 'TypeError');
+  });
+});
+
+describe('native exports under random arguments', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fuzzNative = require('../lib/native').native as Record<string, (...args: unknown[]) => void>;
+  let s = 12345;
+  const rnd = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  const ri = (a: number, b: number) => a + Math.floor(rnd() * (b - a + 1));
+  const jit = (len: number) => Math.max(0, rnd() < 0.85 ? len : len + ri(-1, 1));
+  const F = (len: number) => (rnd() < 0.05 ? null : new Float32Array(jit(len)).map(() => rnd() * 4 - 2));
+  const I = (len: number, hi: number) =>
+    new Int32Array(jit(len)).map(() => (rnd() < 0.9 ? ri(0, hi - 1) : ri(-3, hi + 2)));
+  const sz = () => (rnd() < 0.95 ? ri(0, 4) : ri(-1, 6));
+  const gens: Record<string, () => unknown[]> = {
+    softmaxForward: () => {
+      const [o, d, i] = [sz(), sz(), sz()];
+      return [F(o * d * i), F(o * d * i), o, d, i, rnd() < 0.5];
+    },
+    softmaxBackward: () => {
+      const [o, d, i] = [sz(), sz(), sz()];
+      return [F(o * d * i), F(o * d * i), F(o * d * i), o, d, i, rnd() < 0.5];
+    },
+    layerNormForward: () => {
+      const [M, N] = [sz(), sz()];
+      return [F(M * N), F(M), F(M), F(M * N), F(N), F(N), M, N, rnd()];
+    },
+    layerNormBackward: () => {
+      const [M, N] = [sz(), sz()];
+      return [F(M * N), F(N), F(N), F(M * N), F(M * N), F(M), F(M), F(N), M, N];
+    },
+    indexSelectForward: () => {
+      const [o, a, b, i] = [sz(), sz(), sz(), sz()];
+      return [F(o * b * i), F(o * a * i), I(b, a), o, a, b, i];
+    },
+    indexSelectBackward: () => {
+      const [o, a, b, i] = [sz(), sz(), sz(), sz()];
+      return [F(o * a * i), F(o * b * i), I(b, a), o, a, b, i, ri(-2, 4)];
+    },
+    gatherForward: () => {
+      const r = ri(0, 3);
+      const xs = Array.from({ length: r }, sz);
+      const is = xs.map((v) => (rnd() < 0.8 ? Math.max(0, v - ri(0, 1)) : sz()));
+      const d = ri(-1, r);
+      const ni = is.reduce((a, b) => a * b, 1);
+      const nx = xs.reduce((a, b) => a * b, 1);
+      return [F(ni), F(nx), I(ni, xs[d] ?? 1), xs, is, d];
+    },
+    gatherBackward: () => {
+      const a = gens.gatherForward();
+      return [a[1], a[0], ...a.slice(2)];
+    },
+    crossEntropyForward: () => {
+      const [N, C, S] = [sz(), sz(), sz()];
+      return [F(N * S), F(N * S), F(N * C * S), I(N * S, C), F(C), N, C, S, ri(-101, 3), rnd()];
+    },
+    crossEntropyBackward: () => {
+      const [N, C, S] = [sz(), sz(), sz()];
+      const st = ri(0, 1);
+      return [
+        F(N * C * S),
+        F(st ? N * S : 1),
+        F(N * C * S),
+        F(N * S),
+        I(N * S, C),
+        F(C),
+        N,
+        C,
+        S,
+        ri(-101, 3),
+        rnd(),
+        st,
+        rnd(),
+      ];
+    },
+    crossEntropyProbForward: () => {
+      const [N, C, S] = [sz(), sz(), sz()];
+      return [F(N * S), F(N * S), F(N * C * S), F(N * C * S), F(C), N, C, S, rnd()];
+    },
+    crossEntropyProbBackward: () => {
+      const [N, C, S] = [sz(), sz(), sz()];
+      const st = ri(0, 1);
+      return [
+        F(N * C * S),
+        F(N * C * S),
+        F(st ? N * S : 1),
+        F(N * C * S),
+        F(N * S),
+        F(N * C * S),
+        F(C),
+        N,
+        C,
+        S,
+        rnd(),
+        st,
+        rnd(),
+      ];
+    },
+    bceLogitsForward: () => {
+      const m = sz();
+      return [F(m), F(m), F(m), F(m), F(m)];
+    },
+    bceLogitsBackward: () => {
+      const m = sz();
+      const st = ri(0, 1);
+      return [F(m), F(m), F(st ? m : 1), F(m), F(m), F(m), F(m), st, rnd()];
+    },
+    spmm: () => {
+      const [R, C, H] = [sz(), sz(), sz()];
+      const nnz = ri(0, 6);
+      const p = new Int32Array(Math.max(0, R + 1));
+      for (let i = 1; i <= R; i++) p[i] = Math.min(nnz, p[i - 1] + ri(0, 2));
+      if (R >= 0 && rnd() < 0.8) p[R] = nnz;
+      return [F(R * H), p, I(nnz, C), F(nnz), F(C * H), R, C, H];
+    },
+    spmmTransposed: () => {
+      const a = gens.spmm();
+      const [R, C, H] = [a[5] as number, a[6] as number, a[7] as number];
+      return [F(C * H), a[1], a[2], a[3], F(R * H), R, C, H];
+    },
+  };
+  it('survive structured random arguments (lengths off by one, indices out of range, nulls)', () => {
+    const counts: Record<string, [number, number]> = {};
+    for (let it = 0; it < 16000; it++) {
+      const names = Object.keys(gens);
+      const name = names[it % names.length];
+      const args = gens[name]();
+      counts[name] ??= [0, 0];
+      try {
+        fuzzNative[name](...args);
+        counts[name][0]++;
+      } catch {
+        counts[name][1]++;
+      }
+    }
+    // Both outcomes must occur for every export, or the generator tests nothing.
+    for (const [name, [ok, bad]] of Object.entries(counts)) expect([name, ok > 0, bad > 0]).toEqual([name, true, true]);
+  });
+});
+
+describe('SIMD paths agree', () => {
+  it('softmax, logSoftmax and crossEntropy give the same results at every supported level', () => {
+    const supported = tk.backend().simdSupported;
+    const x = tk.randn([37, 133], { seed: 21 });
+    const d = x.f32;
+    for (let i = 0; i < d.length; i += 17) d[i] = -Infinity;
+    d[5] = 300;
+    d[133 * 3 + 7] = -300;
+    d.fill(-Infinity, 133 * 4, 133 * 5); // a fully masked row: NaN
+    d[133 * 6 + 1] = NaN;
+    const g = tk.randn([37, 133], { seed: 22 });
+    const target = new Int32Array(37).map((_, i) => (i * 31) % 133);
+    const run = (): Float32Array[] => {
+      const out: Float32Array[] = [];
+      for (const log of [false, true]) {
+        const xr = x.detach().setRequiresGrad();
+        const y = log ? tk.logSoftmax(xr, 1) : tk.softmax(xr, 1);
+        y.backward(g);
+        out.push(y.f32, xr.grad!.f32);
+      }
+      const xs = tk.tensor(
+        x.f32.map((v) => (Number.isFinite(v) ? v : 0)),
+        [37, 133],
+        { requiresGrad: true },
+      );
+      const loss = tk.crossEntropy(xs, target, { labelSmoothing: 0.1, reduction: 'none' });
+      loss.backward(tk.randn([37], { seed: 23 }));
+      out.push(loss.f32, xs.grad!.f32);
+      return out;
+    };
+    const levels = ['sse2', supported].filter((v, i, a) => a.indexOf(v) === i && v !== 'scalar');
+    const results = levels.map((level) => {
+      tk.setSimdLevel(level as 'sse2');
+      return run();
+    });
+    tk.setSimdLevel(supported as 'sse2');
+    for (let k = 1; k < results.length; k++) {
+      results[k].forEach((r, j) =>
+        expectClose(r, results[0][j], { atol: 1e-6, rtol: 1e-5 }, `output ${j} at ${levels[k]}`),
+      );
+    }
+    expect(Number.isNaN(results[0][0][133 * 4])).toBe(true);
+    expect(Number.isNaN(results[0][0][133 * 6])).toBe(true);
+    expect(results[0][0][0]).toBe(0);
   });
 });

@@ -8,3 +8,5 @@ export {
   readSafetensorsHeader,
 } from './safetensors';
 export type { SafetensorsDType, SafetensorsEntry, SafetensorsHeader } from './safetensors';
+export { saveCheckpoint, loadCheckpoint } from './checkpoint';
+export type { CheckpointParts, JsonStateful } from './checkpoint';

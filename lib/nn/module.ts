@@ -230,6 +230,7 @@ export abstract class Module {
   getSubmodule(target: string): Module {
     if (typeof target !== 'string') throw typeError('target', 'a string', target);
     if (target === '') return this;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the walk starts at this module
     let m: Module = this;
     const walked: string[] = [];
     for (const part of target.split('.')) {

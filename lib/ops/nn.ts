@@ -228,6 +228,9 @@ export function indexSelect(x: Tensor, dim: number, index: IndexInput): Tensor {
   const d = normDim('dim', dim, x.ndim);
   const idx = toIndices('index', index);
   if (idx.shape.length > 1) throw new RangeError(`index must be 1-D or 0-d, got shape ${shapeStr(idx.shape)}`);
+  if (x.ndim === 0 && idx.data.length !== 1) {
+    throw new RangeError(`index must have exactly one value for a 0-d x, got ${idx.data.length}`);
+  }
   const [outer, nSrc, inner] = split3(x.shape, d);
   checkIndexRange('index', idx, nSrc, `dim ${d} of size ${nSrc}`);
   const nIdx = idx.data.length;
@@ -274,10 +277,18 @@ export function gather(x: Tensor, dim: number, index: IndexInput): Tensor {
   const size = x.ndim === 0 ? 1 : x.shape[d];
   checkIndexRange('index', idx, size, `dim ${d} of size ${size}`);
   if (x.dtype === 'int32') {
-    const f = new Float32Array(x.data);
-    const out = new Float32Array(idx.data.length);
-    native.gatherForward(out, f, idx.data, x.shape, idx.shape, d);
-    return new Tensor(Int32Array.from(out), idx.shape);
+    // The kernel only moves 32-bit words, so int32 data goes through as float bit patterns.
+    const src = x.data as Int32Array;
+    const out = new Int32Array(idx.data.length);
+    native.gatherForward(
+      new Float32Array(out.buffer),
+      new Float32Array(src.buffer, src.byteOffset, src.length),
+      idx.data,
+      x.shape,
+      idx.shape,
+      d,
+    );
+    return new Tensor(out, idx.shape);
   }
   const out = new Float32Array(idx.data.length);
   native.gatherForward(out, x.f32, idx.data, x.shape, idx.shape, d);

@@ -120,15 +120,45 @@ function sumData(x: Float32Array, shape: readonly number[], dims: readonly numbe
   return copied ? data : data.slice();
 }
 
-/** Sum over dim (a number or an array; all when omitted), as torch.sum. */
+/** Exact integer sums of an int32 tensor (masks, counts), wrapping to int32 like an int32 add would. */
+function sumInt32(x: Int32Array, shape: readonly number[], dims: readonly number[]): Int32Array {
+  const kept = reducedShape(shape, dims, true);
+  const keptStrides = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    keptStrides[i] = dims.includes(i) ? 0 : acc;
+    acc *= kept[i];
+  }
+  const sums = new Float64Array(numelOf(kept));
+  const idx = new Array<number>(shape.length).fill(0);
+  let off = 0;
+  for (let i = 0; i < x.length; i++) {
+    sums[off] += x[i];
+    for (let d = shape.length - 1; d >= 0; d--) {
+      idx[d]++;
+      off += keptStrides[d];
+      if (idx[d] < shape[d]) break;
+      off -= idx[d] * keptStrides[d];
+      idx[d] = 0;
+    }
+  }
+  return Int32Array.from(sums, (v) => v | 0);
+}
+
+/**
+ * Sum over dim (a number or an array; all when omitted), as torch.sum. An int32 input gives an
+ * exact int32 sum (torch would give int64) without gradients.
+ */
 export function sum(x: Tensor, dim?: Dims | { keepdim?: boolean }, keepdim?: KeepDim): Tensor {
-  checkTensor('sum: input', x, 'float32');
+  checkTensor('sum: input', x);
   if (dim !== null && typeof dim === 'object' && !Array.isArray(dim)) {
     keepdim = dim as { keepdim?: boolean };
     dim = undefined;
   }
   const dims = normDims('sum', dim as Dims, x.ndim);
   const keep = readKeepdim('sum', keepdim);
+  if (x.data instanceof Int32Array)
+    return new Tensor(sumInt32(x.data, x.shape, dims), reducedShape(x.shape, dims, keep));
   const out = sumData(x.f32, x.shape, dims);
   const keptShape = reducedShape(x.shape, dims, true);
   return fromOp('sum', out, reducedShape(x.shape, dims, keep), [x], (g) => [expand(reshape(g, keptShape), x.shape)]);
@@ -282,7 +312,6 @@ export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
   const centered = sub(x, mean(x, dims, true));
   return div(sum(square(centered), dims, keep), Math.max(0, count - correction));
 }
-export { variance as var };
 
 /** Standard deviation: sqrt of var with the same options (torch.std). */
 export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {

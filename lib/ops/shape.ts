@@ -42,7 +42,7 @@ declare module '../tensor' {
   }
 }
 
-export function contiguousStrides(shape: readonly number[]): number[] {
+function contiguousStrides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
   for (let i = shape.length - 1; i >= 0; i--) {

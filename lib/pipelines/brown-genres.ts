@@ -126,7 +126,8 @@ export function trainBrownGenres(opts: GenreDemoOptions = {}): GenreDemoResult {
     const nTest = Math.max(1, Math.round(list.length * testFraction));
     order.forEach((docIndex, k) => {
       const target = k < nTest ? test : train;
-      for (const words of passagesOf(list[docIndex], passageWords)) target.push({ words, label: classes.indexOf(genre) });
+      for (const words of passagesOf(list[docIndex], passageWords))
+        target.push({ words, label: classes.indexOf(genre) });
     });
   }
   const bow = new BagOfWords({ minDf: opts.minDf ?? 2, maxFeatures: opts.maxFeatures ?? 10000, weighting: 'tfidf' });
@@ -145,7 +146,9 @@ export function trainBrownGenres(opts: GenreDemoOptions = {}): GenreDemoResult {
 
   const model = new BowMlp(bow.size, hidden, classes.length, p, seed);
   const opt = new AdamW(model.parameters(), { lr, weightDecay });
-  log(`model: EmbeddingBag(${bow.size}, ${hidden}, sum) + bias -> ReLU -> Dropout(${p}) -> Linear(${hidden}, ${classes.length}); ${model.numParameters()} parameters; AdamW lr ${lr}`);
+  log(
+    `model: EmbeddingBag(${bow.size}, ${hidden}, sum) + bias -> ReLU -> Dropout(${p}) -> Linear(${hidden}, ${classes.length}); ${model.numParameters()} parameters; AdamW lr ${lr}`,
+  );
   const reports: EpochReport[] = [];
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const t0 = process.hrtime.bigint();
@@ -163,7 +166,14 @@ export function trainBrownGenres(opts: GenreDemoOptions = {}): GenreDemoResult {
     const tr = evaluate(model, xTrain, yTrain, 256);
     const te = evaluate(model, xTest, yTest, 256);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    reports.push({ epoch, trainLoss: tr.loss, trainAccuracy: tr.accuracy, testLoss: te.loss, testAccuracy: te.accuracy, seconds });
+    reports.push({
+      epoch,
+      trainLoss: tr.loss,
+      trainAccuracy: tr.accuracy,
+      testLoss: te.loss,
+      testAccuracy: te.accuracy,
+      seconds,
+    });
     log(
       `epoch ${String(epoch).padStart(2)}  train loss ${tr.loss.toFixed(4)}  acc ${(100 * tr.accuracy).toFixed(1)}%  |  test loss ${te.loss.toFixed(4)}  acc ${(100 * te.accuracy).toFixed(1)}%  (${seconds.toFixed(2)} s)`,
     );

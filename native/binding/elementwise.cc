@@ -1,11 +1,12 @@
 // Exports: binaryForward, binaryBackward, compare, where, unaryForward, unaryBackward.
+#include "kernels/elementwise.h"
+
 #include <string>
 #include <vector>
 
 #include "binding/args.h"
 #include "binding/registry.h"
 #include "binding/strided_args.h"
-#include "kernels/elementwise.h"
 
 namespace tk::binding {
 namespace {
@@ -37,10 +38,12 @@ Napi::Value JS_binaryForward(const Napi::CallbackInfo& info) {
   auto b = GetArray<float>(info, 3, "b");
   BroadcastArgs br = GetBroadcast(info, 4, a.length, b.length);
   double alpha = GetNumber(info, 7, "alpha");
-  if (int64_t(out.length) != br.numel) ThrowRange(info.Env(), "out has " + std::to_string(out.length) + " elements, shape " + ShapeToString(br.shape) + " needs " + std::to_string(br.numel));
+  if (int64_t(out.length) != br.numel)
+    ThrowRange(info.Env(), "out has " + std::to_string(out.length) + " elements, shape " +
+                               ShapeToString(br.shape) + " needs " + std::to_string(br.numel));
   if (Overlaps(out, a) || Overlaps(out, b)) ThrowRange(info.Env(), "out must not overlap a or b");
-  binary_forward_cpu(BinaryOp(op), out.data, a.data, b.data, br.view(), br.a_strides.data(), br.b_strides.data(),
-                     float(alpha));
+  binary_forward_cpu(BinaryOp(op), out.data, a.data, b.data, br.view(), br.a_strides.data(),
+                     br.b_strides.data(), float(alpha));
   return info.Env().Undefined();
 }
 
@@ -76,17 +79,21 @@ Napi::Value JS_compare(const Napi::CallbackInfo& info) {
   auto out = GetArray<int32_t>(info, 1, "out");
   Words a = GetWords(info, 2, "a");
   Words b = GetWords(info, 3, "b");
-  if (a.is_int != b.is_int) ThrowType(env, "a and b must have the same type (both Float32Array or both Int32Array)");
+  if (a.is_int != b.is_int)
+    ThrowType(env, "a and b must have the same type (both Float32Array or both Int32Array)");
   BroadcastArgs br = GetBroadcast(info, 4, a.length, b.length);
-  if (int64_t(out.length) != br.numel) ThrowRange(env, "out has " + std::to_string(out.length) + " elements, shape " + ShapeToString(br.shape) + " needs " + std::to_string(br.numel));
+  if (int64_t(out.length) != br.numel)
+    ThrowRange(env, "out has " + std::to_string(out.length) + " elements, shape " + ShapeToString(br.shape) +
+                        " needs " + std::to_string(br.numel));
   Words o = AsWords(out);
   if (WordsOverlap(o, a) || WordsOverlap(o, b)) ThrowRange(env, "out must not overlap a or b");
   if (a.is_int) {
     compare_i32_cpu(CompareOp(op), out.data, reinterpret_cast<const int32_t*>(a.data),
-                    reinterpret_cast<const int32_t*>(b.data), br.view(), br.a_strides.data(), br.b_strides.data());
+                    reinterpret_cast<const int32_t*>(b.data), br.view(), br.a_strides.data(),
+                    br.b_strides.data());
   } else {
-    compare_cpu(CompareOp(op), out.data, reinterpret_cast<const float*>(a.data), reinterpret_cast<const float*>(b.data),
-                br.view(), br.a_strides.data(), br.b_strides.data());
+    compare_cpu(CompareOp(op), out.data, reinterpret_cast<const float*>(a.data),
+                reinterpret_cast<const float*>(b.data), br.view(), br.a_strides.data(), br.b_strides.data());
   }
   return env.Undefined();
 }
@@ -109,12 +116,14 @@ Napi::Value JS_where(const Napi::CallbackInfo& info) {
   CheckStridedBounds(env, "cond", cond.length, 0, shape, cs);
   CheckStridedBounds(env, "a", a.length, 0, shape, as);
   CheckStridedBounds(env, "b", b.length, 0, shape, bs);
-  if (int64_t(out.length) != numel) ThrowRange(env, "out has " + std::to_string(out.length) + " elements, shape " + ShapeToString(shape) + " needs " + std::to_string(numel));
+  if (int64_t(out.length) != numel)
+    ThrowRange(env, "out has " + std::to_string(out.length) + " elements, shape " + ShapeToString(shape) +
+                        " needs " + std::to_string(numel));
   if (WordsOverlap(out, a) || WordsOverlap(out, b) || WordsOverlap(out, AsWords(cond))) {
     ThrowRange(env, "out must not overlap the inputs");
   }
-  where_cpu(out.data, cond.data, a.data, b.data, BroadcastShape{int(shape.size()), shape.data()}, cs.data(), as.data(),
-            bs.data());
+  where_cpu(out.data, cond.data, a.data, b.data, BroadcastShape{int(shape.size()), shape.data()}, cs.data(),
+            as.data(), bs.data());
   return env.Undefined();
 }
 
@@ -125,7 +134,8 @@ Napi::Value JS_unaryForward(const Napi::CallbackInfo& info) {
   auto x = GetArray<float>(info, 2, "x");
   auto out = GetArrayExact<float>(info, 1, "out", int64_t(x.length));
   double p0 = GetNumber(info, 3, "p0"), p1 = GetNumber(info, 4, "p1");
-  if (Overlaps(out, x) && out.data != x.data) ThrowRange(info.Env(), "out must be x itself or not overlap it");
+  if (Overlaps(out, x) && out.data != x.data)
+    ThrowRange(info.Env(), "out must be x itself or not overlap it");
   unary_forward_cpu(UnaryOp(op), out.data, x.data, int64_t(x.length), float(p0), float(p1));
   return info.Env().Undefined();
 }

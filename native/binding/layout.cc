@@ -1,11 +1,12 @@
 // Exports: stridedCopy.
+#include "kernels/layout.h"
+
 #include <string>
 #include <vector>
 
 #include "binding/args.h"
 #include "binding/registry.h"
 #include "binding/strided_args.h"
-#include "kernels/layout.h"
 
 namespace tk::binding {
 namespace {
@@ -31,7 +32,8 @@ Napi::Value JS_stridedCopy(const Napi::CallbackInfo& info) {
   if (WordsOverlap(dst, src)) ThrowRange(env, "dst must not overlap src");
   for (int64_t d : shape)
     if (d == 0) return env.Undefined();
-  strided_copy_cpu(dst.data + dst_offset, ds.data(), src.data + src_offset, ss.data(), shape.data(), int(shape.size()));
+  strided_copy_cpu(dst.data + dst_offset, ds.data(), src.data + src_offset, ss.data(), shape.data(),
+                   int(shape.size()));
   return env.Undefined();
 }
 

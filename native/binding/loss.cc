@@ -1,11 +1,12 @@
 // Exports: crossEntropyForward, crossEntropyBackward, crossEntropyProbForward,
 // crossEntropyProbBackward, bceLogitsForward, bceLogitsBackward.
+#include "kernels/loss.h"
+
 #include <string>
 #include <vector>
 
 #include "binding/args.h"
 #include "binding/registry.h"
-#include "kernels/loss.h"
 
 namespace tk::binding {
 namespace {
@@ -58,7 +59,8 @@ void RequireDisjoint(Napi::Env env, const Span<A>& out, const Span<B>& in, const
   if (Overlaps(out, in)) ThrowRange(env, std::string(out_name) + " must not share memory with an input");
 }
 
-// crossEntropyForward(loss, lse, logits, target, weight|null, N, C, S, ignoreIndex, labelSmoothing) -> denominator
+// crossEntropyForward(loss, lse, logits, target, weight|null, N, C, S, ignoreIndex, labelSmoothing) ->
+// denominator
 Napi::Value JS_crossEntropyForward(const Napi::CallbackInfo& info) {
   RequireArgs(info, 10, "crossEntropyForward");
   Napi::Env env = info.Env();
@@ -78,8 +80,8 @@ Napi::Value JS_crossEntropyForward(const Napi::CallbackInfo& info) {
     RequireDisjoint(env, *o, target, "loss");
     RequireDisjoint(env, *o, weight, "loss");
   }
-  double denom = cross_entropy_forward_cpu(loss.data, lse.data, logits.data, target.data, weight.data, s.N, s.C,
-                                           s.S, ignore, eps);
+  double denom = cross_entropy_forward_cpu(loss.data, lse.data, logits.data, target.data, weight.data, s.N,
+                                           s.C, s.S, ignore, eps);
   return Napi::Number::New(env, denom);
 }
 
@@ -105,8 +107,8 @@ Napi::Value JS_crossEntropyBackward(const Napi::CallbackInfo& info) {
   RequireDisjoint(env, dlogits, lse, "dlogits");
   RequireDisjoint(env, dlogits, target, "dlogits");
   RequireDisjoint(env, dlogits, weight, "dlogits");
-  cross_entropy_backward_cpu(dlogits.data, dloss.data, logits.data, lse.data, target.data, weight.data, s.N, s.C, s.S,
-                             ignore, eps, stride, float(scale));
+  cross_entropy_backward_cpu(dlogits.data, dloss.data, logits.data, lse.data, target.data, weight.data, s.N,
+                             s.C, s.S, ignore, eps, stride, float(scale));
   return env.Undefined();
 }
 
@@ -127,7 +129,8 @@ Napi::Value JS_crossEntropyProbForward(const Napi::CallbackInfo& info) {
     RequireDisjoint(env, *o, target, "loss");
     RequireDisjoint(env, *o, weight, "loss");
   }
-  cross_entropy_prob_forward_cpu(loss.data, lse.data, logits.data, target.data, weight.data, s.N, s.C, s.S, eps);
+  cross_entropy_prob_forward_cpu(loss.data, lse.data, logits.data, target.data, weight.data, s.N, s.C, s.S,
+                                 eps);
   return env.Undefined();
 }
 
@@ -149,7 +152,8 @@ Napi::Value JS_crossEntropyProbBackward(const Napi::CallbackInfo& info) {
   auto weight = GetOptionalFloats(info, 6, "weight", s.C);
   if (Overlaps(dlogits, dtarget)) ThrowRange(env, "dlogits and dtarget must not overlap");
   for (const Span<float>* o : {&dlogits, &dtarget}) {
-    for (const Span<float>* in : {&dloss, &logits, &lse, &target, &weight}) RequireDisjoint(env, *o, *in, "gradients");
+    for (const Span<float>* in : {&dloss, &logits, &lse, &target, &weight})
+      RequireDisjoint(env, *o, *in, "gradients");
   }
   cross_entropy_prob_backward_cpu(dlogits.data, dtarget.data, dloss.data, logits.data, lse.data, target.data,
                                   weight.data, s.N, s.C, s.S, eps, stride, float(scale));
@@ -189,13 +193,15 @@ Napi::Value JS_bceLogitsBackward(const Napi::CallbackInfo& info) {
   for (const Span<float>* o : {&dx, &dt}) {
     for (const Span<float>* in : {&dloss, &x, &t, &w, &pw}) RequireDisjoint(env, *o, *in, "gradients");
   }
-  bce_logits_backward_cpu(dx.data, dt.data, dloss.data, x.data, t.data, w.data, pw.data, n, stride, float(scale));
+  bce_logits_backward_cpu(dx.data, dt.data, dloss.data, x.data, t.data, w.data, pw.data, n, stride,
+                          float(scale));
   return env.Undefined();
 }
 
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropyForward", Napi::Function::New(env, JS_crossEntropyForward, "crossEntropyForward"));
-  exports.Set("crossEntropyBackward", Napi::Function::New(env, JS_crossEntropyBackward, "crossEntropyBackward"));
+  exports.Set("crossEntropyBackward",
+              Napi::Function::New(env, JS_crossEntropyBackward, "crossEntropyBackward"));
   exports.Set("crossEntropyProbForward",
               Napi::Function::New(env, JS_crossEntropyProbForward, "crossEntropyProbForward"));
   exports.Set("crossEntropyProbBackward",

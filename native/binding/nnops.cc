@@ -106,7 +106,8 @@ Napi::Value JS_layerNormBackward(const Napi::CallbackInfo& info) {
   const Span<float>* ins[] = {&dy, &x, &mean, &rstd, &w};
   for (auto o : outs)
     for (auto in : ins) RequireDisjoint(env, *o, *in, "gradient outputs", "the inputs");
-  if (Overlaps(dx, dw) || Overlaps(dx, db) || Overlaps(dw, db)) ThrowRange(env, "gradient outputs must not overlap");
+  if (Overlaps(dx, dw) || Overlaps(dx, db) || Overlaps(dw, db))
+    ThrowRange(env, "gradient outputs must not overlap");
   layernorm_backward_cpu(dx.data, dw.data, db.data, dy.data, x.data, mean.data, rstd.data, w.data, M, N);
   return env.Undefined();
 }
@@ -158,8 +159,8 @@ GatherArgs GetGatherArgs(const Napi::CallbackInfo& info, size_t shapes_at) {
   a.dim = GetInt(info, shapes_at + 2, "dim", 0, rank == 0 ? 0 : rank - 1);
   for (int64_t d = 0; d < rank; ++d) {
     if (d != a.dim && a.indexShape[size_t(d)] > a.xShape[size_t(d)]) {
-      ThrowRange(env, "index " + ShapeToString(a.indexShape) + " is larger than x " + ShapeToString(a.xShape) +
-                          " in dimension " + std::to_string(d));
+      ThrowRange(env, "index " + ShapeToString(a.indexShape) + " is larger than x " +
+                          ShapeToString(a.xShape) + " in dimension " + std::to_string(d));
     }
   }
   a.nx = Numel(env, a.xShape, "xShape");
@@ -178,8 +179,8 @@ Napi::Value JS_gatherForward(const Napi::CallbackInfo& info) {
   auto index = GetArrayExact<int32_t>(info, 2, "index", a.ni);
   CheckIndices(env, index, a.xShape.empty() ? 1 : a.xShape[size_t(a.dim)], "index");
   RequireDisjoint(env, out, x, "out", "x");
-  gather_forward_cpu(out.data, x.data, index.data, a.xShape.data(), a.indexShape.data(), int64_t(a.xShape.size()),
-                     a.dim);
+  gather_forward_cpu(out.data, x.data, index.data, a.xShape.data(), a.indexShape.data(),
+                     int64_t(a.xShape.size()), a.dim);
   return env.Undefined();
 }
 
@@ -193,8 +194,8 @@ Napi::Value JS_gatherBackward(const Napi::CallbackInfo& info) {
   auto index = GetArrayExact<int32_t>(info, 2, "index", a.ni);
   CheckIndices(env, index, a.xShape.empty() ? 1 : a.xShape[size_t(a.dim)], "index");
   RequireDisjoint(env, dx, dy, "dx", "dy");
-  gather_backward_cpu(dx.data, dy.data, index.data, a.xShape.data(), a.indexShape.data(), int64_t(a.xShape.size()),
-                      a.dim);
+  gather_backward_cpu(dx.data, dy.data, index.data, a.xShape.data(), a.indexShape.data(),
+                      int64_t(a.xShape.size()), a.dim);
   return env.Undefined();
 }
 

@@ -3,12 +3,13 @@
 // One call updates one parameter tensor. Scalars arrive as the doubles Python would hold and are
 // combined here in double (bias corrections with the C library's pow, as CPython does), then
 // rounded to float where torch converts them.
+#include "kernels/optim.h"
+
 #include <cmath>
 #include <string>
 
 #include "binding/args.h"
 #include "binding/registry.h"
-#include "kernels/optim.h"
 
 namespace tk::binding {
 namespace {

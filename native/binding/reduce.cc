@@ -1,10 +1,11 @@
 // Exports: sumForward, maxForward, maxBackward, logsumexpForward. Each views its input as
 // [outer, reduced, inner] and its output as [outer, inner].
+#include "kernels/reduce.h"
+
 #include <string>
 
 #include "binding/args.h"
 #include "binding/registry.h"
-#include "kernels/reduce.h"
 
 namespace tk::binding {
 namespace {
@@ -45,7 +46,8 @@ Napi::Value JS_maxForward(const Napi::CallbackInfo& info) {
   Dims d = GetDims(info, 4);
   if (d.reduced == 0 && d.out_numel > 0) ThrowRange(env, "max/min over an empty dimension has no identity");
   Span<float> values;
-  if (!(info[1].IsNull() || info[1].IsUndefined())) values = GetArrayExact<float>(info, 1, "values", d.out_numel);
+  if (!(info[1].IsNull() || info[1].IsUndefined()))
+    values = GetArrayExact<float>(info, 1, "values", d.out_numel);
   auto indices = GetArrayExact<int32_t>(info, 2, "indices", d.out_numel);
   auto x = GetArrayExact<float>(info, 3, "x", d.in_numel);
   if (d.reduced > INT32_MAX) ThrowRange(env, "reduced must fit in int32 indices");

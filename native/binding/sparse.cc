@@ -1,10 +1,11 @@
 // Exports: spmm, spmmTransposed, csrValidate.
+#include "kernels/sparse.h"
+
 #include <string>
 #include <vector>
 
 #include "binding/args.h"
 #include "binding/registry.h"
-#include "kernels/sparse.h"
 
 namespace tk::binding {
 namespace {
@@ -29,8 +30,8 @@ Csr GetCsr(const Napi::CallbackInfo& info, size_t at, int64_t R, int64_t C) {
   if (m.indptr.data[0] != 0) ThrowRange(env, "indptr[0] must be 0, got " + std::to_string(m.indptr.data[0]));
   for (int64_t r = 0; r < R; ++r) {
     if (m.indptr.data[r + 1] < m.indptr.data[r]) {
-      ThrowRange(env, "indptr must be non-decreasing: indptr[" + std::to_string(r + 1) + "] = " +
-                          std::to_string(m.indptr.data[r + 1]) + " < indptr[" + std::to_string(r) +
+      ThrowRange(env, "indptr must be non-decreasing: indptr[" + std::to_string(r + 1) +
+                          "] = " + std::to_string(m.indptr.data[r + 1]) + " < indptr[" + std::to_string(r) +
                           "] = " + std::to_string(m.indptr.data[r]));
     }
   }
@@ -51,12 +52,13 @@ Csr GetCsr(const Napi::CallbackInfo& info, size_t at, int64_t R, int64_t C) {
 Napi::Value JS_spmm(const Napi::CallbackInfo& info) {
   RequireArgs(info, 8, "spmm");
   Napi::Env env = info.Env();
-  int64_t R = GetInt(info, 5, "R", 0, (int64_t(1) << 31) - 2), C = GetInt(info, 6, "C", 0, (int64_t(1) << 31) - 1),
-          H = GetInt(info, 7, "H");
+  int64_t R = GetInt(info, 5, "R", 0, (int64_t(1) << 31) - 2),
+          C = GetInt(info, 6, "C", 0, (int64_t(1) << 31) - 1), H = GetInt(info, 7, "H");
   Csr a = GetCsr(info, 1, R, C);
   auto out = GetArrayExact<float>(info, 0, "out", Numel(env, {R, H}, "out shape"));
   auto dense = GetArrayExact<float>(info, 4, "dense", Numel(env, {C, H}, "dense shape"));
-  if (Overlaps(out, dense) || Overlaps(out, a.values) || Overlaps(out, a.indices) || Overlaps(out, a.indptr)) {
+  if (Overlaps(out, dense) || Overlaps(out, a.values) || Overlaps(out, a.indices) ||
+      Overlaps(out, a.indptr)) {
     ThrowRange(env, "out must not share memory with an input");
   }
   spmm_cpu(out.data, a.indptr.data, a.indices.data, a.values.data, dense.data, R, C, H);
@@ -67,8 +69,8 @@ Napi::Value JS_spmm(const Napi::CallbackInfo& info) {
 Napi::Value JS_spmmTransposed(const Napi::CallbackInfo& info) {
   RequireArgs(info, 8, "spmmTransposed");
   Napi::Env env = info.Env();
-  int64_t R = GetInt(info, 5, "R", 0, (int64_t(1) << 31) - 2), C = GetInt(info, 6, "C", 0, (int64_t(1) << 31) - 2),
-          H = GetInt(info, 7, "H");
+  int64_t R = GetInt(info, 5, "R", 0, (int64_t(1) << 31) - 2),
+          C = GetInt(info, 6, "C", 0, (int64_t(1) << 31) - 2), H = GetInt(info, 7, "H");
   Csr a = GetCsr(info, 1, R, C);
   auto out = GetArrayExact<float>(info, 0, "out", Numel(env, {C, H}, "out shape"));
   auto g = GetArrayExact<float>(info, 4, "g", Numel(env, {R, H}, "g shape"));
@@ -82,7 +84,8 @@ Napi::Value JS_spmmTransposed(const Napi::CallbackInfo& info) {
 // csrValidate(indptr, indices, values, R, C): throws a RangeError naming the first fault.
 Napi::Value JS_csrValidate(const Napi::CallbackInfo& info) {
   RequireArgs(info, 5, "csrValidate");
-  int64_t R = GetInt(info, 3, "R", 0, (int64_t(1) << 31) - 2), C = GetInt(info, 4, "C", 0, (int64_t(1) << 31) - 1);
+  int64_t R = GetInt(info, 3, "R", 0, (int64_t(1) << 31) - 2),
+          C = GetInt(info, 4, "C", 0, (int64_t(1) << 31) - 1);
   GetCsr(info, 0, R, C);
   return info.Env().Undefined();
 }

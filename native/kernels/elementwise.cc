@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/cpu_features.h"
 #include "kernels/thread_pool.h"
 #include "textkernels/math/activations.h"
 
@@ -86,7 +87,8 @@ void broadcast_loop(const Plan<N>& p, F&& f) {
 // Inner loops specialised on the strides the compiler can vectorise: both contiguous, or one a
 // broadcast scalar.
 template <class T, class O, class F>
-void run_binary(O* out, const T* a, const T* b, BroadcastShape s, const int64_t* as, const int64_t* bs, F op) {
+void run_binary(O* out, const T* a, const T* b, BroadcastShape s, const int64_t* as, const int64_t* bs,
+                F op) {
   const int64_t* st[2] = {as, bs};
   Plan<2> p = make_plan<2>(s, st);
   broadcast_loop(p, [&](int64_t i, const int64_t* off, const int64_t* inner, int64_t len) {
@@ -117,8 +119,8 @@ inline float nan_min(float a, float b) {
 }
 
 template <class F>
-void run_binary_backward(float* da, float* db, const float* g, const float* a, const float* b, const float* out,
-                         BroadcastShape s, const int64_t* as, const int64_t* bs, F grad) {
+void run_binary_backward(float* da, float* db, const float* g, const float* a, const float* b,
+                         const float* out, BroadcastShape s, const int64_t* as, const int64_t* bs, F grad) {
   // Operands: g, a, b, out; g and out are contiguous over the output shape.
   int64_t contiguous[kMaxRank];
   int64_t acc = 1;
@@ -234,8 +236,8 @@ void compare_impl(CompareOp op, int32_t* out, const T* a, const T* b, BroadcastS
 }
 }  // namespace
 
-void compare_cpu(CompareOp op, int32_t* out, const float* a, const float* b, BroadcastShape s, const int64_t* as,
-                 const int64_t* bs) {
+void compare_cpu(CompareOp op, int32_t* out, const float* a, const float* b, BroadcastShape s,
+                 const int64_t* as, const int64_t* bs) {
   compare_impl(op, out, a, b, s, as, bs);
 }
 
@@ -276,25 +278,61 @@ void map_grad(float* dx, const float* g, const float* x, const float* y, int64_t
 }
 }  // namespace
 
+namespace {
+// The vectorised transcendental ops; false where this build or CPU has none.
+bool unary_forward_simd(UnaryOp op, float* out, const float* x, int64_t n) {
+#if defined(TK_HAVE_X86_KERNELS)
+  if (simd_level() < SimdLevel::kAvx2) return false;
+  void (*fn)(float*, const float*, int64_t) = nullptr;
+  if (op == UnaryOp::kExp) fn = isa::exp_avx2;
+  if (op == UnaryOp::kSigmoid) fn = isa::sigmoid_avx2;
+  if (op == UnaryOp::kTanh) fn = isa::tanh_avx2;
+  if (op == UnaryOp::kGelu) fn = isa::gelu_avx2;
+  if (!fn) return false;
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) { fn(out + b, x + b, e - b); });
+  return true;
+#else
+  (void)op, (void)out, (void)x, (void)n;
+  return false;
+#endif
+}
+}  // namespace
+
 void unary_forward_cpu(UnaryOp op, float* out, const float* x, int64_t n, float p0, float p1) {
   using namespace math;
+  if (unary_forward_simd(op, out, x, n)) return;
   switch (op) {
-    case UnaryOp::kNeg: return map1(out, x, n, [](float v) { return -v; });
-    case UnaryOp::kExp: return map1(out, x, n, [](float v) { return std::exp(v); });
-    case UnaryOp::kLog: return map1(out, x, n, [](float v) { return std::log(v); });
-    case UnaryOp::kSqrt: return map1(out, x, n, [](float v) { return std::sqrt(v); });
-    case UnaryOp::kRsqrt: return map1(out, x, n, [](float v) { return 1.0f / std::sqrt(v); });
-    case UnaryOp::kAbs: return map1(out, x, n, [](float v) { return std::fabs(v); });
-    case UnaryOp::kSin: return map1(out, x, n, [](float v) { return std::sin(v); });
-    case UnaryOp::kCos: return map1(out, x, n, [](float v) { return std::cos(v); });
-    case UnaryOp::kTanh: return map1(out, x, n, [](float v) { return tanh_fwd(v); });
-    case UnaryOp::kSigmoid: return map1(out, x, n, [](float v) { return sigmoid(v); });
+    case UnaryOp::kNeg:
+      return map1(out, x, n, [](float v) { return -v; });
+    case UnaryOp::kExp:
+      return map1(out, x, n, [](float v) { return std::exp(v); });
+    case UnaryOp::kLog:
+      return map1(out, x, n, [](float v) { return std::log(v); });
+    case UnaryOp::kSqrt:
+      return map1(out, x, n, [](float v) { return std::sqrt(v); });
+    case UnaryOp::kRsqrt:
+      return map1(out, x, n, [](float v) { return 1.0f / std::sqrt(v); });
+    case UnaryOp::kAbs:
+      return map1(out, x, n, [](float v) { return std::fabs(v); });
+    case UnaryOp::kSin:
+      return map1(out, x, n, [](float v) { return std::sin(v); });
+    case UnaryOp::kCos:
+      return map1(out, x, n, [](float v) { return std::cos(v); });
+    case UnaryOp::kTanh:
+      return map1(out, x, n, [](float v) { return tanh_fwd(v); });
+    case UnaryOp::kSigmoid:
+      return map1(out, x, n, [](float v) { return sigmoid(v); });
     // torch.relu is clamp_min(x, 0), which keeps NaN.
-    case UnaryOp::kRelu: return map1(out, x, n, [](float v) { return std::isnan(v) ? v : relu(v); });
-    case UnaryOp::kGelu: return map1(out, x, n, [](float v) { return gelu(v); });
-    case UnaryOp::kGeluTanh: return map1(out, x, n, [](float v) { return gelu_tanh(v); });
-    case UnaryOp::kSoftplus: return map1(out, x, n, [p0, p1](float v) { return softplus_beta(v, p0, p1); });
-    case UnaryOp::kLeakyRelu: return map1(out, x, n, [p0](float v) { return leaky_relu(v, p0); });
+    case UnaryOp::kRelu:
+      return map1(out, x, n, [](float v) { return std::isnan(v) ? v : relu(v); });
+    case UnaryOp::kGelu:
+      return map1(out, x, n, [](float v) { return gelu(v); });
+    case UnaryOp::kGeluTanh:
+      return map1(out, x, n, [](float v) { return gelu_tanh(v); });
+    case UnaryOp::kSoftplus:
+      return map1(out, x, n, [p0, p1](float v) { return softplus_beta(v, p0, p1); });
+    case UnaryOp::kLeakyRelu:
+      return map1(out, x, n, [p0](float v) { return leaky_relu(v, p0); });
     case UnaryOp::kClamp:
       // min then max, so min > max gives max everywhere, as torch.clamp does; NaN stays NaN.
       return map1(out, x, n, [p0, p1](float v) {
@@ -302,19 +340,25 @@ void unary_forward_cpu(UnaryOp op, float* out, const float* x, int64_t n, float 
         float r = v < p0 ? p0 : v;
         return r > p1 ? p1 : r;
       });
-    case UnaryOp::kSquare: return map1(out, x, n, [](float v) { return v * v; });
-    case UnaryOp::kScale: return map1(out, x, n, [p0](float v) { return p0 * v; });
-    case UnaryOp::kCount: return;
+    case UnaryOp::kSquare:
+      return map1(out, x, n, [](float v) { return v * v; });
+    case UnaryOp::kScale:
+      return map1(out, x, n, [p0](float v) { return p0 * v; });
+    case UnaryOp::kCount:
+      return;
   }
 }
 
-void unary_backward_cpu(UnaryOp op, float* dx, const float* g, const float* x, const float* y, int64_t n, float p0,
-                        float p1) {
+void unary_backward_cpu(UnaryOp op, float* dx, const float* g, const float* x, const float* y, int64_t n,
+                        float p0, float p1) {
   using namespace math;
   switch (op) {
-    case UnaryOp::kNeg: return map_grad(dx, g, x, y, n, [](float gv, float, float) { return -gv; });
-    case UnaryOp::kExp: return map_grad(dx, g, x, y, n, [](float gv, float, float yv) { return gv * yv; });
-    case UnaryOp::kLog: return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv / xv; });
+    case UnaryOp::kNeg:
+      return map_grad(dx, g, x, y, n, [](float gv, float, float) { return -gv; });
+    case UnaryOp::kExp:
+      return map_grad(dx, g, x, y, n, [](float gv, float, float yv) { return gv * yv; });
+    case UnaryOp::kLog:
+      return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv / xv; });
     case UnaryOp::kSqrt:
       return map_grad(dx, g, x, y, n, [](float gv, float, float yv) { return gv / (2.0f * yv); });
     case UnaryOp::kRsqrt:
@@ -322,7 +366,8 @@ void unary_backward_cpu(UnaryOp op, float* dx, const float* g, const float* x, c
     case UnaryOp::kAbs:
       return map_grad(dx, g, x, y, n,
                       [](float gv, float xv, float) { return gv * float((0.0f < xv) - (xv < 0.0f)); });
-    case UnaryOp::kSin: return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv * std::cos(xv); });
+    case UnaryOp::kSin:
+      return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv * std::cos(xv); });
     case UnaryOp::kCos:
       return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv * -std::sin(xv); });
     case UnaryOp::kTanh:
@@ -332,7 +377,8 @@ void unary_backward_cpu(UnaryOp op, float* dx, const float* g, const float* x, c
     // threshold_backward: zero where the output is <= 0.
     case UnaryOp::kRelu:
       return map_grad(dx, g, x, y, n, [](float gv, float, float yv) { return yv <= 0.0f ? 0.0f : gv; });
-    case UnaryOp::kGelu: return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv * gelu_grad(xv); });
+    case UnaryOp::kGelu:
+      return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv * gelu_grad(xv); });
     case UnaryOp::kGeluTanh:
       return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv * gelu_tanh_grad(xv); });
     case UnaryOp::kSoftplus:
@@ -345,8 +391,10 @@ void unary_backward_cpu(UnaryOp op, float* dx, const float* g, const float* x, c
                       [p0, p1](float gv, float xv, float) { return (xv >= p0 && xv <= p1) ? gv : 0.0f; });
     case UnaryOp::kSquare:
       return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv * (2.0f * xv); });
-    case UnaryOp::kScale: return map_grad(dx, g, x, y, n, [p0](float gv, float, float) { return gv * p0; });
-    case UnaryOp::kCount: return;
+    case UnaryOp::kScale:
+      return map_grad(dx, g, x, y, n, [p0](float gv, float, float) { return gv * p0; });
+    case UnaryOp::kCount:
+      return;
   }
 }
 

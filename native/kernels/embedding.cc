@@ -84,9 +84,11 @@ void gather_forward_cpu(float* out, const float* x, const int32_t* index, const 
     out[0] = x[0];
     return;
   }
-  for_gather_lines(x_shape, index_shape, rank, dim, [&](int64_t xb, int64_t ib, int64_t xstep, int64_t istep, int64_t n) {
-    for (int64_t j = 0; j < n; ++j) out[ib + j * istep] = x[xb + int64_t(index[ib + j * istep]) * xstep];
-  });
+  for_gather_lines(x_shape, index_shape, rank, dim,
+                   [&](int64_t xb, int64_t ib, int64_t xstep, int64_t istep, int64_t n) {
+                     for (int64_t j = 0; j < n; ++j)
+                       out[ib + j * istep] = x[xb + int64_t(index[ib + j * istep]) * xstep];
+                   });
 }
 
 void gather_backward_cpu(float* dx, const float* dy, const int32_t* index, const int64_t* x_shape,
@@ -99,9 +101,11 @@ void gather_backward_cpu(float* dx, const float* dy, const int32_t* index, const
     return;
   }
   // Distinct lines write distinct lines of dx, so lines run in parallel without races.
-  for_gather_lines(x_shape, index_shape, rank, dim, [&](int64_t xb, int64_t ib, int64_t xstep, int64_t istep, int64_t n) {
-    for (int64_t j = 0; j < n; ++j) dx[xb + int64_t(index[ib + j * istep]) * xstep] += dy[ib + j * istep];
-  });
+  for_gather_lines(x_shape, index_shape, rank, dim,
+                   [&](int64_t xb, int64_t ib, int64_t xstep, int64_t istep, int64_t n) {
+                     for (int64_t j = 0; j < n; ++j)
+                       dx[xb + int64_t(index[ib + j * istep]) * xstep] += dy[ib + j * istep];
+                   });
 }
 
 }  // namespace tk

@@ -20,15 +20,15 @@ void index_select_backward_cpu(float* dx,             // [outer, n_src, inner], 
 
 // torch.gather along `dim`: out[..., j, ...] = x[..., index[..., j, ...], ...] where the other
 // coordinates are the index's own; index_shape[d] <= x_shape[d] for d != dim.
-void gather_forward_cpu(float* out,                // index_shape, must not alias x
-                        const float* x,            // x_shape
-                        const int32_t* index,      // index_shape, values in [0, x_shape[dim])
-                        const int64_t* x_shape,    // [rank]
+void gather_forward_cpu(float* out,                  // index_shape, must not alias x
+                        const float* x,              // x_shape
+                        const int32_t* index,        // index_shape, values in [0, x_shape[dim])
+                        const int64_t* x_shape,      // [rank]
                         const int64_t* index_shape,  // [rank]
                         int64_t rank, int64_t dim);
-void gather_backward_cpu(float* dx,                 // x_shape, overwritten (zeroed first)
-                         const float* dy,           // index_shape
-                         const int32_t* index,      // index_shape
+void gather_backward_cpu(float* dx,             // x_shape, overwritten (zeroed first)
+                         const float* dy,       // index_shape
+                         const int32_t* index,  // index_shape
                          const int64_t* x_shape, const int64_t* index_shape, int64_t rank, int64_t dim);
 
 }  // namespace tk

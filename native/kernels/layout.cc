@@ -26,7 +26,8 @@ Plan make_plan(const int64_t* dst_strides, const int64_t* src_strides, const int
   for (int d = 0; d < rank; ++d) {
     p.numel *= shape[d];
     if (shape[d] == 1) continue;
-    if (p.rank > 0 && p.ds[p.rank - 1] == dst_strides[d] * shape[d] && p.ss[p.rank - 1] == src_strides[d] * shape[d]) {
+    if (p.rank > 0 && p.ds[p.rank - 1] == dst_strides[d] * shape[d] &&
+        p.ss[p.rank - 1] == src_strides[d] * shape[d]) {
       p.shape[p.rank - 1] *= shape[d];
       p.ds[p.rank - 1] = dst_strides[d];
       p.ss[p.rank - 1] = src_strides[d];
@@ -59,8 +60,8 @@ inline void outer_offsets(const Plan& p, int upto, int skip, int64_t t, int64_t&
 
 }  // namespace
 
-void strided_copy_cpu(uint32_t* dst, const int64_t* dst_strides, const uint32_t* src, const int64_t* src_strides,
-                      const int64_t* shape, int rank) {
+void strided_copy_cpu(uint32_t* dst, const int64_t* dst_strides, const uint32_t* src,
+                      const int64_t* src_strides, const int64_t* shape, int rank) {
   Plan p = make_plan(dst_strides, src_strides, shape, rank);
   if (p.numel == 0) return;
   const int last = p.rank - 1;
@@ -81,20 +82,21 @@ void strided_copy_cpu(uint32_t* dst, const int64_t* dst_strides, const uint32_t*
     for (int d = 0; d < last; ++d)
       if (d != j) others *= p.shape[d];
     const int64_t dsj = p.ds[j];
-    parallel_for(others * tiles_j * tiles_n, std::max<int64_t>(1, kGrain / (kTile * kTile)), [&](int64_t b, int64_t e) {
-      for (int64_t t = b; t < e; ++t) {
-        int64_t tn = t % tiles_n, tj = (t / tiles_n) % tiles_j, o = t / (tiles_n * tiles_j);
-        int64_t doff, soff;
-        outer_offsets(p, last, j, o, doff, soff);
-        int64_t j0 = tj * kTile, j1 = std::min(m, j0 + kTile);
-        int64_t k0 = tn * kTile, k1 = std::min(n, k0 + kTile);
-        for (int64_t a = j0; a < j1; ++a) {
-          uint32_t* drow = dst + doff + a * dsj;
-          const uint32_t* srow = src + soff + a;  // src stride along j is 1
-          for (int64_t k = k0; k < k1; ++k) drow[k * dsl] = srow[k * ssl];
-        }
-      }
-    });
+    parallel_for(others * tiles_j * tiles_n, std::max<int64_t>(1, kGrain / (kTile * kTile)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t t = b; t < e; ++t) {
+                     int64_t tn = t % tiles_n, tj = (t / tiles_n) % tiles_j, o = t / (tiles_n * tiles_j);
+                     int64_t doff, soff;
+                     outer_offsets(p, last, j, o, doff, soff);
+                     int64_t j0 = tj * kTile, j1 = std::min(m, j0 + kTile);
+                     int64_t k0 = tn * kTile, k1 = std::min(n, k0 + kTile);
+                     for (int64_t a = j0; a < j1; ++a) {
+                       uint32_t* drow = dst + doff + a * dsj;
+                       const uint32_t* srow = src + soff + a;  // src stride along j is 1
+                       for (int64_t k = k0; k < k1; ++k) drow[k * dsl] = srow[k * ssl];
+                     }
+                   }
+                 });
     return;
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/softmax.h"
 #include "kernels/thread_pool.h"
 #include "textkernels/math/loss.h"
 #include "textkernels/math/softmax.h"
@@ -13,6 +14,11 @@ namespace {
 int64_t sample_grain(int64_t C) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(C, 1)); }
 
 float sample_lse(const float* x, int64_t C, int64_t S) {
+  if (S == 1) {
+    // Contiguous classes: max, then sum of exp (vectorised).
+    float m = softmax_row_max(x, C);
+    return m + logf(softmax_row_exp_sum(nullptr, x, C, m));
+  }
   math::SoftmaxState st = math::softmax_state_init();
   for (int64_t c = 0; c < C; ++c) math::softmax_state_update(&st, x[c * S]);
   return math::softmax_state_logsumexp(st);
@@ -56,7 +62,8 @@ double cross_entropy_forward_cpu(float* loss, float* lse, const float* logits, c
 
 void cross_entropy_backward_cpu(float* dlogits, const float* dloss, const float* logits, const float* lse,
                                 const int32_t* target, const float* weight, int64_t N, int64_t C, int64_t S,
-                                int64_t ignore_index, float label_smoothing, int64_t dloss_stride, float scale) {
+                                int64_t ignore_index, float label_smoothing, int64_t dloss_stride,
+                                float scale) {
   float wsum = 0.0f;
   if (weight) {
     for (int64_t c = 0; c < C; ++c) wsum += weight[c];
@@ -77,18 +84,23 @@ void cross_entropy_backward_cpu(float* dlogits, const float* dloss, const float*
       float g = dloss[i * dloss_stride] * scale;
       float l = lse[i];
       float wy = (weight ? weight[y] : 1.0f) * (1.0f - label_smoothing);
+      if (S == 1) {
+        // g * ((wy + eps_c * wsum) * p_c - eps_c * w_c), then -g * wy at the target.
+        softmax_row_exp_affine(dx, x, C, l, g * (wy + eps_c * wsum), g * eps_c, weight);
+        dx[y] -= g * wy;
+        continue;
+      }
       for (int64_t c = 0; c < C; ++c) {
         float p = expf(x[c * S] - l);
-        float d = wy * (c == y ? p - 1.0f : p);
-        if (label_smoothing > 0.0f) d += eps_c * (wsum * p - (weight ? weight[c] : 1.0f));
-        dx[c * S] = g * d;
+        dx[c * S] = g * math::cross_entropy_grad(p, c == y, wy, eps_c, wsum, weight ? weight[c] : 1.0f);
       }
     }
   });
 }
 
 void cross_entropy_prob_forward_cpu(float* loss, float* lse, const float* logits, const float* target,
-                                    const float* weight, int64_t N, int64_t C, int64_t S, float label_smoothing) {
+                                    const float* weight, int64_t N, int64_t C, int64_t S,
+                                    float label_smoothing) {
   float eps_c = label_smoothing / float(C);
   parallel_for(N * S, sample_grain(C), [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
@@ -108,8 +120,9 @@ void cross_entropy_prob_forward_cpu(float* loss, float* lse, const float* logits
 }
 
 void cross_entropy_prob_backward_cpu(float* dlogits, float* dtarget, const float* dloss, const float* logits,
-                                     const float* lse, const float* target, const float* weight, int64_t N, int64_t C,
-                                     int64_t S, float label_smoothing, int64_t dloss_stride, float scale) {
+                                     const float* lse, const float* target, const float* weight, int64_t N,
+                                     int64_t C, int64_t S, float label_smoothing, int64_t dloss_stride,
+                                     float scale) {
   float eps_c = label_smoothing / float(C);
   parallel_for(N * S, sample_grain(C), [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
@@ -133,7 +146,8 @@ void cross_entropy_prob_backward_cpu(float* dlogits, float* dtarget, const float
       }
       if (dtarget) {
         for (int64_t c = 0; c < C; ++c) {
-          dtarget[base + c * S] = -g * (x[c * S] - l) * (weight ? weight[c] : 1.0f) * (1.0f - label_smoothing);
+          dtarget[base + c * S] =
+              -g * (x[c * S] - l) * (weight ? weight[c] : 1.0f) * (1.0f - label_smoothing);
         }
       }
     }

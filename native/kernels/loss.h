@@ -17,7 +17,8 @@ double cross_entropy_forward_cpu(float* loss,            // [N, S], 0 for ignore
                                  const float* logits,    // [N, C, S]
                                  const int32_t* target,  // [N, S], in [0, C) or ignore_index
                                  const float* weight,    // [C] or null
-                                 int64_t N, int64_t C, int64_t S, int64_t ignore_index, float label_smoothing);
+                                 int64_t N, int64_t C, int64_t S, int64_t ignore_index,
+                                 float label_smoothing);
 void cross_entropy_backward_cpu(float* dlogits,         // [N, C, S], must not alias logits
                                 const float* dloss,     // [N, S] (stride 1) or [1] (stride 0)
                                 const float* logits,    // [N, C, S]
@@ -35,15 +36,15 @@ void cross_entropy_prob_forward_cpu(float* loss,          // [N, S]
                                     const float* target,  // [N, C, S]
                                     const float* weight,  // [C] or null
                                     int64_t N, int64_t C, int64_t S, float label_smoothing);
-void cross_entropy_prob_backward_cpu(float* dlogits,        // [N, C, S] or null
-                                     float* dtarget,        // [N, C, S] or null
-                                     const float* dloss,    // see above
-                                     const float* logits,   // [N, C, S]
-                                     const float* lse,      // [N, S]
-                                     const float* target,   // [N, C, S]
-                                     const float* weight,   // [C] or null
-                                     int64_t N, int64_t C, int64_t S, float label_smoothing, int64_t dloss_stride,
-                                     float scale);
+void cross_entropy_prob_backward_cpu(float* dlogits,       // [N, C, S] or null
+                                     float* dtarget,       // [N, C, S] or null
+                                     const float* dloss,   // see above
+                                     const float* logits,  // [N, C, S]
+                                     const float* lse,     // [N, S]
+                                     const float* target,  // [N, C, S]
+                                     const float* weight,  // [C] or null
+                                     int64_t N, int64_t C, int64_t S, float label_smoothing,
+                                     int64_t dloss_stride, float scale);
 
 // Binary cross-entropy on logits, elementwise; weight and pos_weight already broadcast to [n].
 void bce_logits_forward_cpu(float* loss,              // [n]
@@ -52,10 +53,10 @@ void bce_logits_forward_cpu(float* loss,              // [n]
                             const float* weight,      // [n] or null
                             const float* pos_weight,  // [n] or null
                             int64_t n);
-void bce_logits_backward_cpu(float* dx,               // [n] or null
-                             float* dt,               // [n] or null
-                             const float* dloss,      // [n] (stride 1) or [1] (stride 0)
-                             const float* x, const float* t, const float* weight, const float* pos_weight, int64_t n,
-                             int64_t dloss_stride, float scale);
+void bce_logits_backward_cpu(float* dx,           // [n] or null
+                             float* dt,           // [n] or null
+                             const float* dloss,  // [n] (stride 1) or [1] (stride 0)
+                             const float* x, const float* t, const float* weight, const float* pos_weight,
+                             int64_t n, int64_t dloss_stride, float scale);
 
 }  // namespace tk

@@ -27,7 +27,8 @@ void adam_update_cpu(float* param, float* exp_avg, float* exp_avg_sq, float* max
   const bool avx2 = use_avx2();
   parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
 #if defined(TK_HAVE_X86_KERNELS)
-    if (avx2) return isa::adam_update_range_avx2(param, exp_avg, exp_avg_sq, max_exp_avg_sq, grad, s, begin, end);
+    if (avx2)
+      return isa::adam_update_range_avx2(param, exp_avg, exp_avg_sq, max_exp_avg_sq, grad, s, begin, end);
 #else
     (void)avx2;
 #endif

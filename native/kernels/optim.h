@@ -11,17 +11,17 @@
 namespace tk {
 
 // Adam / AdamW step for one tensor (torch.optim.Adam, AdamW with decoupled weight decay).
-void adam_update_cpu(float* param,                  // [N] updated in place
-                     float* exp_avg,                // [N] first moment, updated in place
-                     float* exp_avg_sq,             // [N] second moment, updated in place
-                     float* max_exp_avg_sq,         // [N] running max of exp_avg_sq (amsgrad), else null
-                     const float* grad,             // [N]
+void adam_update_cpu(float* param,           // [N] updated in place
+                     float* exp_avg,         // [N] first moment, updated in place
+                     float* exp_avg_sq,      // [N] second moment, updated in place
+                     float* max_exp_avg_sq,  // [N] running max of exp_avg_sq (amsgrad), else null
+                     const float* grad,      // [N]
                      const math::AdamScalars& s, int64_t n);
 
 // SGD step for one tensor (torch.optim.SGD).
-void sgd_update_cpu(float* param,        // [N] updated in place
-                    float* buf,          // [N] momentum buffer (written on the first step), or null
-                    const float* grad,   // [N]
+void sgd_update_cpu(float* param,       // [N] updated in place
+                    float* buf,         // [N] momentum buffer (written on the first step), or null
+                    const float* grad,  // [N]
                     const math::SgdScalars& s, int64_t n);
 
 // Sum over i of |x_i|^p in double (p = 1 and 2 special-cased), for gradient-norm clipping.
@@ -34,8 +34,8 @@ namespace isa {
 // after the CPU check.
 void adam_update_range_avx2(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq,
                             const float* grad, const math::AdamScalars& s, int64_t begin, int64_t end);
-void sgd_update_range_avx2(float* param, float* buf, const float* grad, const math::SgdScalars& s, int64_t begin,
-                           int64_t end);
+void sgd_update_range_avx2(float* param, float* buf, const float* grad, const math::SgdScalars& s,
+                           int64_t begin, int64_t end);
 }  // namespace isa
 
 }  // namespace tk

@@ -24,8 +24,10 @@ void adam_loop(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_a
     __m256 p = _mm256_loadu_ps(param + i);
     __m256 g = _mm256_loadu_ps(grad + i);
     if (s.maximize) g = _mm256_xor_ps(g, sign);
-    if (s.decoupled) p = _mm256_mul_ps(p, decay);
-    else if (s.l2) g = _mm256_fmadd_ps(p, wd, g);
+    if (s.decoupled)
+      p = _mm256_mul_ps(p, decay);
+    else if (s.l2)
+      g = _mm256_fmadd_ps(p, wd, g);
     __m256 m0 = _mm256_loadu_ps(exp_avg + i);
     __m256 diff = _mm256_sub_ps(g, m0);
     __m256 m = _mm256_fmadd_ps(w, diff, small_w ? m0 : g);
@@ -46,7 +48,8 @@ void adam_loop(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_a
     _mm256_storeu_ps(param + i, p);
   }
   for (; i < end; ++i) {
-    math::adam_update(param + i, grad[i], exp_avg + i, exp_avg_sq + i, kAmsgrad ? max_exp_avg_sq + i : nullptr, s);
+    math::adam_update(param + i, grad[i], exp_avg + i, exp_avg_sq + i,
+                      kAmsgrad ? max_exp_avg_sq + i : nullptr, s);
   }
 }
 
@@ -54,12 +57,14 @@ void adam_loop(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_a
 
 void adam_update_range_avx2(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq,
                             const float* grad, const math::AdamScalars& s, int64_t begin, int64_t end) {
-  if (s.amsgrad) adam_loop<true>(param, exp_avg, exp_avg_sq, max_exp_avg_sq, grad, s, begin, end);
-  else adam_loop<false>(param, exp_avg, exp_avg_sq, nullptr, grad, s, begin, end);
+  if (s.amsgrad)
+    adam_loop<true>(param, exp_avg, exp_avg_sq, max_exp_avg_sq, grad, s, begin, end);
+  else
+    adam_loop<false>(param, exp_avg, exp_avg_sq, nullptr, grad, s, begin, end);
 }
 
-void sgd_update_range_avx2(float* param, float* buf, const float* grad, const math::SgdScalars& s, int64_t begin,
-                           int64_t end) {
+void sgd_update_range_avx2(float* param, float* buf, const float* grad, const math::SgdScalars& s,
+                           int64_t begin, int64_t end) {
   const math::SgdScalars c = s;
   if (c.has_momentum) {
     for (int64_t i = begin; i < end; ++i) math::sgd_update(param + i, grad[i], buf + i, c);

@@ -85,8 +85,8 @@ inline bool better(bool is_max, float v, float best) {
 }
 }  // namespace
 
-void max_forward_cpu(bool is_max, float* values, int32_t* indices, const float* x, int64_t outer, int64_t reduced,
-                     int64_t inner) {
+void max_forward_cpu(bool is_max, float* values, int32_t* indices, const float* x, int64_t outer,
+                     int64_t reduced, int64_t inner) {
   if (outer * inner == 0 || reduced == 0) return;
   parallel_for(outer * inner, grain_for(reduced), [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
@@ -111,7 +111,8 @@ void max_backward_cpu(float* dx, const float* g, const int32_t* indices, int64_t
                       int64_t inner) {
   std::fill(dx, dx + outer * reduced * inner, 0.0f);
   for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i) dx[(o * reduced + indices[o * inner + i]) * inner + i] = g[o * inner + i];
+    for (int64_t i = 0; i < inner; ++i)
+      dx[(o * reduced + indices[o * inner + i]) * inner + i] = g[o * inner + i];
 }
 
 void logsumexp_forward_cpu(float* out, const float* x, int64_t outer, int64_t reduced, int64_t inner) {
@@ -124,8 +125,10 @@ void logsumexp_forward_cpu(float* out, const float* x, int64_t outer, int64_t re
       bool nan = false;
       for (int64_t r = 0; r < reduced; ++r) {
         float v = p[r * inner];
-        if (std::isnan(v)) nan = true;
-        else if (v > m) m = v;
+        if (std::isnan(v))
+          nan = true;
+        else if (v > m)
+          m = v;
       }
       if (nan) {
         out[t] = std::numeric_limits<float>::quiet_NaN();

@@ -10,8 +10,8 @@
 namespace tk {
 
 // out[o, i] = sum_r x[o, r, i], accumulated in double.
-void sum_forward_cpu(float* out,       // [O, I]; must not alias x
-                     const float* x,   // [O, R, I]
+void sum_forward_cpu(float* out,      // [O, I]; must not alias x
+                     const float* x,  // [O, R, I]
                      int64_t outer, int64_t reduced, int64_t inner);
 
 // Max (is_max) or min along R with the index of the first extreme; NaN wins, as in torch.max.
@@ -21,9 +21,9 @@ void max_forward_cpu(bool is_max, float* values,  // [O, I], may be null (argmax
                      const float* x,              // [O, R, I]
                      int64_t outer, int64_t reduced, int64_t inner);
 // dx[o, indices[o, i], i] = g[o, i]; zero elsewhere. Indices must be in [0, R).
-void max_backward_cpu(float* dx,              // [O, R, I]; must not alias g
-                      const float* g,         // [O, I]
-                      const int32_t* indices, // [O, I]
+void max_backward_cpu(float* dx,               // [O, R, I]; must not alias g
+                      const float* g,          // [O, I]
+                      const int32_t* indices,  // [O, I]
                       int64_t outer, int64_t reduced, int64_t inner);
 
 // out[o, i] = log(sum_r exp(x[o, r, i])), shifted by the finite max for stability (torch.logsumexp).

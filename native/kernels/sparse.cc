@@ -31,8 +31,8 @@ void csr_rows_times_dense(float* out, const Index* ptr, const int32_t* indices, 
 
 }  // namespace
 
-void spmm_cpu(float* out, const int32_t* indptr, const int32_t* indices, const float* values, const float* dense,
-              int64_t R, int64_t C, int64_t H) {
+void spmm_cpu(float* out, const int32_t* indptr, const int32_t* indices, const float* values,
+              const float* dense, int64_t R, int64_t C, int64_t H) {
   csr_rows_times_dense(out, indptr, indices, values, dense, R, H);
 }
 

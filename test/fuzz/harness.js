@@ -11,7 +11,15 @@ const path = require('path');
 
 const root = path.join(__dirname, '..', '..');
 const addon = require('node-gyp-build')(root);
-const { cases, large } = require('./cases');
+// cases.js plus any cases-<concern>.js beside it, so each kernel family keeps its own list; each
+// file exports `cases` and optionally `large`.
+const caseFiles = require('fs')
+  .readdirSync(__dirname)
+  .filter((f) => /^cases(-[\w-]+)?\.js$/.test(f))
+  .sort()
+  .map((f) => require(path.join(__dirname, f)));
+const cases = Object.assign({}, ...caseFiles.map((m) => m.cases));
+const large = Object.assign({}, ...caseFiles.map((m) => m.large || {}));
 
 const GUARD = 64;
 const SENTINELS = [0x5a, 0xa5];

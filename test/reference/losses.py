@@ -56,6 +56,20 @@ for shape, (use_w, use_ignore, ls, red) in itertools.product(
         case["weight"] = t(w)
     out["crossEntropy"].append(case)
 
+# Enough classes for the 8-lane paths (plus a tail).
+for (use_w, ls), red in itertools.product([(False, 0.0), (True, 0.15)], REDUCTIONS):
+    x = (torch.randn(9, 19) * 3).requires_grad_()
+    target = torch.randint(0, 19, (9,))
+    target[4] = -100
+    w = torch.rand(19) + 0.5 if use_w else None
+    loss = F.cross_entropy(x, target, weight=w, reduction=red, label_smoothing=ls)
+    g, (gx,) = backward(loss, [x])
+    case = {"x": t(x), "target": t(target.int()), "ignoreIndex": -100, "labelSmoothing": ls, "reduction": red,
+            "loss": t(loss), "g": t(g), "gx": t(gx)}
+    if w is not None:
+        case["weight"] = t(w)
+    out["crossEntropy"].append(case)
+
 # All targets ignored: mean is NaN (0 / 0), sum is 0.
 for red, ls in itertools.product(REDUCTIONS, [0.0, 0.1]):
     x = torch.randn(3, 4, requires_grad=True)

@@ -37,6 +37,14 @@ for log in (False, True):
         y = (F.log_softmax if log else F.softmax)(x, dim)
         g, (gx,) = grads(y, [x])
         cases["softmax"].append({"log": log, "dim": dim, "x": t(x), "y": t(y), "g": t(g), "gx": t(gx)})
+    # Rows long enough for the 8-lane paths (plus a tail), with masked (-inf) entries.
+    x = torch.randn(4, 37) * 3
+    x[1, ::5] = -float("inf")
+    x[2, 30:] = -float("inf")
+    x.requires_grad_()
+    y = (F.log_softmax if log else F.softmax)(x, -1)
+    g, (gx,) = grads(y, [x])
+    cases["softmax"].append({"log": log, "dim": -1, "x": t(x), "y": t(y), "g": t(g), "gx": t(gx), "masked": True})
     # Large logits: no overflow.
     x = (torch.randn(3, 6) * 1e4).requires_grad_()
     y = (F.log_softmax if log else F.softmax)(x, -1)

@@ -26,6 +26,16 @@ TK_HD float bce_logits_grad_input(float x, float t, float pw) {
 }
 TK_HD float bce_logits_grad_target(float x, float t, float pw) { return -x - (pw - 1.0f) * log_sigmoid(x); }
 
+// Cross-entropy with class-index target y, class weights w (1 without), label smoothing eps over C
+// classes, for one sample with logsumexp lse (as PyTorch's cross_entropy with label_smoothing):
+//   loss = (1 - eps) * w[y] * (lse - x[y]) + (eps / C) * sum_c w[c] * (lse - x[c])
+// and d loss / d x[c] = (1 - eps) * w[y] * (p[c] - [c == y]) + (eps / C) * (W * p[c] - w[c]) with
+// p = softmax(x), W = sum_c w[c]. wy1 = (1 - eps) * w[y], eps_c = eps / C.
+TK_HD float cross_entropy_grad(float p, bool is_target, float wy1, float eps_c, float wsum, float wc) {
+  float d = wy1 * (is_target ? p - 1.0f : p);
+  return eps_c > 0.0f ? d + eps_c * (wsum * p - wc) : d;
+}
+
 // Smooth L1 (Huber with slope 1) with PyTorch's beta: 0.5 d^2 / beta below beta, else |d| - beta/2.
 TK_HD float smooth_l1(float d, float beta) {
   float a = fabsf(d);

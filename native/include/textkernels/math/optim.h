@@ -14,8 +14,9 @@
 // torch's float32 sqrt on CPU (MKL's vsSqrt in the builds we checked) is not correctly rounded: 1 ulp
 // off for ~15% of inputs, at every tensor size. We use the correctly rounded sqrtf, so Adam agrees
 // with torch to the bit except where such an ulp propagates (95-100% of elements in our fixtures,
-// the rest within 1e-6 relative); SGD has no sqrt and agrees to the bit. Scalars (bias corrections, step sizes) are computed
-// in double as Python does and rounded to float where torch converts them (AdamScalars below).
+// the rest within 1e-6 relative); SGD has no sqrt and agrees to the bit. Scalars (bias corrections, step
+// sizes) are computed in double as Python does and rounded to float where torch converts them (AdamScalars
+// below).
 #pragma once
 
 #include "textkernels/math/common.h"
@@ -30,16 +31,16 @@ TK_HD float optim_lerp(float start, float end, float w) {
 
 // Float copies of the scalars torch hands its float32 kernels for one Adam/AdamW step.
 struct AdamScalars {
-  float weight_decay;      // grad.add(param, alpha=weight_decay) (L2, Adam)
-  float decay_factor;      // param.mul_(1 - lr * weight_decay) (decoupled, AdamW); 1 = none
-  float one_minus_beta1;   // exp_avg.lerp_(grad, 1 - beta1)
-  float beta2;             // exp_avg_sq.mul_(beta2)
-  float one_minus_beta2;   // .addcmul_(grad, grad, value=1 - beta2)
-  float bias_corr2_sqrt;   // denom = sqrt(exp_avg_sq) / sqrt(1 - beta2^step) + eps
+  float weight_decay;     // grad.add(param, alpha=weight_decay) (L2, Adam)
+  float decay_factor;     // param.mul_(1 - lr * weight_decay) (decoupled, AdamW); 1 = none
+  float one_minus_beta1;  // exp_avg.lerp_(grad, 1 - beta1)
+  float beta2;            // exp_avg_sq.mul_(beta2)
+  float one_minus_beta2;  // .addcmul_(grad, grad, value=1 - beta2)
+  float bias_corr2_sqrt;  // denom = sqrt(exp_avg_sq) / sqrt(1 - beta2^step) + eps
   float eps;
-  float neg_step_size;     // param.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1^step))
-  bool l2;                 // weight_decay != 0 and not decoupled
-  bool decoupled;          // weight_decay != 0 and decoupled
+  float neg_step_size;  // param.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1^step))
+  bool l2;              // weight_decay != 0 and not decoupled
+  bool decoupled;       // weight_decay != 0 and decoupled
   bool amsgrad;
   bool maximize;
 };
@@ -49,8 +50,10 @@ TK_HD void adam_update(float* param, float grad, float* exp_avg, float* exp_avg_
                        const AdamScalars& s) {
   float p = *param;
   float g = s.maximize ? -grad : grad;
-  if (s.decoupled) p = p * s.decay_factor;
-  else if (s.l2) g = fmaf(p, s.weight_decay, g);
+  if (s.decoupled)
+    p = p * s.decay_factor;
+  else if (s.l2)
+    g = fmaf(p, s.weight_decay, g);
   float m = optim_lerp(*exp_avg, g, s.one_minus_beta1);
   float v = *exp_avg_sq * s.beta2;
   v = fmaf(s.one_minus_beta2 * g, g, v);
@@ -70,13 +73,13 @@ TK_HD void adam_update(float* param, float grad, float* exp_avg, float* exp_avg_
 
 // Float copies of the scalars of one SGD step.
 struct SgdScalars {
-  float weight_decay;        // grad.add(param, alpha=weight_decay)
-  float momentum;            // buf.mul_(momentum); nesterov: grad.add(buf, alpha=momentum)
-  float one_minus_dampening; // buf.add_(grad, alpha=1 - dampening)
-  float neg_lr;              // param.add_(grad, alpha=-lr)
+  float weight_decay;         // grad.add(param, alpha=weight_decay)
+  float momentum;             // buf.mul_(momentum); nesterov: grad.add(buf, alpha=momentum)
+  float one_minus_dampening;  // buf.add_(grad, alpha=1 - dampening)
+  float neg_lr;               // param.add_(grad, alpha=-lr)
   bool has_weight_decay;
   bool has_momentum;
-  bool first_step;           // the momentum buffer starts as a copy of the (decayed) gradient
+  bool first_step;  // the momentum buffer starts as a copy of the (decayed) gradient
   bool nesterov;
   bool maximize;
 };

@@ -44,7 +44,9 @@ TK_HD void softmax_state_merge(SoftmaxState* a, SoftmaxState b) {
 
 // Factor that rescales an accumulator normalised to old max m_old to the new max m_new (attention's
 // O <- O * exp(m_old - m_new)); 0 when nothing was accumulated yet.
-TK_HD float softmax_rescale(float m_old, float m_new) { return m_old == -INFINITY ? 0.0f : expf(m_old - m_new); }
+TK_HD float softmax_rescale(float m_old, float m_new) {
+  return m_old == -INFINITY ? 0.0f : expf(m_old - m_new);
+}
 
 // log(sum(exp(x))) of the row the state describes.
 TK_HD float softmax_state_logsumexp(SoftmaxState st) { return st.m + logf(st.s); }
