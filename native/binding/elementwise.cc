@@ -17,26 +17,32 @@ struct BroadcastArgs {
   BroadcastShape view() const { return BroadcastShape{int(shape.size()), shape.data()}; }
 };
 
-// shape at `i`, then one stride vector per operand; checks each operand's length against them.
-BroadcastArgs GetBroadcast(const Napi::CallbackInfo& info, size_t i, size_t a_len, size_t b_len) {
+// shape at `i`, then one stride vector per operand. Read before any typed array: reading a JS
+// array's element can run a getter that detaches a buffer whose data pointer was already taken.
+BroadcastArgs GetBroadcast(const Napi::CallbackInfo& info, size_t i) {
   BroadcastArgs r;
   r.shape = GetShape(info, i, "shape");
   r.numel = Numel(info.Env(), r.shape, "shape");
   r.a_strides = GetStrides(info, i + 1, "aStrides", r.shape);
   r.b_strides = GetStrides(info, i + 2, "bStrides", r.shape);
-  CheckStridedBounds(info.Env(), "a", a_len, 0, r.shape, r.a_strides);
-  CheckStridedBounds(info.Env(), "b", b_len, 0, r.shape, r.b_strides);
   return r;
+}
+
+// Checks each operand's length against the shape and its strides.
+void CheckBroadcast(Napi::Env env, const BroadcastArgs& r, size_t a_len, size_t b_len) {
+  CheckStridedBounds(env, "a", a_len, 0, r.shape, r.a_strides);
+  CheckStridedBounds(env, "b", b_len, 0, r.shape, r.b_strides);
 }
 
 // binaryForward(op, out, a, b, shape, aStrides, bStrides, alpha)
 Napi::Value JS_binaryForward(const Napi::CallbackInfo& info) {
   RequireArgs(info, 8, "binaryForward");
   int64_t op = GetInt(info, 0, "op", 0, int64_t(BinaryOp::kMinimum));
+  BroadcastArgs br = GetBroadcast(info, 4);
   auto out = GetArray<float>(info, 1, "out");
   auto a = GetArray<float>(info, 2, "a");
   auto b = GetArray<float>(info, 3, "b");
-  BroadcastArgs br = GetBroadcast(info, 4, a.length, b.length);
+  CheckBroadcast(info.Env(), br, a.length, b.length);
   double alpha = GetNumber(info, 7, "alpha");
   if (int64_t(out.length) != br.numel)
     ThrowRange(info.Env(), "out has " + std::to_string(out.length) + " elements, shape " +
@@ -52,9 +58,10 @@ Napi::Value JS_binaryBackward(const Napi::CallbackInfo& info) {
   RequireArgs(info, 10, "binaryBackward");
   Napi::Env env = info.Env();
   int64_t op = GetInt(info, 0, "op", int64_t(BinaryOp::kMul), int64_t(BinaryOp::kMinimum));
+  BroadcastArgs br = GetBroadcast(info, 7);
   auto a = GetArray<float>(info, 4, "a");
   auto b = GetArray<float>(info, 5, "b");
-  BroadcastArgs br = GetBroadcast(info, 7, a.length, b.length);
+  CheckBroadcast(env, br, a.length, b.length);
   auto g = GetArrayExact<float>(info, 3, "g", br.numel, &br.shape);
   auto out = GetArrayExact<float>(info, 6, "out", br.numel, &br.shape);
   Span<float> da, db;
@@ -76,12 +83,13 @@ Napi::Value JS_compare(const Napi::CallbackInfo& info) {
   RequireArgs(info, 7, "compare");
   Napi::Env env = info.Env();
   int64_t op = GetInt(info, 0, "op", 0, int64_t(CompareOp::kGe));
+  BroadcastArgs br = GetBroadcast(info, 4);
   auto out = GetArray<int32_t>(info, 1, "out");
   Words a = GetWords(info, 2, "a");
   Words b = GetWords(info, 3, "b");
   if (a.is_int != b.is_int)
     ThrowType(env, "a and b must have the same type (both Float32Array or both Int32Array)");
-  BroadcastArgs br = GetBroadcast(info, 4, a.length, b.length);
+  CheckBroadcast(env, br, a.length, b.length);
   if (int64_t(out.length) != br.numel)
     ThrowRange(env, "out has " + std::to_string(out.length) + " elements, shape " + ShapeToString(br.shape) +
                         " needs " + std::to_string(br.numel));
@@ -103,16 +111,17 @@ Napi::Value JS_compare(const Napi::CallbackInfo& info) {
 Napi::Value JS_where(const Napi::CallbackInfo& info) {
   RequireArgs(info, 8, "where");
   Napi::Env env = info.Env();
-  Words out = GetWords(info, 0, "out");
-  auto cond = GetArray<int32_t>(info, 1, "cond");
-  Words a = GetWords(info, 2, "a");
-  Words b = GetWords(info, 3, "b");
-  if (a.is_int != b.is_int || a.is_int != out.is_int) ThrowType(env, "out, a and b must have the same type");
+  // Shapes first: see GetBroadcast.
   std::vector<int64_t> shape = GetShape(info, 4, "shape");
   int64_t numel = Numel(env, shape, "shape");
   auto cs = GetStrides(info, 5, "condStrides", shape);
   auto as = GetStrides(info, 6, "aStrides", shape);
   auto bs = GetStrides(info, 7, "bStrides", shape);
+  Words out = GetWords(info, 0, "out");
+  auto cond = GetArray<int32_t>(info, 1, "cond");
+  Words a = GetWords(info, 2, "a");
+  Words b = GetWords(info, 3, "b");
+  if (a.is_int != b.is_int || a.is_int != out.is_int) ThrowType(env, "out, a and b must have the same type");
   CheckStridedBounds(env, "cond", cond.length, 0, shape, cs);
   CheckStridedBounds(env, "a", a.length, 0, shape, as);
   CheckStridedBounds(env, "b", b.length, 0, shape, bs);
