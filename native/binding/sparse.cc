@@ -77,6 +77,9 @@ Napi::Value JS_spmmTransposed(const Napi::CallbackInfo& info) {
   if (Overlaps(out, g) || Overlaps(out, a.values) || Overlaps(out, a.indices) || Overlaps(out, a.indptr)) {
     ThrowRange(env, "out must not share memory with an input");
   }
+  // The kernel transposes A into buffers of C + 1 and nnz entries; with H = 0 no array backs C, so
+  // a huge C would allocate gigabytes (or throw bad_alloc through N-API) to produce nothing.
+  if (out.length == 0) return env.Undefined();
   spmm_transposed_cpu(out.data, a.indptr.data, a.indices.data, a.values.data, g.data, R, C, H);
   return env.Undefined();
 }
