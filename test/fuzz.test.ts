@@ -10,6 +10,9 @@ describe('native argument fuzzing', () => {
       encoding: 'utf8',
       maxBuffer: 256 * 1024 * 1024,
       env: { ...process.env, TEXTKERNELS_NUM_THREADS: '2' },
+      // A hang (a kernel looping over a size no array backs) fails the test instead of blocking it.
+      timeout: 240_000,
+      killSignal: 'SIGKILL',
     });
     const lines = res.stdout.split('\n').filter(Boolean);
     const last = lines.filter((l) => l.startsWith('TRY ')).pop();
@@ -17,5 +20,5 @@ describe('native argument fuzzing', () => {
     expect(res.stderr).not.toMatch(/FUZZ-MISSING/);
     expect({ status: res.status, signal: res.signal, detail }).toEqual({ status: 0, signal: null, detail });
     expect(lines[lines.length - 1]).toMatch(/^FUZZ-OK/);
-  });
+  }, 300_000);
 });

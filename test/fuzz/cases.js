@@ -337,11 +337,14 @@ const cases = {
   spmm: (alloc) => [
     [zeros(alloc, 35), ...csr(alloc, 5, 3), f32(alloc, 21), 5, 3, 7],
     [zeros(alloc, 4), ...csr(alloc, 4, 9), f32(alloc, 9), 4, 9, 1],
+    [zeros(alloc, 0), ...csr(alloc, 0, 3), f32(alloc, 0), 0, 3, 0],
   ],
   // spmmTransposed(out, indptr, indices, values, g, R, C, H): out[C, H] = A[R, C]^T g[R, H]
   spmmTransposed: (alloc) => [
     [zeros(alloc, 21), ...csr(alloc, 5, 3), f32(alloc, 35), 5, 3, 7],
     [zeros(alloc, 9), ...csr(alloc, 4, 9), f32(alloc, 4), 4, 9, 1],
+    // empty: a size mutated to huge is then backed by no array at all
+    [zeros(alloc, 0), ...csr(alloc, 0, 3), f32(alloc, 0), 0, 3, 0],
   ],
   // csrValidate(indptr, indices, values, R, C)
   csrValidate: (alloc) => [
@@ -349,6 +352,76 @@ const cases = {
     [...csr(alloc, 4, 9), 4, 9],
   ],
 };
+
+// Empty calls: every size zero and every array empty, so that a size mutated to a huge value is
+// backed by no array at all (a kernel that still loops over it, or allocates for it, hangs).
+const empty = {
+  binaryForward: (alloc) => [[2, zeros(alloc, 0), zeros(alloc, 0), zeros(alloc, 0), [0, 3], [3, 1], [0, 1], 1]],
+  stridedCopy: (alloc) => [[zeros(alloc, 0), 0, [1, 0], zeros(alloc, 0), 0, [0, 1], [0, 3]]],
+  sgemm: (alloc) => [
+    [false, false, 0, 0, 0, 1, zeros(alloc, 0), 0, 1, zeros(alloc, 0), 0, 1, 0, zeros(alloc, 0), 0, 1],
+  ],
+  sgemmStridedBatched: (alloc) => [
+    [false, false, 0, 0, 0, 1, zeros(alloc, 0), 0, 1, zeros(alloc, 0), 0, 1, 0, zeros(alloc, 0), 0, 1, 0, 0, 0, 0],
+  ],
+  sumForward: (alloc) => [[zeros(alloc, 0), zeros(alloc, 0), 0, 0, 0]],
+  maxForward: (alloc) => [[true, zeros(alloc, 0), alloc(Int32Array, 0), zeros(alloc, 0), 0, 3, 0]],
+  logsumexpForward: (alloc) => [[zeros(alloc, 0), zeros(alloc, 0), 0, 0, 0]],
+  softmaxForward: (alloc) => [[zeros(alloc, 0), zeros(alloc, 0), 0, 0, 0, false]],
+  softmaxBackward: (alloc) => [[zeros(alloc, 0), zeros(alloc, 0), zeros(alloc, 0), 0, 0, 0, true]],
+  layerNormForward: (alloc) => [
+    [zeros(alloc, 0), zeros(alloc, 0), zeros(alloc, 0), zeros(alloc, 0), null, null, 0, 0, 1e-5],
+  ],
+  layerNormBackward: (alloc) => [
+    [
+      zeros(alloc, 0),
+      zeros(alloc, 0),
+      zeros(alloc, 0),
+      zeros(alloc, 0),
+      zeros(alloc, 0),
+      zeros(alloc, 0),
+      zeros(alloc, 0),
+      zeros(alloc, 0),
+      0,
+      0,
+    ],
+  ],
+  indexSelectForward: (alloc) => [[zeros(alloc, 0), zeros(alloc, 0), alloc(Int32Array, 0), 0, 0, 0, 0]],
+  indexSelectBackward: (alloc) => [[zeros(alloc, 0), zeros(alloc, 0), alloc(Int32Array, 0), 0, 0, 0, 0, -1]],
+  gatherForward: (alloc) => [[zeros(alloc, 0), zeros(alloc, 0), alloc(Int32Array, 0), [0, 3], [0, 3], 1]],
+  gatherBackward: (alloc) => [[zeros(alloc, 0), zeros(alloc, 0), alloc(Int32Array, 0), [3, 0], [3, 0], 0]],
+  crossEntropyForward: (alloc) => [
+    [zeros(alloc, 0), zeros(alloc, 0), zeros(alloc, 0), alloc(Int32Array, 0), null, 0, 0, 0, -100, 0],
+  ],
+  crossEntropyBackward: (alloc) => [
+    [
+      zeros(alloc, 0),
+      zeros(alloc, 1),
+      zeros(alloc, 0),
+      zeros(alloc, 0),
+      alloc(Int32Array, 0),
+      null,
+      0,
+      0,
+      0,
+      -100,
+      0,
+      0,
+      1,
+    ],
+  ],
+  crossEntropyProbForward: (alloc) => [
+    [zeros(alloc, 0), zeros(alloc, 0), zeros(alloc, 0), zeros(alloc, 0), null, 0, 0, 0, 0],
+  ],
+  crossEntropyProbBackward: (alloc) => [
+    [zeros(alloc, 0), null, zeros(alloc, 0), zeros(alloc, 0), zeros(alloc, 0), zeros(alloc, 0), null, 0, 0, 0, 0, 1, 1],
+  ],
+  csrValidate: (alloc) => [[...csr(alloc, 0, 0), 0, 0]],
+};
+for (const [name, make] of Object.entries(empty)) {
+  const base = cases[name];
+  cases[name] = (alloc) => [...base(alloc), ...make(alloc)];
+}
 
 // Valid calls big enough to cross the kernels' threading grains and to take their SIMD main loops and
 // tails; harness.js runs them (unmutated) under every SIMD level and checks their guard zones.

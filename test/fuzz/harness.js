@@ -22,6 +22,9 @@ const cases = Object.assign({}, ...caseFiles.map((m) => m.cases));
 const large = Object.assign({}, ...caseFiles.map((m) => m.large || {}));
 
 const GUARD = 64;
+// No call here needs more than a few milliseconds; one that takes seconds loops over (or allocates
+// for) a size that no array backs.
+const SLOW_MS = Number(process.env.FUZZ_SLOW_MS || 3000);
 const SENTINELS = [0x5a, 0xa5];
 let sentinel = SENTINELS[0];
 const guarded = [];
@@ -110,6 +113,7 @@ function mutations(arg) {
   const out = [undefined, null, 'x', '3', {}, true, NaN, -1, 0.5, 2 ** 31, 2 ** 53, Infinity, -Infinity, []];
   if (typeof arg === 'number') {
     out.push(arg + 1, arg - 1, arg * 2 + 1, -arg, 0, 1e9, arg + 2 ** 32, MAX_DIM, MAX_DIM + 1, -(2 ** 31), 2 ** 31 - 1);
+    out.push(2 ** 31 - 2); // the largest row/column count the sparse bindings accept
     out.push(arg + 1e-9 * Math.max(1, Math.abs(arg)));
   }
   if (typeof arg === 'boolean') out.push(!arg, 0, 1);
@@ -162,8 +166,8 @@ function mutations(arg) {
   return out;
 }
 
-// Mutations of two arguments at once: numbers swapped (same product of sizes, different shape), one
-// size zeroed while another becomes huge, and one typed array replaced by another argument (the
+// Mutations of several arguments at once: numbers swapped (same product of sizes, different shape),
+// sizes zeroed while another becomes huge, and one typed array replaced by another argument (the
 // same array, or a view overlapping it) to exercise the aliasing checks.
 function pairMutations(template) {
   const out = [];
@@ -177,6 +181,14 @@ function pairMutations(template) {
     for (const j of nums) {
       if (i < j && template[i] !== template[j]) out.push({ [i]: template[j], [j]: template[i] });
       if (i !== j && template[i] > 0) out.push({ [i]: 0, [j]: MAX_DIM });
+    }
+  // Every size zero but one, which is huge: nothing to read or write, yet a kernel that loops over
+  // the huge size would hang.
+  for (const huge of [MAX_DIM, 2 ** 31 - 2])
+    for (const i of nums) {
+      const pm = {};
+      for (const j of nums) pm[j] = i === j ? huge : 0;
+      out.push(pm);
     }
   for (const i of views)
     for (const j of views) {
@@ -285,6 +297,7 @@ function run(name, build, label, mustReturn) {
     sentinel = s;
     const args = build();
     let ret;
+    const t0 = process.hrtime.bigint();
     try {
       ret = addon[name](...args);
     } catch (e) {
@@ -298,6 +311,13 @@ function run(name, build, label, mustReturn) {
       }
       check(label);
       return;
+    }
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (ms > SLOW_MS) {
+      console.error(
+        `FUZZ-SLOW ${label}: returned after ${ms.toFixed(0)} ms (work or memory not bounded by the arrays?)`,
+      );
+      process.exit(8);
     }
     results.push({
       ret: JSON.stringify(ret === undefined ? null : ret),
