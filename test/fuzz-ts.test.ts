@@ -473,3 +473,43 @@ describe('public API rejects malformed input with a TypeError/RangeError naming 
     expect((thrown as Error).message).toMatch(c.names);
   });
 });
+
+// Every top-level function, given garbage at its first, second or third argument (after valid
+// tensors), must return or throw a TypeError/RangeError: never another error class. (Messages are
+// checked in the table above; some garbage still meets an unguarded property access here, e.g. a
+// null options object, which throws a TypeError that does not name the argument.)
+describe('public functions given garbage throw only TypeError/RangeError', () => {
+  const garbage: unknown[] = ['x', {}, NaN, -1, 1.5, [NaN], 2 ** 53, [[1], [2, 3]], null, true, new Float64Array(2)];
+  const tensors = () => [
+    tk.tensor([1, 2], { dtype: 'int32' }),
+    tk.zeros([0]),
+    tk.zeros([2, 0, 3]),
+    tk.randn([2, 3], { seed: 3 }),
+  ];
+  // Functions that change global state or are not ops.
+  const skip = new Set(['setNumThreads', 'setSimdLevel', 'manualSeed', 'noGrad', 'enableGrad']);
+  const fns = Object.entries(tk).filter(
+    ([name, f]) => typeof f === 'function' && !skip.has(name) && !/^[A-Z]/.test(name),
+  ) as [string, (...a: unknown[]) => unknown][];
+
+  it('covers the ops', () => {
+    expect(fns.length).toBeGreaterThan(80);
+  });
+  it.each(fns)('%s', (name, f) => {
+    const bad: string[] = [];
+    for (let pos = 0; pos < 3; pos++) {
+      for (const g of [...garbage, ...tensors()]) {
+        const args: unknown[] = [tk.randn([2, 3], { seed: 1 }), tk.randn([2, 3], { seed: 2 }), 1].slice(0, pos);
+        args.push(g);
+        try {
+          f(...args);
+        } catch (e) {
+          const n = (e as Error)?.name;
+          if (n !== 'TypeError' && n !== 'RangeError')
+            bad.push(`${name} arg ${pos} = ${String(g)}: ${n}: ${(e as Error)?.message}`);
+        }
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+});
