@@ -287,7 +287,7 @@ for (const level of levels) {
 }
 addon.setSimdLevel(levels[0]);
 
-// Runs build(alloc) => args twice, with different guard bytes. The first run must throw a
+// Runs build() => args twice, with different guard bytes. The first run must throw a
 // TypeError/RangeError or return; `mustReturn` (valid calls) requires a return. A call that returns
 // must return again, and give the same result and array contents, when the guard bytes differ.
 function run(name, build, label, mustReturn) {
