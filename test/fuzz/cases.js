@@ -114,6 +114,8 @@ const cases = {
     // both transposed, with offsets and padded leading dimensions: A^T stored [7, 3] (lda 4),
     // B^T stored [5, 7] (ldb 9), C [3, 5] (ldc 6)
     [true, true, 3, 5, 7, 0.5, f32(alloc, 29), 2, 4, f32(alloc, 44), 1, 9, 0.25, f32(alloc, 20), 3, 6],
+    // one row of A and C, one row of B^T: lda, ldb and ldc mutated to huge values stay valid
+    [false, true, 1, 1, 7, 1, f32(alloc, 7), 0, 7, f32(alloc, 7), 0, 7, 0, zeros(alloc, 1), 0, 1],
   ],
   // sgemmStridedBatched(... as sgemm ..., batch, strideA, strideB, strideC)
   sgemmStridedBatched: (alloc) => [
