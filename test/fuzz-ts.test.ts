@@ -322,6 +322,62 @@ const cases: Case[] = [
     names: /weight_?[dD]ecay/,
   },
 
+  // nn modules, schedulers
+  {
+    what: 'nn.Linear with fractional inFeatures',
+    call: () => new tk.nn.Linear(2.5, 3),
+    error: TypeError_,
+    names: /^inFeatures/,
+  },
+  {
+    what: 'nn.Linear with negative outFeatures',
+    call: () => new tk.nn.Linear(2, -3),
+    error: RangeError_,
+    names: /^outFeatures/,
+  },
+  {
+    what: 'nn.Embedding with paddingIdx past the table',
+    call: () => new tk.nn.Embedding(5, 3, { paddingIdx: 5 }),
+    error: RangeError_,
+    names: /^paddingIdx/,
+  },
+  { what: 'nn.Dropout with p = 2', call: () => new tk.nn.Dropout(2), error: RangeError_, names: /^p must/ },
+  {
+    what: 'nn.Linear forward with the wrong in_features',
+    call: () => new tk.nn.Linear(2, 3).forward(tk.zeros([4, 5])),
+    error: RangeError_,
+    names: /x \[4, 5\]/,
+  },
+  {
+    what: 'nn.EmbeddingBag forward with a plain array',
+    call: () => new tk.nn.EmbeddingBag(5, 3).forward([0, 1, 2] as never),
+    error: TypeError_,
+    names: /^bags/,
+  },
+  {
+    what: 'ExponentialLR with a string gamma',
+    call: () => new tk.optim.ExponentialLR(new tk.optim.SGD([tk.ones([2], { requiresGrad: true })]), 'x' as never),
+    error: TypeError_,
+    names: /^gamma/,
+  },
+  {
+    what: 'optimizer step with a gradient of the wrong shape',
+    call: () => {
+      const q = tk.ones([2, 3], { requiresGrad: true });
+      const o = new tk.optim.Adam([q]);
+      q.grad = tk.zeros([3]);
+      o.step();
+    },
+    error: RangeError_,
+    names: /gradient of shape \[3\]/,
+  },
+  {
+    what: 'optimizer loadStateDict without groups',
+    call: () => new tk.optim.SGD([tk.ones([2], { requiresGrad: true })]).loadStateDict({} as never),
+    error: RangeError_,
+    names: /parameter groups/,
+  },
+
   // io
   {
     what: 'loadSafetensors on random bytes',
@@ -404,6 +460,19 @@ const cases: Case[] = [
     call: () => tk.io.loadSafetensors(''),
     error: TypeError_,
     names: /path/,
+  },
+
+  {
+    what: 'parseSafetensors on a string',
+    call: () => tk.io.parseSafetensors('abc' as never),
+    error: TypeError_,
+    names: /^buffer/,
+  },
+  {
+    what: 'serializeSafetensors with a non-tensor',
+    call: () => tk.io.serializeSafetensors({ a: 'x' as never }),
+    error: TypeError_,
+    names: /record\['a'\]/,
   },
 
   // sparse
