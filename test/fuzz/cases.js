@@ -1,7 +1,9 @@
 // Valid calls for every native export, used by harness.js as the starting points for mutation.
 // Each entry maps an export name to a function (alloc) => array of argument lists, where
-// alloc(Ctor, length) gives a guarded typed array. A new native export must add its entry here:
-// the fuzz test fails on any export without one.
+// alloc(Ctor, length) gives a guarded typed array. A new native export must add its entry here (or
+// in a cases-<concern>.js beside it, which exports { cases, large? } the same way): the fuzz test
+// fails on any export without one. `large` holds valid calls that run unmutated (threading, SIMD
+// tails); the `empty` templates below give every size-taking export an all-zero call.
 //
 // Sizes are small and odd (3 x 5 x 7) so that an off-by-one in a length check shows up as a guard
 // write; each export gets a few templates covering its modes (transposes, null optional arrays, op
