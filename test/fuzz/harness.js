@@ -305,7 +305,8 @@ function run(name, build, label, mustReturn) {
         console.error(`FUZZ-VALID-THREW ${label}: ${e && e.constructor && e.constructor.name}: ${e && e.message}`);
         process.exit(4);
       }
-      if (!(e instanceof TypeError) && !(e instanceof RangeError)) {
+      // The message must say what was wrong: at least a word naming an argument.
+      if ((!(e instanceof TypeError) && !(e instanceof RangeError)) || !/[A-Za-z]{2,}/.test(e.message)) {
         console.error(`FUZZ-BAD-ERROR ${label}: ${e && e.constructor && e.constructor.name}: ${e && e.message}`);
         process.exit(5);
       }
