@@ -549,4 +549,96 @@ const large = {
   spmmTransposed: (alloc) => [[zeros(alloc, 211 * 67), ...csr(alloc, 301, 211), f32(alloc, 301 * 67), 301, 211, 67]],
 };
 
+// Random valid GEMM shapes (fixed seed): transposes, offsets, padded leading dimensions and batch
+// strides around the micro-kernels' tile sizes, so every edge path of the packing and the tails runs
+// with guard zones (and the second run's different guard bytes) around A, B and C.
+function gemmShapes(alloc, batched) {
+  let st = batched ? 777 : 4242;
+  const r = (n) => {
+    st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
+    return st % n;
+  };
+  const out = [];
+  for (let t = 0; t < 24; t++) {
+    const ta = r(2) === 1;
+    const tb = r(2) === 1;
+    const [m, n, k] = [1 + r(40), 1 + r(60), 1 + r(70)];
+    const batch = batched ? 1 + r(3) : 1;
+    const [ar, ac] = ta ? [k, m] : [m, k];
+    const [br, bc] = tb ? [n, k] : [k, n];
+    const lda = ac + r(3);
+    const ldb = bc + r(3);
+    const ldc = n + r(3);
+    const [ao, bo, co] = [r(4), r(4), r(4)];
+    const sa = (ar - 1) * lda + ac + r(5);
+    const sb = r(3) === 0 ? 0 : (br - 1) * ldb + bc + r(5);
+    const sc = (m - 1) * ldc + n + r(5);
+    const A = f32(alloc, ao + (batch - 1) * sa + (ar - 1) * lda + ac);
+    const B = f32(alloc, bo + (batch - 1) * sb + (br - 1) * ldb + bc);
+    const C = f32(alloc, co + (batch - 1) * sc + (m - 1) * ldc + n);
+    const beta = r(2) ? 0 : 0.5;
+    const args = [ta, tb, m, n, k, 1, A, ao, lda, B, bo, ldb, beta, C, co, ldc];
+    out.push(batched ? [...args, batch, sa, sb, sc] : args);
+  }
+  return out;
+}
+for (const [name, batched] of [
+  ['sgemm', false],
+  ['sgemmStridedBatched', true],
+]) {
+  const base = large[name] || (() => []);
+  large[name] = (alloc) => [...base(alloc), ...gemmShapes(alloc, batched)];
+}
+
+// Random valid layouts (fixed seed): permuted and broadcast strides over shapes of rank 1 to 4 for
+// the strided copy and the broadcasting binary kernels.
+function layouts(seed) {
+  let st = seed;
+  const r = (n) => {
+    st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
+    return st % n;
+  };
+  const out = [];
+  for (let t = 0; t < 24; t++) {
+    const rank = 1 + r(4);
+    const shape = Array.from({ length: rank }, () => 1 + r(rank > 2 ? 9 : 40));
+    // A source laid out in a random dimension order, some dimensions broadcast (stride 0).
+    const order = shape.map((_, d) => d).sort(() => r(3) - 1);
+    const strides = new Array(rank).fill(0);
+    let len = 1;
+    for (const d of order.reverse()) {
+      if (r(4) === 0) continue;
+      strides[d] = len;
+      len *= shape[d];
+    }
+    out.push({ shape, strides, len, offset: r(3), r });
+  }
+  return out;
+}
+const contiguous = (shape) => shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+const numel = (shape) => shape.reduce((a, b) => a * b, 1);
+large.stridedCopy = (alloc) =>
+  layouts(99).map(({ shape, strides, len, offset }) => [
+    zeros(alloc, numel(shape)),
+    0,
+    contiguous(shape),
+    f32(alloc, len + offset),
+    offset,
+    strides,
+    shape,
+  ]);
+large.binaryForward = ((base) => (alloc) => [
+  ...base(alloc),
+  ...layouts(5).map(({ shape, strides, len, r }) => [
+    r(7),
+    zeros(alloc, numel(shape)),
+    pos(alloc, len),
+    pos(alloc, numel(shape)),
+    shape,
+    strides,
+    contiguous(shape),
+    1,
+  ]),
+])(large.binaryForward);
+
 module.exports = { cases, large, filled };
