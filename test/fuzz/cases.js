@@ -641,4 +641,75 @@ large.binaryForward = ((base) => (alloc) => [
   ]),
 ])(large.binaryForward);
 
+// Random valid [outer, dim, inner] views (fixed seed) for the row-wise kernels, around their SIMD
+// widths and threading grains.
+function triples(seed, count = 16) {
+  let st = seed;
+  const r = (n) => {
+    st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
+    return st % n;
+  };
+  return Array.from({ length: count }, () => [1 + r(20), 1 + r(r(2) ? 300 : 40), r(3) ? 1 : 1 + r(30)]);
+}
+const extend = (name, more) => {
+  const base = large[name] || (() => []);
+  large[name] = (alloc) => [...base(alloc), ...more(alloc)];
+};
+extend('softmaxForward', (alloc) =>
+  triples(1).map(([o, d, i], t) => [zeros(alloc, o * d * i), f32(alloc, o * d * i, 20), o, d, i, t % 2 === 0]),
+);
+extend('softmaxBackward', (alloc) =>
+  triples(2).map(([o, d, i], t) => [
+    zeros(alloc, o * d * i),
+    f32(alloc, o * d * i),
+    prob(alloc, o * d * i),
+    o,
+    d,
+    i,
+    t % 2 === 0,
+  ]),
+);
+extend('sumForward', (alloc) => triples(3).map(([o, d, i]) => [zeros(alloc, o * i), f32(alloc, o * d * i), o, d, i]));
+extend('maxForward', (alloc) =>
+  triples(4).map(([o, d, i], t) => [
+    t % 2 === 0,
+    zeros(alloc, o * i),
+    alloc(Int32Array, o * i),
+    f32(alloc, o * d * i),
+    o,
+    d,
+    i,
+  ]),
+);
+extend('logsumexpForward', (alloc) =>
+  triples(5).map(([o, d, i]) => [zeros(alloc, o * i), f32(alloc, o * d * i, 30), o, d, i]),
+);
+extend('layerNormForward', (alloc) =>
+  triples(6).map(([m, n], t) => [
+    zeros(alloc, m * n),
+    zeros(alloc, m),
+    zeros(alloc, m),
+    f32(alloc, m * n),
+    t % 2 ? f32(alloc, n) : null,
+    t % 3 ? f32(alloc, n) : null,
+    m,
+    n,
+    1e-5,
+  ]),
+);
+extend('layerNormBackward', (alloc) =>
+  triples(7).map(([m, n], t) => [
+    zeros(alloc, m * n),
+    t % 2 ? zeros(alloc, n) : null,
+    t % 3 ? zeros(alloc, n) : null,
+    f32(alloc, m * n),
+    f32(alloc, m * n),
+    f32(alloc, m),
+    pos(alloc, m),
+    t % 2 ? f32(alloc, n) : null,
+    m,
+    n,
+  ]),
+);
+
 module.exports = { cases, large, filled };
