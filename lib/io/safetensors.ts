@@ -48,8 +48,9 @@ const BYTES: Record<string, number> = {
 const MAX_HEADER = 100_000_000;
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
-function bad(msg: string): Error {
-  return new Error(`invalid safetensors data: ${msg}`);
+// A RangeError, as for any other input whose values are out of what the format allows.
+function bad(msg: string): RangeError {
+  return new RangeError(`invalid safetensors data: ${msg}`);
 }
 
 /** Parses and validates the header of a safetensors buffer (no tensor data is read). */
