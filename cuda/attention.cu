@@ -24,8 +24,8 @@ namespace {
 
 constexpr int kWarps = 4;
 constexpr int kThreads = 32 * kWarps;
-constexpr int kRows = 16;      // query rows per forward block
-constexpr int kKeys = 32;      // keys per tile: one per lane
+constexpr int kRows = 16;  // query rows per forward block
+constexpr int kKeys = 32;  // keys per tile: one per lane
 constexpr int kMaxD = 128;
 constexpr int kSlice = kMaxD / 32;  // output elements per lane per row
 constexpr int kRowsPerWarp = kRows / kWarps;
@@ -51,8 +51,8 @@ __device__ float warp_sum(float x) {
 }
 
 // The masked, scaled score of query i against key j (dot already computed); -inf where masked.
-__device__ float masked_score(float dot, const AttentionMask& m, const Dims& d, int64_t b, int64_t h, int64_t i,
-                              int64_t j) {
+__device__ float masked_score(float dot, const AttentionMask& m, const Dims& d, int64_t b, int64_t h,
+                              int64_t i, int64_t j) {
   if (m.causal && !math::attention_causal_allowed(i, j)) return -INFINITY;
   if (m.key_padding && m.key_padding[b * d.Tk + j]) return -INFINITY;
   float s = d.scale * dot;
@@ -65,8 +65,8 @@ __device__ float masked_score(float dot, const AttentionMask& m, const Dims& d, 
 
 __global__ void attention_forward_kernel(float* __restrict__ out, float* __restrict__ lse,
                                          const float* __restrict__ q, const float* __restrict__ k,
-                                         const float* __restrict__ v, AttentionMask mask, AttentionDropout drop,
-                                         Dims d) {
+                                         const float* __restrict__ v, AttentionMask mask,
+                                         AttentionDropout drop, Dims d) {
   __shared__ float qs[kRows][kMaxD + 1];
   __shared__ float ks[kKeys][kMaxD + 1];
   __shared__ float vs[kKeys][kMaxD];
@@ -164,11 +164,12 @@ __global__ void attention_row_dot_kernel(float* __restrict__ drow, const float* 
 // Shared memory of the backward block: K, V, dK, dV tiles of kKeys x (D + 1).
 size_t backward_smem(int64_t D) { return size_t(4) * kKeys * size_t(D + 1) * sizeof(float); }
 
-__global__ void attention_backward_kernel(float* __restrict__ dq, float* __restrict__ dk, float* __restrict__ dv,
-                                          const float* __restrict__ dout, const float* __restrict__ q,
-                                          const float* __restrict__ k, const float* __restrict__ v,
-                                          const float* __restrict__ lse, const float* __restrict__ drow,
-                                          AttentionMask mask, AttentionDropout drop, Dims d) {
+__global__ void attention_backward_kernel(float* __restrict__ dq, float* __restrict__ dk,
+                                          float* __restrict__ dv, const float* __restrict__ dout,
+                                          const float* __restrict__ q, const float* __restrict__ k,
+                                          const float* __restrict__ v, const float* __restrict__ lse,
+                                          const float* __restrict__ drow, AttentionMask mask,
+                                          AttentionDropout drop, Dims d) {
   extern __shared__ float smem[];
   const int64_t D = d.D, ld = D + 1;
   float* ks = smem;
@@ -204,8 +205,8 @@ __global__ void attention_backward_kernel(float* __restrict__ dq, float* __restr
       p = math::attention_prob(masked_score(dot, mask, d, b, h, i, j), l);
       pd = p;
       if (drop.p > 0.0f) {
-        float f = math::attention_dropout_factor(drop.seed, drop.offset, uint64_t((bh * d.Tq + i) * d.Tk + j), drop.p,
-                                                 keep_scale);
+        float f = math::attention_dropout_factor(drop.seed, drop.offset, uint64_t((bh * d.Tq + i) * d.Tk + j),
+                                                 drop.p, keep_scale);
         pd = p * f;
         dp *= f;
       }
@@ -238,9 +239,12 @@ __global__ void attention_backward_kernel(float* __restrict__ dq, float* __restr
 }
 
 void check_dims(const char* fn, int64_t B, int64_t H, int64_t Tq, int64_t Tk, int64_t D) {
-  if (B < 0 || H < 0 || Tq < 0 || Tk < 0 || D < 0) throw std::invalid_argument(std::string(fn) + ": negative size");
-  if (D > kMaxD) throw std::invalid_argument(std::string(fn) + ": head size above 128 is not supported on CUDA");
-  if (B * H > 65535) throw std::invalid_argument(std::string(fn) + ": B * H above 65535 is not supported on CUDA");
+  if (B < 0 || H < 0 || Tq < 0 || Tk < 0 || D < 0)
+    throw std::invalid_argument(std::string(fn) + ": negative size");
+  if (D > kMaxD)
+    throw std::invalid_argument(std::string(fn) + ": head size above 128 is not supported on CUDA");
+  if (B * H > 65535)
+    throw std::invalid_argument(std::string(fn) + ": B * H above 65535 is not supported on CUDA");
 }
 
 }  // namespace
@@ -256,23 +260,25 @@ void attention_forward_cuda(float* out, float* lse, const float* q, const float*
   cuda_check_launch();
 }
 
-void attention_backward_cuda(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
-                             const float* v, const float* out, const float* lse, float* workspace,
-                             const AttentionMask& mask, const AttentionDropout& drop, int64_t B, int64_t H,
-                             int64_t Tq, int64_t Tk, int64_t D, float scale, cudaStream_t stream) {
+void attention_backward_cuda(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                             const float* k, const float* v, const float* out, const float* lse,
+                             float* workspace, const AttentionMask& mask, const AttentionDropout& drop,
+                             int64_t B, int64_t H, int64_t Tq, int64_t Tk, int64_t D, float scale,
+                             cudaStream_t stream) {
   check_dims("attention_backward_cuda", B, H, Tq, Tk, D);
   cudaCheck(cudaMemsetAsync(dq, 0, size_t(B * H * Tq * D) * sizeof(float), stream));
   cudaCheck(cudaMemsetAsync(dk, 0, size_t(B * H * Tk * D) * sizeof(float), stream));
   cudaCheck(cudaMemsetAsync(dv, 0, size_t(B * H * Tk * D) * sizeof(float), stream));
   if (B * H * Tq == 0 || Tk == 0 || D == 0) return;
   attention_row_dot_kernel<<<cuda::grid_for(B * H * Tq * 32, 256), 256, 0, stream>>>(workspace, dout, out,
-                                                                                       B * H * Tq, D);
+                                                                                     B * H * Tq, D);
   cuda_check_launch();
   size_t smem = backward_smem(D);
-  cudaCheck(cudaFuncSetAttribute(attention_backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+  cudaCheck(cudaFuncSetAttribute(attention_backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 int(smem)));
   dim3 grid(unsigned(cuda::ceil_div<int64_t>(Tk, kKeys)), unsigned(B * H));
-  attention_backward_kernel<<<grid, kThreads, smem, stream>>>(dq, dk, dv, dout, q, k, v, lse, workspace, mask, drop,
-                                                              Dims{B, H, Tq, Tk, D, scale});
+  attention_backward_kernel<<<grid, kThreads, smem, stream>>>(dq, dk, dv, dout, q, k, v, lse, workspace, mask,
+                                                              drop, Dims{B, H, Tq, Tk, D, scale});
   cuda_check_launch();
 }
 

@@ -15,9 +15,10 @@ void attention_forward_cuda(float* out, float* lse, const float* q, const float*
                             const AttentionMask& mask, const AttentionDropout& drop, int64_t B, int64_t H,
                             int64_t Tq, int64_t Tk, int64_t D, float scale, cudaStream_t stream);
 // Overwrites dq, dk, dv. `workspace` holds B * H * Tq floats (the rows' D = rowsum(dO * O)).
-void attention_backward_cuda(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
-                             const float* v, const float* out, const float* lse, float* workspace,
-                             const AttentionMask& mask, const AttentionDropout& drop, int64_t B, int64_t H,
-                             int64_t Tq, int64_t Tk, int64_t D, float scale, cudaStream_t stream);
+void attention_backward_cuda(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                             const float* k, const float* v, const float* out, const float* lse,
+                             float* workspace, const AttentionMask& mask, const AttentionDropout& drop,
+                             int64_t B, int64_t H, int64_t Tq, int64_t Tk, int64_t D, float scale,
+                             cudaStream_t stream);
 
 }  // namespace tk

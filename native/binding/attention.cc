@@ -1,10 +1,11 @@
 // Exports: attentionForward, attentionBackward.
+#include "kernels/attention.h"
+
 #include <string>
 #include <vector>
 
 #include "binding/args.h"
 #include "binding/registry.h"
-#include "kernels/attention.h"
 
 namespace tk::binding {
 namespace {
@@ -43,8 +44,8 @@ AttentionMask GetMask(const Napi::CallbackInfo& info, size_t i, const Sizes& s) 
 // Reads B, H, Tq, Tk, D, scale, isCausal, dropoutP, seed, offset from [i, i + 10).
 Sizes GetSizes(const Napi::CallbackInfo& info, size_t i, float* scale, bool* causal, AttentionDropout* drop) {
   Napi::Env env = info.Env();
-  Sizes s{GetInt(info, i, "B"), GetInt(info, i + 1, "H"), GetInt(info, i + 2, "Tq"), GetInt(info, i + 3, "Tk"),
-          GetInt(info, i + 4, "D")};
+  Sizes s{GetInt(info, i, "B"), GetInt(info, i + 1, "H"), GetInt(info, i + 2, "Tq"),
+          GetInt(info, i + 3, "Tk"), GetInt(info, i + 4, "D")};
   Numel(env, {s.B, s.H, s.Tq, s.Tk}, "attention size");
   Numel(env, {s.B, s.H, std::max(s.Tq, s.Tk), s.D}, "attention size");
   *scale = float(GetFiniteNumber(info, i + 5, "scale"));
@@ -58,7 +59,8 @@ Sizes GetSizes(const Napi::CallbackInfo& info, size_t i, float* scale, bool* cau
 }
 
 template <typename A, typename B>
-void RequireDisjoint(Napi::Env env, const Span<A>& out, const Span<B>& in, const char* out_name, const char* in_name) {
+void RequireDisjoint(Napi::Env env, const Span<A>& out, const Span<B>& in, const char* out_name,
+                     const char* in_name) {
   if (Overlaps(out, in)) ThrowRange(env, std::string(out_name) + " must not share memory with " + in_name);
 }
 
@@ -86,7 +88,8 @@ Napi::Value JS_attentionForward(const Napi::CallbackInfo& info) {
     RequireDisjoint(env, *o, kp, "outputs", "keyPadding");
   }
   RequireDisjoint(env, out, lse, "out", "lse");
-  attention_forward_cpu(out.data, lse.data, q.data, k.data, v.data, m, drop, s.B, s.H, s.Tq, s.Tk, s.D, scale);
+  attention_forward_cpu(out.data, lse.data, q.data, k.data, v.data, m, drop, s.B, s.H, s.Tq, s.Tk, s.D,
+                        scale);
   return env.Undefined();
 }
 
@@ -114,12 +117,14 @@ Napi::Value JS_attentionBackward(const Napi::CallbackInfo& info) {
   Span<float> add{const_cast<float*>(m.add), size_t(m.add ? m.mb * m.mh * m.mq * m.mk : 0)};
   Span<uint8_t> kp{const_cast<uint8_t*>(m.key_padding), size_t(m.key_padding ? s.B * s.Tk : 0)};
   for (auto o : {&dq, &dk, &dv}) {
-    for (auto in : {&dout, &q, &k, &v, &out, &lse, &add}) RequireDisjoint(env, *o, *in, "gradients", "the inputs");
+    for (auto in : {&dout, &q, &k, &v, &out, &lse, &add})
+      RequireDisjoint(env, *o, *in, "gradients", "the inputs");
     RequireDisjoint(env, *o, kp, "gradients", "keyPadding");
   }
-  if (Overlaps(dq, dk) || Overlaps(dq, dv) || Overlaps(dk, dv)) ThrowRange(env, "dq, dk and dv must not overlap");
-  attention_backward_cpu(dq.data, dk.data, dv.data, dout.data, q.data, k.data, v.data, out.data, lse.data, m, drop,
-                         s.B, s.H, s.Tq, s.Tk, s.D, scale);
+  if (Overlaps(dq, dk) || Overlaps(dq, dv) || Overlaps(dk, dv))
+    ThrowRange(env, "dq, dk and dv must not overlap");
+  attention_backward_cpu(dq.data, dk.data, dv.data, dout.data, q.data, k.data, v.data, out.data, lse.data, m,
+                         drop, s.B, s.H, s.Tq, s.Tk, s.D, scale);
   return env.Undefined();
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/softmax.h"
 #include "kernels/thread_pool.h"
@@ -19,14 +20,33 @@ namespace {
 constexpr int64_t kFwdBq = 64, kFwdBk = 128;
 constexpr int64_t kBwdBq = 64, kBwdBk = 64;
 
+// C = alpha * A B (+ C): the unpacked AVX2 tile product where available, else the general GEMM.
+void tile_gemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+               int64_t ldb, bool accumulate, float* c, int64_t ldc) {
+#if defined(TK_HAVE_X86_KERNELS)
+  if (simd_level() >= SimdLevel::kAvx2) {
+    isa::attention_gemm_nn_avx2(m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
+    return;
+  }
+#endif
+  sgemm_cpu(false, false, m, n, k, alpha, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
+}
+
+// dst[c, r] = src[r, c] for a rows x cols block (dst has leading dimension rows).
+void transpose(float* dst, const float* src, int64_t rows, int64_t cols, int64_t ld_src) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * ld_src + c];
+}
+
 struct Tile {
   int64_t b, h, i0, bq, j0, bk;
 };
 
 // S[r, c] = scale * q_i . k_j + mask, for the rows and columns of one tile; -inf where masked.
-void score_tile(float* s, const float* q, const float* k, const AttentionMask& m, const Tile& t, int64_t H,
+// kt is the tile's keys transposed, [D, t.bk].
+void score_tile(float* s, const float* q, const float* kt, const AttentionMask& m, const Tile& t, int64_t H,
                 int64_t Tk, int64_t D, float scale) {
-  sgemm_cpu(false, true, t.bq, t.bk, D, scale, q + t.i0 * D, D, k + t.j0 * D, D, 0.0f, s, t.bk);
+  tile_gemm(t.bq, t.bk, D, scale, q + t.i0 * D, D, kt, t.bk, false, s, t.bk);
   const uint8_t* kp = m.key_padding ? m.key_padding + t.b * Tk + t.j0 : nullptr;
   bool need_causal = m.causal && t.j0 + t.bk - 1 > t.i0;
   if (!m.add && !kp && !need_causal) return;
@@ -74,7 +94,7 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
   int64_t work = kFwdBq * std::max<int64_t>(Tk, 1) * std::max<int64_t>(D, 1);
   int64_t grain = std::max<int64_t>(1, 65536 / work);
   parallel_for(B * H * nq, grain, [&](int64_t t0, int64_t t1) {
-    std::vector<float> s(kFwdBq * kFwdBk), acc(kFwdBq * std::max<int64_t>(D, 1));
+    std::vector<float> s(kFwdBq * kFwdBk), acc(kFwdBq * std::max<int64_t>(D, 1)), kt(kFwdBk * D);
     math::SoftmaxState st[kFwdBq];
     for (int64_t task = t0; task < t1; ++task) {
       int64_t bh = task / nq, qt = task % nq;
@@ -88,7 +108,8 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
       int64_t jend = key_end(mask, i0, bq, Tk);
       for (int64_t j0 = 0; j0 < jend; j0 += kFwdBk) {
         Tile t{b, h, i0, bq, j0, std::min(kFwdBk, jend - j0)};
-        score_tile(s.data(), qh, kh, mask, t, H, Tk, D, scale);
+        transpose(kt.data(), kh + j0 * D, t.bk, D, D);
+        score_tile(s.data(), qh, kt.data(), mask, t, H, Tk, D, scale);
         for (int64_t r = 0; r < bq; ++r) {
           float* row = s.data() + r * t.bk;
           float mx = softmax_row_max(row, t.bk);
@@ -105,7 +126,7 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
               row[c] *= math::attention_dropout_factor(drop.seed, drop.offset, base + c, drop.p, keep_scale);
           }
         }
-        sgemm_cpu(false, false, bq, D, t.bk, 1.0f, s.data(), t.bk, vh + j0 * D, D, 1.0f, acc.data(), D);
+        tile_gemm(bq, D, t.bk, 1.0f, s.data(), t.bk, vh + j0 * D, D, true, acc.data(), D);
       }
       float* o = out + (bh * Tq + i0) * D;
       float* l = lse + bh * Tq + i0;
@@ -118,10 +139,10 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
   });
 }
 
-void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
-                            const float* v, const float* out, const float* lse, const AttentionMask& mask,
-                            const AttentionDropout& drop, int64_t B, int64_t H, int64_t Tq, int64_t Tk, int64_t D,
-                            float scale) {
+void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                            const float* k, const float* v, const float* out, const float* lse,
+                            const AttentionMask& mask, const AttentionDropout& drop, int64_t B, int64_t H,
+                            int64_t Tq, int64_t Tk, int64_t D, float scale) {
   std::fill(dq, dq + B * H * Tq * D, 0.0f);
   std::fill(dk, dk + B * H * Tk * D, 0.0f);
   std::fill(dv, dv + B * H * Tk * D, 0.0f);
@@ -132,6 +153,7 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
   int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Tq * Tk * D));
   parallel_for(B * H, grain, [&](int64_t t0, int64_t t1) {
     std::vector<float> p(kBwdBq * kBwdBk), dp(kBwdBq * kBwdBk), pd(drop.p > 0.0f ? kBwdBq * kBwdBk : 0);
+    std::vector<float> kt(kBwdBk * D), vt(kBwdBk * D), tt(kBwdBq * kBwdBk);
     std::vector<float> drow(Tq);
     for (int64_t bh = t0; bh < t1; ++bh) {
       int64_t b = bh / H, h = bh % H;
@@ -151,13 +173,15 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
       }
       for (int64_t j0 = 0; j0 < Tk; j0 += kBwdBk) {
         int64_t bk = std::min(kBwdBk, Tk - j0);
+        transpose(kt.data(), kh + j0 * D, bk, D, D);
+        transpose(vt.data(), vh + j0 * D, bk, D, D);
         // Causal: query tiles that end before key j0 see none of this key tile.
         int64_t istart = mask.causal ? std::min(Tq, j0 / kBwdBq * kBwdBq) : 0;
         for (int64_t i0 = istart; i0 < Tq; i0 += kBwdBq) {
           int64_t bq = std::min(kBwdBq, Tq - i0);
           if (mask.causal && j0 > i0 + bq - 1) continue;
           Tile t{b, h, i0, bq, j0, bk};
-          score_tile(p.data(), qh, kh, mask, t, H, Tk, D, scale);
+          score_tile(p.data(), qh, kt.data(), mask, t, H, Tk, D, scale);
           for (int64_t r = 0; r < bq; ++r) {
             float* row = p.data() + r * bk;
             float l = lh[i0 + r];
@@ -167,27 +191,30 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
               softmax_row_exp_sum(row, row, bk, l);
             }
           }
-          sgemm_cpu(false, true, bq, bk, D, 1.0f, doh + i0 * D, D, vh + j0 * D, D, 0.0f, dp.data(), bk);
+          tile_gemm(bq, bk, D, 1.0f, doh + i0 * D, D, vt.data(), bk, false, dp.data(), bk);
           const float* pv = p.data();  // the probabilities V was weighted by in the forward
           if (drop.p > 0.0f) {
             for (int64_t r = 0; r < bq; ++r) {
               uint64_t base = prob_index(b, h, i0 + r, j0, H, Tq, Tk);
               for (int64_t c = 0; c < bk; ++c) {
-                float f = math::attention_dropout_factor(drop.seed, drop.offset, base + c, drop.p, keep_scale);
+                float f =
+                    math::attention_dropout_factor(drop.seed, drop.offset, base + c, drop.p, keep_scale);
                 pd[r * bk + c] = p[r * bk + c] * f;
                 dp[r * bk + c] *= f;
               }
             }
             pv = pd.data();
           }
-          sgemm_cpu(true, false, bk, D, bq, 1.0f, pv, bk, doh + i0 * D, D, 1.0f, dvh + j0 * D, D);
+          transpose(tt.data(), pv, bq, bk, bk);
+          tile_gemm(bk, D, bq, 1.0f, tt.data(), bq, doh + i0 * D, D, true, dvh + j0 * D, D);
           for (int64_t r = 0; r < bq; ++r) {
             float dr = drow[i0 + r];
             for (int64_t c = 0; c < bk; ++c)
               dp[r * bk + c] = math::attention_score_grad(p[r * bk + c], dp[r * bk + c], dr);
           }
-          sgemm_cpu(true, false, bk, D, bq, scale, dp.data(), bk, qh + i0 * D, D, 1.0f, dkh + j0 * D, D);
-          sgemm_cpu(false, false, bq, D, bk, scale, dp.data(), bk, kh + j0 * D, D, 1.0f, dqh + i0 * D, D);
+          transpose(tt.data(), dp.data(), bq, bk, bk);
+          tile_gemm(bk, D, bq, scale, tt.data(), bq, qh + i0 * D, D, true, dkh + j0 * D, D);
+          tile_gemm(bq, D, bk, scale, dp.data(), bk, kh + j0 * D, D, true, dqh + i0 * D, D);
         }
       }
     }

@@ -16,14 +16,14 @@
 namespace tk {
 
 struct AttentionMask {
-  const float* add = nullptr;        // [mb, mh, mq, mk], may be null
+  const float* add = nullptr;              // [mb, mh, mq, mk], may be null
   int64_t mb = 1, mh = 1, mq = 1, mk = 1;  // each 1 or the full size
-  const uint8_t* key_padding = nullptr;  // [B, Tk], may be null
+  const uint8_t* key_padding = nullptr;    // [B, Tk], may be null
   bool causal = false;
 };
 
 struct AttentionDropout {
-  float p = 0.0f;  // probability of dropping; 0 = off
+  float p = 0.0f;                 // probability of dropping; 0 = off
   uint64_t seed = 0, offset = 0;  // Philox key and first block (see math/attention.h)
 };
 
@@ -46,5 +46,12 @@ void attention_backward_cpu(float* dq,          // [B, H, Tq, D]
                             const float* lse,   // [B, H, Tq], from the forward
                             const AttentionMask& mask, const AttentionDropout& drop, int64_t B, int64_t H,
                             int64_t Tq, int64_t Tk, int64_t D, float scale);
+
+namespace isa {
+// C[m, n] = alpha * A[m, k] B[k, n] (+ C when accumulate), row-major, unpacked (attention_avx2.cc);
+// call only after the CPU check.
+void attention_gemm_nn_avx2(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                            const float* b, int64_t ldb, bool accumulate, float* c, int64_t ldc);
+}  // namespace isa
 
 }  // namespace tk

@@ -38,7 +38,9 @@ TK_HD float attention_row_advance(SoftmaxState* st, float block_max) {
 
 // After the last block: 1 / s for the output (0 for a fully masked row) and the row's log-sum-exp.
 TK_HD float attention_row_inv_sum(SoftmaxState st) { return st.s > 0.0f ? 1.0f / st.s : 0.0f; }
-TK_HD float attention_row_lse(SoftmaxState st) { return st.s > 0.0f ? softmax_state_logsumexp(st) : -INFINITY; }
+TK_HD float attention_row_lse(SoftmaxState st) {
+  return st.s > 0.0f ? softmax_state_logsumexp(st) : -INFINITY;
+}
 
 // A probability recomputed in the backward pass from the saved log-sum-exp; 0 in fully masked rows.
 TK_HD float attention_prob(float score, float lse) { return lse == -INFINITY ? 0.0f : expf(score - lse); }
