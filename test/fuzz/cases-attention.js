@@ -6,12 +6,27 @@ function attention(alloc, B, H, Tq, Tk, D, { mask = null, kp = false, causal = f
   const f = (n, s) => filled(alloc, Float32Array, n, (i) => Math.sin(i * 0.37 + s));
   const nq = B * H * Tq * D;
   const nk = B * H * Tk * D;
-  const m = mask ? f(mask.reduce((a, b) => a * b, 1), 9) : null;
+  const m = mask
+    ? f(
+        mask.reduce((a, b) => a * b, 1),
+        9,
+      )
+    : null;
   const shape = mask || [1, 1, 1, 1];
   const pad = kp ? filled(alloc, Uint8Array, B * Tk, (i) => i % 3 === 0) : null;
   const tail = [B, H, Tq, Tk, D, 0.5, causal, p, 7, 3];
   return {
-    fwd: [alloc(Float32Array, nq), alloc(Float32Array, B * H * Tq), f(nq, 1), f(nk, 2), f(nk, 3), m, shape, pad, ...tail],
+    fwd: [
+      alloc(Float32Array, nq),
+      alloc(Float32Array, B * H * Tq),
+      f(nq, 1),
+      f(nk, 2),
+      f(nk, 3),
+      m,
+      shape,
+      pad,
+      ...tail,
+    ],
     bwd: [
       alloc(Float32Array, nq),
       alloc(Float32Array, nk),
