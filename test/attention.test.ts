@@ -98,6 +98,23 @@ function naive(q: Tensor, k: Tensor, v: Tensor, additive: Tensor | null, scale: 
 }
 
 describe('scaledDotProductAttention', () => {
+  it('gives bit-identical gradients on 1 and 2 threads (few heads: the backward splits the keys)', () => {
+    const run = (threads: number): number[][] => {
+      const before = tk.getNumThreads();
+      tk.setNumThreads(threads);
+      try {
+        const q = tk.randn([1, 2, 150, 16], { seed: 1 }).setRequiresGrad();
+        const k = tk.randn([1, 2, 200, 16], { seed: 2 }).setRequiresGrad();
+        const v = tk.randn([1, 2, 200, 16], { seed: 3 }).setRequiresGrad();
+        scaledDotProductAttention(q, k, v, { isCausal: true }).sum().backward();
+        return [q.grad!, k.grad!, v.grad!].map((g) => Array.from(g.data));
+      } finally {
+        tk.setNumThreads(before);
+      }
+    };
+    expect(run(1)).toEqual(run(2));
+  });
+
   it('passes gradcheck with causal and float masks', () => {
     const q = tk
       .mul(tk.randn([1, 2, 3, 4], { seed: 1 }), 0.5)

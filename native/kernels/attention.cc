@@ -148,14 +148,22 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
   std::fill(dv, dv + B * H * Tk * D, 0.0f);
   if (B == 0 || H == 0 || Tq == 0 || Tk == 0 || D == 0) return;
   float keep_scale = drop.p < 1.0f ? 1.0f / (1.0f - drop.p) : 0.0f;
-  // One task per (batch, head): every tile of dK, dV and dQ of that head is written by one thread,
-  // so no reduction across threads is needed and results do not depend on the thread count.
-  int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Tq * Tk * D));
-  parallel_for(B * H, grain, [&](int64_t t0, int64_t t1) {
+  // A task is (batch x head, chunk of key tiles): it owns the dK and dV rows of its keys. With many
+  // heads a chunk is the whole sequence, so each head's dQ is summed by one thread; with few heads
+  // (long single sequences) the keys split into a fixed number of chunks, each adding into its own
+  // dQ buffer, summed in chunk order afterwards. The split depends on the sizes only, never on the
+  // thread count, so the results do not either.
+  const int64_t nkt = (Tk + kBwdBk - 1) / kBwdBk;
+  const int64_t chunks = B * H >= 8 ? 1 : std::min<int64_t>(nkt, 8 / (B * H));
+  const int64_t per = (nkt + chunks - 1) / chunks;
+  std::vector<float> dq_part(chunks > 1 ? size_t(B * H * chunks * Tq * D) : 0, 0.0f);
+  int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Tq * Tk * D / chunks));
+  parallel_for(B * H * chunks, grain, [&](int64_t t0, int64_t t1) {
     std::vector<float> p(kBwdBq * kBwdBk), dp(kBwdBq * kBwdBk), pd(drop.p > 0.0f ? kBwdBq * kBwdBk : 0);
     std::vector<float> kt(kBwdBk * D), vt(kBwdBk * D), tt(kBwdBq * kBwdBk);
     std::vector<float> drow(Tq);
-    for (int64_t bh = t0; bh < t1; ++bh) {
+    for (int64_t task = t0; task < t1; ++task) {
+      int64_t bh = task / chunks, ch = task % chunks;
       int64_t b = bh / H, h = bh % H;
       const float* qh = q + bh * Tq * D;
       const float* kh = k + bh * Tk * D;
@@ -163,7 +171,7 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
       const float* oh = out + bh * Tq * D;
       const float* doh = dout + bh * Tq * D;
       const float* lh = lse + bh * Tq;
-      float* dqh = dq + bh * Tq * D;
+      float* dqh = chunks > 1 ? dq_part.data() + task * Tq * D : dq + bh * Tq * D;
       float* dkh = dk + bh * Tk * D;
       float* dvh = dv + bh * Tk * D;
       for (int64_t i = 0; i < Tq; ++i) {
@@ -171,7 +179,8 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
         for (int64_t c = 0; c < D; ++c) acc += doh[i * D + c] * oh[i * D + c];
         drow[i] = acc;
       }
-      for (int64_t j0 = 0; j0 < Tk; j0 += kBwdBk) {
+      const int64_t jt_end = std::min(nkt, (ch + 1) * per);
+      for (int64_t j0 = ch * per * kBwdBk; j0 < jt_end * kBwdBk; j0 += kBwdBk) {
         int64_t bk = std::min(kBwdBk, Tk - j0);
         transpose(kt.data(), kh + j0 * D, bk, D, D);
         transpose(vt.data(), vh + j0 * D, bk, D, D);
@@ -219,6 +228,19 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
       }
     }
   });
+  if (chunks > 1) {
+    parallel_for(B * H * Tq, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, D * chunks)),
+                 [&](int64_t r0, int64_t r1) {
+                   for (int64_t r = r0; r < r1; ++r) {
+                     int64_t bh = r / Tq, i = r % Tq;
+                     float* o = dq + r * D;
+                     for (int64_t ch = 0; ch < chunks; ++ch) {
+                       const float* src = dq_part.data() + ((bh * chunks + ch) * Tq + i) * D;
+                       for (int64_t c = 0; c < D; ++c) o[c] += src[c];
+                     }
+                   }
+                 });
+  }
 }
 
 }  // namespace tk
