@@ -224,7 +224,7 @@ function main() {
     '',
     'Notes: the CPU was shared with other agents (load average about 6 on 2 cores), so every figure moved by 20-40% between rounds;',
     'read the speed-ups (interleaved rounds) rather than the absolute times. Our kernel is FlashAttention-2 style on tiles of',
-    '64 queries x 128 keys (forward) and 64 x 64 (backward), with unpacked AVX2 tile products; the backward parallelises over',
+    '64 queries x 128 keys (forward) and 64 x 64 (backward), with unpacked AVX2 tile products (no packing, no transposes of P or dS); the backward parallelises over',
     '(batch, head), and also over chunks of keys when there are fewer than 8 heads in all (not the case in these shapes). The memory table shows no T x T term: growth over the inputs stays at the size of the outputs and',
     'gradients (RSS growth can be below that when the allocator reuses freed pages).',
     '',

@@ -20,16 +20,16 @@ namespace {
 constexpr int64_t kFwdBq = 64, kFwdBk = 128;
 constexpr int64_t kBwdBq = 64, kBwdBk = 64;
 
-// C = alpha * A B (+ C): the unpacked AVX2 tile product where available, else the general GEMM.
-void tile_gemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
-               int64_t ldb, bool accumulate, float* c, int64_t ldc) {
+// C = alpha * op(A) B (+ C): the unpacked AVX2 tile product where available, else the general GEMM.
+void tile_gemm(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+               const float* b, int64_t ldb, bool accumulate, float* c, int64_t ldc) {
 #if defined(TK_HAVE_X86_KERNELS)
   if (simd_level() >= SimdLevel::kAvx2) {
-    isa::attention_gemm_nn_avx2(m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
+    isa::attention_gemm_avx2(trans_a, m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
     return;
   }
 #endif
-  sgemm_cpu(false, false, m, n, k, alpha, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
+  sgemm_cpu(trans_a, false, m, n, k, alpha, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
 }
 
 // dst[c, r] = src[r, c] for a rows x cols block (dst has leading dimension rows).
@@ -46,7 +46,7 @@ struct Tile {
 // kt is the tile's keys transposed, [D, t.bk].
 void score_tile(float* s, const float* q, const float* kt, const AttentionMask& m, const Tile& t, int64_t H,
                 int64_t Tk, int64_t D, float scale) {
-  tile_gemm(t.bq, t.bk, D, scale, q + t.i0 * D, D, kt, t.bk, false, s, t.bk);
+  tile_gemm(false, t.bq, t.bk, D, scale, q + t.i0 * D, D, kt, t.bk, false, s, t.bk);
   const uint8_t* kp = m.key_padding ? m.key_padding + t.b * Tk + t.j0 : nullptr;
   bool need_causal = m.causal && t.j0 + t.bk - 1 > t.i0;
   if (!m.add && !kp && !need_causal) return;
@@ -126,7 +126,7 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
               row[c] *= math::attention_dropout_factor(drop.seed, drop.offset, base + c, drop.p, keep_scale);
           }
         }
-        tile_gemm(bq, D, t.bk, 1.0f, s.data(), t.bk, vh + j0 * D, D, true, acc.data(), D);
+        tile_gemm(false, bq, D, t.bk, 1.0f, s.data(), t.bk, vh + j0 * D, D, true, acc.data(), D);
       }
       float* o = out + (bh * Tq + i0) * D;
       float* l = lse + bh * Tq + i0;
@@ -160,7 +160,7 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
   int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Tq * Tk * D / chunks));
   parallel_for(B * H * chunks, grain, [&](int64_t t0, int64_t t1) {
     std::vector<float> p(kBwdBq * kBwdBk), dp(kBwdBq * kBwdBk), pd(drop.p > 0.0f ? kBwdBq * kBwdBk : 0);
-    std::vector<float> kt(kBwdBk * D), vt(kBwdBk * D), tt(kBwdBq * kBwdBk);
+    std::vector<float> kt(kBwdBk * D), vt(kBwdBk * D);
     std::vector<float> drow(Tq);
     for (int64_t task = t0; task < t1; ++task) {
       int64_t bh = task / chunks, ch = task % chunks;
@@ -200,7 +200,7 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
               softmax_row_exp_sum(row, row, bk, l);
             }
           }
-          tile_gemm(bq, bk, D, 1.0f, doh + i0 * D, D, vt.data(), bk, false, dp.data(), bk);
+          tile_gemm(false, bq, bk, D, 1.0f, doh + i0 * D, D, vt.data(), bk, false, dp.data(), bk);
           const float* pv = p.data();  // the probabilities V was weighted by in the forward
           if (drop.p > 0.0f) {
             for (int64_t r = 0; r < bq; ++r) {
@@ -214,16 +214,14 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
             }
             pv = pd.data();
           }
-          transpose(tt.data(), pv, bq, bk, bk);
-          tile_gemm(bk, D, bq, 1.0f, tt.data(), bq, doh + i0 * D, D, true, dvh + j0 * D, D);
+          tile_gemm(true, bk, D, bq, 1.0f, pv, bk, doh + i0 * D, D, true, dvh + j0 * D, D);
           for (int64_t r = 0; r < bq; ++r) {
             float dr = drow[i0 + r];
             for (int64_t c = 0; c < bk; ++c)
               dp[r * bk + c] = math::attention_score_grad(p[r * bk + c], dp[r * bk + c], dr);
           }
-          transpose(tt.data(), dp.data(), bq, bk, bk);
-          tile_gemm(bk, D, bq, scale, tt.data(), bq, qh + i0 * D, D, true, dkh + j0 * D, D);
-          tile_gemm(bq, D, bk, scale, dp.data(), bk, kh + j0 * D, D, true, dqh + i0 * D, D);
+          tile_gemm(true, bk, D, bq, scale, dp.data(), bk, qh + i0 * D, D, true, dkh + j0 * D, D);
+          tile_gemm(false, bq, D, bk, scale, dp.data(), bk, kh + j0 * D, D, true, dqh + i0 * D, D);
         }
       }
     }

@@ -48,10 +48,11 @@ void attention_backward_cpu(float* dq,          // [B, H, Tq, D]
                             int64_t Tq, int64_t Tk, int64_t D, float scale);
 
 namespace isa {
-// C[m, n] = alpha * A[m, k] B[k, n] (+ C when accumulate), row-major, unpacked (attention_avx2.cc);
-// call only after the CPU check.
-void attention_gemm_nn_avx2(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                            const float* b, int64_t ldb, bool accumulate, float* c, int64_t ldc);
+// C[m, n] = alpha * op(A)[m, k] B[k, n] (+ C when accumulate), row-major, unpacked
+// (attention_avx2.cc); op(A) = A stored [m, lda], or A^T stored [k, lda] when trans_a. Call only
+// after the CPU check.
+void attention_gemm_avx2(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                         int64_t lda, const float* b, int64_t ldb, bool accumulate, float* c, int64_t ldc);
 }  // namespace isa
 
 }  // namespace tk
