@@ -11,3 +11,4 @@ export {
   smoothL1Loss,
   klDiv,
 } from '../ops/losses';
+export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from '../ops/attention';

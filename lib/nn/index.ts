@@ -23,3 +23,12 @@ export {
 } from './layers';
 export type { LinearOptions, EmbeddingModuleOptions, EmbeddingBagOptions, LayerNormOptions } from './layers';
 export * as functional from './functional';
+export { MultiheadAttention, AttentionPooling } from './attention';
+export {
+  TransformerEncoderLayer,
+  TransformerDecoderLayer,
+  TransformerEncoder,
+  TransformerDecoder,
+  SinusoidalPositionalEncoding,
+  LearnedPositionalEmbedding,
+} from './transformer';
