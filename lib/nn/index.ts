@@ -23,3 +23,13 @@ export {
 } from './layers';
 export type { LinearOptions, EmbeddingModuleOptions, EmbeddingBagOptions, LayerNormOptions } from './layers';
 export * as functional from './functional';
+export {
+  LSTM,
+  GRU,
+  RNN,
+  RNNBase,
+  type RNNBaseOptions,
+  type RNNOptions,
+  type RNNForwardOptions,
+  type RNNOutput,
+} from './rnn';

@@ -1,0 +1,290 @@
+// Recurrent layers on the CPU; see rnn.h. The per-element math is textkernels/math/rnn.h, shared
+// with cuda/rnn.cu.
+#include "kernels/rnn.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "kernels/gemm.h"
+#include "kernels/thread_pool.h"
+#include "textkernels/math/rnn.h"
+
+namespace tk {
+
+int rnn_gate_count(RnnCell cell) { return cell == RnnCell::kLstm ? 4 : cell == RnnCell::kGru ? 3 : 1; }
+int rnn_saved_count(RnnCell cell) { return cell == RnnCell::kLstm || cell == RnnCell::kGru ? 4 : 1; }
+
+namespace {
+
+// A pointwise step costs some tens of ns per hidden unit (two or three exp/tanh); below a few
+// thousand units a hand-off to the pool costs more than it saves.
+constexpr int64_t kPointwiseGrain = 4096;
+
+// fn(b, k0, k1) over the B*H units of one step, split across threads as contiguous unit ranges.
+template <typename Fn>
+void for_units(int64_t B, int64_t H, const Fn& fn) {
+  parallel_for(B * H, kPointwiseGrain, [&](int64_t lo, int64_t hi) {
+    int64_t b = lo / H, k = lo % H;
+    while (lo < hi) {
+      int64_t n = std::min(hi - lo, H - k);
+      fn(b, k, k + n);
+      lo += n;
+      ++b;
+      k = 0;
+    }
+  });
+}
+
+std::unique_ptr<float[]> scratch(int64_t n) {
+  return std::unique_ptr<float[]>(new float[size_t(std::max<int64_t>(n, 1))]);
+}
+
+// out[c] = sum over rows of a[r, c], in double (a [rows, cols]).
+void column_sum(float* out, const float* a, int64_t rows, int64_t cols) {
+  parallel_for(cols, 64, [&](int64_t c0, int64_t c1) {
+    std::vector<double> acc(size_t(c1 - c0), 0.0);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* row = a + r * cols;
+      for (int64_t c = c0; c < c1; ++c) acc[size_t(c - c0)] += row[c];
+    }
+    for (int64_t c = c0; c < c1; ++c) out[c] = float(acc[size_t(c - c0)]);
+  });
+}
+
+inline bool active(const int32_t* lengths, int64_t b, int64_t t) {
+  return !lengths || t < int64_t(lengths[b]);
+}
+
+}  // namespace
+
+void rnn_forward_cpu(float* y, int64_t ldy, float* h_n, float* c_n, float* saved_gates, float* saved_h,
+                     float* saved_c, const float* x, const float* h0, const float* c0, const float* w_ih,
+                     const float* w_hh, const float* b_ih, const float* b_hh, const int32_t* lengths,
+                     const RnnDims& d) {
+  const int64_t T = d.T, B = d.B, I = d.I, H = d.H;
+  const int64_t G = rnn_gate_count(d.cell), S = rnn_saved_count(d.cell);
+  const int64_t GH = G * H, SH = S * H, BH = B * H;
+  const bool lstm = d.cell == RnnCell::kLstm;
+  const bool relu = d.cell == RnnCell::kRnnRelu;
+  const bool residual = d.residual && !lstm && d.cell != RnnCell::kGru;
+  auto in_idx = [&](int64_t t) { return d.reverse ? t + 1 : t; };
+  auto out_idx = [&](int64_t t) { return d.reverse ? t : t + 1; };
+
+  float* h_init = saved_h + (d.reverse ? T : 0) * BH;
+  if (h0)
+    std::memcpy(h_init, h0, sizeof(float) * size_t(BH));
+  else
+    std::fill(h_init, h_init + BH, 0.0f);
+  if (lstm) {
+    float* c_init = saved_c + (d.reverse ? T : 0) * BH;
+    if (c0)
+      std::memcpy(c_init, c0, sizeof(float) * size_t(BH));
+    else
+      std::fill(c_init, c_init + BH, 0.0f);
+  }
+
+  if (T > 0 && B > 0) {
+    // Input projection of every step at once, into the first G*H values of each saved row.
+    float beta = 0.0f;
+    if (b_ih) {
+      for (int64_t r = 0; r < T * B; ++r) std::memcpy(saved_gates + r * SH, b_ih, sizeof(float) * size_t(GH));
+      beta = 1.0f;
+    }
+    sgemm_cpu(false, true, T * B, GH, I, 1.0f, x, I, w_ih, I, beta, saved_gates, SH);
+
+    auto rec = scratch(B * GH);
+    for (int64_t s = 0; s < T; ++s) {
+      const int64_t t = d.reverse ? T - 1 - s : s;
+      const float* hin = saved_h + in_idx(t) * BH;
+      float* hout = saved_h + out_idx(t) * BH;
+      const float* cin = lstm ? saved_c + in_idx(t) * BH : nullptr;
+      float* cout = lstm ? saved_c + out_idx(t) * BH : nullptr;
+      sgemm_cpu(false, true, B, GH, H, 1.0f, hin, H, w_hh, H, 0.0f, rec.get(), GH);
+      float* gt = saved_gates + t * B * SH;
+      float* yt = y + t * B * ldy;
+      const float* rp = rec.get();
+      for_units(B, H, [&](int64_t b, int64_t k0, int64_t k1) {
+        const float* hi = hin + b * H;
+        float* ho = hout + b * H;
+        float* yr = yt + b * ldy;
+        if (!active(lengths, b, t)) {
+          for (int64_t k = k0; k < k1; ++k) {
+            ho[k] = hi[k];
+            yr[k] = 0.0f;
+          }
+          if (lstm)
+            for (int64_t k = k0; k < k1; ++k) cout[b * H + k] = cin[b * H + k];
+          return;
+        }
+        float* g = gt + b * SH;
+        const float* r = rp + b * GH;
+        auto bh = [&](int64_t j) { return b_hh ? b_hh[j] : 0.0f; };
+        switch (d.cell) {
+          case RnnCell::kLstm: {
+            const float* ci = cin + b * H;
+            float* co = cout + b * H;
+            for (int64_t k = k0; k < k1; ++k) {
+              float pi = math::rnn_preact(r[k], bh(k), g[k]);
+              float pf = math::rnn_preact(r[H + k], bh(H + k), g[H + k]);
+              float pg = math::rnn_preact(r[2 * H + k], bh(2 * H + k), g[2 * H + k]);
+              float po = math::rnn_preact(r[3 * H + k], bh(3 * H + k), g[3 * H + k]);
+              math::lstm_forward_elem(pi, pf, pg, po, ci[k], &g[k], &g[H + k], &g[2 * H + k], &g[3 * H + k],
+                                      &co[k], &ho[k]);
+              yr[k] = ho[k];
+            }
+            break;
+          }
+          case RnnCell::kGru: {
+            for (int64_t k = k0; k < k1; ++k) {
+              float hn = r[2 * H + k] + bh(2 * H + k);
+              float h =
+                  math::gru_forward_elem(g[k], g[H + k], g[2 * H + k], r[k] + bh(k), r[H + k] + bh(H + k), hn,
+                                         hi[k], &g[k], &g[H + k], &g[2 * H + k]);
+              g[3 * H + k] = hn;
+              ho[k] = h;
+              yr[k] = h;
+            }
+            break;
+          }
+          default: {
+            for (int64_t k = k0; k < k1; ++k) {
+              float v = math::rnn_act(math::rnn_preact(r[k], bh(k), g[k]), relu);
+              g[k] = v;
+              float h = residual ? v + hi[k] : v;
+              ho[k] = h;
+              yr[k] = h;
+            }
+          }
+        }
+      });
+    }
+  }
+  const int64_t last = d.reverse ? 0 : T;
+  std::memcpy(h_n, saved_h + last * BH, sizeof(float) * size_t(BH));
+  if (lstm && c_n) std::memcpy(c_n, saved_c + last * BH, sizeof(float) * size_t(BH));
+}
+
+void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, float* dw_ih, float* dw_hh,
+                      float* db_ih, float* db_hh, const float* dy, int64_t lddy, const float* dh_n,
+                      const float* dc_n, const float* x, const float* w_ih, const float* w_hh,
+                      const float* saved_gates, const float* saved_h, const float* saved_c,
+                      const int32_t* lengths, const RnnDims& d) {
+  const int64_t T = d.T, B = d.B, I = d.I, H = d.H;
+  const int64_t G = rnn_gate_count(d.cell), S = rnn_saved_count(d.cell);
+  const int64_t GH = G * H, SH = S * H, BH = B * H, TB = T * B;
+  const bool lstm = d.cell == RnnCell::kLstm;
+  const bool gru = d.cell == RnnCell::kGru;
+  const bool relu = d.cell == RnnCell::kRnnRelu;
+  const bool residual = d.residual && !lstm && !gru;
+  auto in_idx = [&](int64_t t) { return d.reverse ? t + 1 : t; };
+  auto out_idx = [&](int64_t t) { return d.reverse ? t : t + 1; };
+
+  auto dh = scratch(BH), dh_next = scratch(BH), dc = scratch(lstm ? BH : 0);
+  if (dh_n)
+    std::memcpy(dh.get(), dh_n, sizeof(float) * size_t(BH));
+  else
+    std::fill(dh.get(), dh.get() + BH, 0.0f);
+  if (lstm) {
+    if (dc_n)
+      std::memcpy(dc.get(), dc_n, sizeof(float) * size_t(BH));
+    else
+      std::fill(dc.get(), dc.get() + BH, 0.0f);
+  }
+
+  if (TB == 0) {
+    std::memcpy(dh0, dh.get(), sizeof(float) * size_t(BH));
+    if (lstm && dc0) std::memcpy(dc0, dc.get(), sizeof(float) * size_t(BH));
+    std::fill(dw_ih, dw_ih + GH * I, 0.0f);
+    std::fill(dw_hh, dw_hh + GH * H, 0.0f);
+    if (db_ih) std::fill(db_ih, db_ih + GH, 0.0f);
+    if (db_hh) std::fill(db_hh, db_hh + GH, 0.0f);
+    if (dx && !accumulate_dx) std::fill(dx, dx + TB * I, 0.0f);
+    return;
+  }
+
+  // Gate gradients of every step: for the GRU the recurrent side differs in the n block.
+  auto dgx = scratch(TB * GH);
+  auto dgh_buf = scratch(gru ? TB * GH : 0);
+  float* dgh = gru ? dgh_buf.get() : dgx.get();
+
+  for (int64_t s = T - 1; s >= 0; --s) {
+    const int64_t t = d.reverse ? T - 1 - s : s;
+    const float* hin = saved_h + in_idx(t) * BH;
+    const float* cprev = lstm ? saved_c + in_idx(t) * BH : nullptr;
+    const float* ccur = lstm ? saved_c + out_idx(t) * BH : nullptr;
+    const float* gt = saved_gates + t * B * SH;
+    const float* dyt = dy + t * B * lddy;
+    float* dgxt = dgx.get() + t * B * GH;
+    float* dght = dgh + t * B * GH;
+    float* dhp = dh.get();
+    float* dhq = dh_next.get();
+    float* dcp = dc.get();
+    for_units(B, H, [&](int64_t b, int64_t k0, int64_t k1) {
+      float* gx = dgxt + b * GH;
+      float* gh = dght + b * GH;
+      const float* dhr = dhp + b * H;
+      float* dqr = dhq + b * H;
+      if (!active(lengths, b, t)) {
+        for (int64_t k = k0; k < k1; ++k) {
+          dqr[k] = dhr[k];
+          for (int64_t j = 0; j < G; ++j) gx[j * H + k] = 0.0f;
+          if (gru)
+            for (int64_t j = 0; j < G; ++j) gh[j * H + k] = 0.0f;
+        }
+        return;
+      }
+      const float* g = gt + b * SH;
+      const float* dyr = dyt + b * lddy;
+      switch (d.cell) {
+        case RnnCell::kLstm: {
+          float* dcr = dcp + b * H;
+          const float* cc = ccur + b * H;
+          const float* cp = cprev + b * H;
+          for (int64_t k = k0; k < k1; ++k) {
+            math::lstm_backward_elem(dhr[k] + dyr[k], dcr[k], g[k], g[H + k], g[2 * H + k], g[3 * H + k],
+                                     cc[k], cp[k], &gx[k], &gx[H + k], &gx[2 * H + k], &gx[3 * H + k],
+                                     &dcr[k]);
+            dqr[k] = 0.0f;
+          }
+          break;
+        }
+        case RnnCell::kGru: {
+          const float* hi = hin + b * H;
+          for (int64_t k = k0; k < k1; ++k) {
+            dqr[k] = math::gru_backward_elem(dhr[k] + dyr[k], g[k], g[H + k], g[2 * H + k], g[3 * H + k],
+                                             hi[k], &gx[k], &gx[H + k], &gx[2 * H + k], &gh[2 * H + k]);
+            gh[k] = gx[k];
+            gh[H + k] = gx[H + k];
+          }
+          break;
+        }
+        default: {
+          for (int64_t k = k0; k < k1; ++k) {
+            float dht = dhr[k] + dyr[k];
+            gx[k] = dht * math::rnn_act_grad_from_y(g[k], relu);
+            dqr[k] = residual ? dht : 0.0f;
+          }
+        }
+      }
+    });
+    // dh_{t-1} = (direct part) + dgates_h W_hh
+    sgemm_cpu(false, false, B, H, GH, 1.0f, dght, GH, w_hh, H, 1.0f, dhq, H);
+    std::swap(dh, dh_next);
+  }
+  std::memcpy(dh0, dh.get(), sizeof(float) * size_t(BH));
+  if (lstm && dc0) std::memcpy(dc0, dc.get(), sizeof(float) * size_t(BH));
+
+  // The states entering steps 0..T-1 are contiguous rows aligned with the gate gradients.
+  const float* hin_all = saved_h + (d.reverse ? BH : 0);
+  sgemm_cpu(true, false, GH, H, TB, 1.0f, dgh, GH, hin_all, H, 0.0f, dw_hh, H);
+  sgemm_cpu(true, false, GH, I, TB, 1.0f, dgx.get(), GH, x, I, 0.0f, dw_ih, I);
+  if (db_ih) column_sum(db_ih, dgx.get(), TB, GH);
+  if (db_hh) column_sum(db_hh, dgh, TB, GH);
+  if (dx)
+    sgemm_cpu(false, false, TB, I, GH, 1.0f, dgx.get(), GH, w_ih, I, accumulate_dx ? 1.0f : 0.0f, dx, I);
+}
+
+}  // namespace tk
