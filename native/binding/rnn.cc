@@ -78,13 +78,16 @@ Span<float> GetStrided(const Napi::CallbackInfo& info, size_t i, const char* nam
   Span<float> s = GetArray<float>(info, i, name);
   Napi::Env env = info.Env();
   if (ld < H) ThrowRange(env, std::string(name) + " row stride " + std::to_string(ld) + " is less than H");
-  int64_t need = rows == 0 ? offset : offset + (rows - 1) * ld + H;
-  if (int64_t(s.length) < need)
-    ThrowRange(env, std::string(name) + " has " + std::to_string(s.length) + " elements, needs at least " +
-                        std::to_string(need));
   Span<float> v;
+  if (rows == 0) return v;  // nothing is read or written
+  // In double: rows * ld may exceed int64 for hostile sizes; any array length is exact in double.
+  double need = double(offset) + double(rows - 1) * double(ld) + double(H);
+  if (double(s.length) < need)
+    ThrowRange(env, std::string(name) + " has " + std::to_string(s.length) + " elements, needs at least " +
+                        std::to_string(int64_t(need)) + " (offset " + std::to_string(offset) +
+                        ", row stride " + std::to_string(ld) + ")");
   v.data = s.data + offset;
-  v.length = size_t(rows == 0 ? 0 : (rows - 1) * ld + H);
+  v.length = size_t((rows - 1) * ld + H);
   return v;
 }
 
