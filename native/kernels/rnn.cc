@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/cpu_features.h"
+#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/thread_pool.h"
 #include "textkernels/math/rnn.h"
@@ -54,6 +56,24 @@ void column_sum(float* out, const float* a, int64_t rows, int64_t cols) {
   });
 }
 
+// Vectorised sigmoid / tanh over contiguous runs (elementwise_avx2.cc), or null for the scalar
+// formulas of math/rnn.h. The vector path computes the same expressions in the same order, only
+// the transcendental functions differ (within a few ulp of libm's).
+using MapFn = void (*)(float*, const float*, int64_t);
+struct Activations {
+  MapFn sigmoid = nullptr, tanh = nullptr;
+};
+Activations pick_activations() {
+  Activations a;
+#if defined(TK_HAVE_X86_KERNELS)
+  if (simd_level() >= SimdLevel::kAvx2) {
+    a.sigmoid = isa::sigmoid_avx2;
+    a.tanh = isa::tanh_avx2;
+  }
+#endif
+  return a;
+}
+
 inline bool active(const int32_t* lengths, int64_t b, int64_t t) {
   return !lengths || t < int64_t(lengths[b]);
 }
@@ -96,6 +116,7 @@ void rnn_forward_cpu(float* y, int64_t ldy, float* h_n, float* c_n, float* saved
     sgemm_cpu(false, true, T * B, GH, I, 1.0f, x, I, w_ih, I, beta, saved_gates, SH);
 
     auto rec = scratch(B * GH);
+    const Activations act = pick_activations();
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = d.reverse ? T - 1 - s : s;
       const float* hin = saved_h + in_idx(t) * BH;
@@ -126,6 +147,23 @@ void rnn_forward_cpu(float* y, int64_t ldy, float* h_n, float* c_n, float* saved
           case RnnCell::kLstm: {
             const float* ci = cin + b * H;
             float* co = cout + b * H;
+            if (act.sigmoid) {
+              const int64_t n = k1 - k0;
+              for (int64_t j = 0; j < 4; ++j)
+                for (int64_t k = k0; k < k1; ++k)
+                  g[j * H + k] = math::rnn_preact(r[j * H + k], bh(j * H + k), g[j * H + k]);
+              act.sigmoid(g + k0, g + k0, n);
+              act.sigmoid(g + H + k0, g + H + k0, n);
+              act.tanh(g + 2 * H + k0, g + 2 * H + k0, n);
+              act.sigmoid(g + 3 * H + k0, g + 3 * H + k0, n);
+              for (int64_t k = k0; k < k1; ++k) co[k] = g[H + k] * ci[k] + g[k] * g[2 * H + k];
+              act.tanh(ho + k0, co + k0, n);
+              for (int64_t k = k0; k < k1; ++k) {
+                ho[k] = g[3 * H + k] * ho[k];
+                yr[k] = ho[k];
+              }
+              break;
+            }
             for (int64_t k = k0; k < k1; ++k) {
               float pi = math::rnn_preact(r[k], bh(k), g[k]);
               float pf = math::rnn_preact(r[H + k], bh(H + k), g[H + k]);
@@ -138,6 +176,28 @@ void rnn_forward_cpu(float* y, int64_t ldy, float* h_n, float* c_n, float* saved
             break;
           }
           case RnnCell::kGru: {
+            if (act.sigmoid) {
+              const int64_t n = k1 - k0;
+              for (int64_t k = k0; k < k1; ++k) {
+                g[k] = (r[k] + bh(k)) + g[k];
+                g[H + k] = (r[H + k] + bh(H + k)) + g[H + k];
+              }
+              act.sigmoid(g + k0, g + k0, n);
+              act.sigmoid(g + H + k0, g + H + k0, n);
+              for (int64_t k = k0; k < k1; ++k) {
+                float hn = r[2 * H + k] + bh(2 * H + k);
+                g[3 * H + k] = hn;
+                g[2 * H + k] = g[2 * H + k] + hn * g[k];
+              }
+              act.tanh(g + 2 * H + k0, g + 2 * H + k0, n);
+              for (int64_t k = k0; k < k1; ++k) {
+                float vn = g[2 * H + k];
+                float h = (hi[k] - vn) * g[H + k] + vn;
+                ho[k] = h;
+                yr[k] = h;
+              }
+              break;
+            }
             for (int64_t k = k0; k < k1; ++k) {
               float hn = r[2 * H + k] + bh(2 * H + k);
               float h =
@@ -150,6 +210,16 @@ void rnn_forward_cpu(float* y, int64_t ldy, float* h_n, float* c_n, float* saved
             break;
           }
           default: {
+            if (act.tanh && !relu) {
+              for (int64_t k = k0; k < k1; ++k) g[k] = math::rnn_preact(r[k], bh(k), g[k]);
+              act.tanh(g + k0, g + k0, k1 - k0);
+              for (int64_t k = k0; k < k1; ++k) {
+                float h = residual ? g[k] + hi[k] : g[k];
+                ho[k] = h;
+                yr[k] = h;
+              }
+              break;
+            }
             for (int64_t k = k0; k < k1; ++k) {
               float v = math::rnn_act(math::rnn_preact(r[k], bh(k), g[k]), relu);
               g[k] = v;
@@ -209,6 +279,7 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
   auto dgx = scratch(TB * GH);
   auto dgh_buf = scratch(gru ? TB * GH : 0);
   float* dgh = gru ? dgh_buf.get() : dgx.get();
+  const Activations act = pick_activations();
 
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = d.reverse ? T - 1 - s : s;
@@ -243,11 +314,20 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
           float* dcr = dcp + b * H;
           const float* cc = ccur + b * H;
           const float* cp = cprev + b * H;
-          for (int64_t k = k0; k < k1; ++k) {
-            math::lstm_backward_elem(dhr[k] + dyr[k], dcr[k], g[k], g[H + k], g[2 * H + k], g[3 * H + k],
-                                     cc[k], cp[k], &gx[k], &gx[H + k], &gx[2 * H + k], &gx[3 * H + k],
-                                     &dcr[k]);
-            dqr[k] = 0.0f;
+          constexpr int64_t kChunk = 64;
+          float tc[kChunk];
+          for (int64_t c0 = k0; c0 < k1; c0 += kChunk) {
+            const int64_t c1 = std::min(k1, c0 + kChunk);
+            if (act.tanh)
+              act.tanh(tc, cc + c0, c1 - c0);
+            else
+              for (int64_t k = c0; k < c1; ++k) tc[k - c0] = math::tanh_fwd(cc[k]);
+            for (int64_t k = c0; k < c1; ++k) {
+              math::lstm_backward_elem(dhr[k] + dyr[k], dcr[k], g[k], g[H + k], g[2 * H + k], g[3 * H + k],
+                                       tc[k - c0], cp[k], &gx[k], &gx[H + k], &gx[2 * H + k], &gx[3 * H + k],
+                                       &dcr[k]);
+              dqr[k] = 0.0f;
+            }
           }
           break;
         }

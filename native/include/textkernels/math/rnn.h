@@ -32,10 +32,10 @@ TK_HD void lstm_forward_elem(float pi, float pf, float pg, float po, float c_pre
 }
 
 // dh: gradient reaching h_t (from the output and from step t+1); dc: gradient reaching c_t from
-// step t+1. Writes the pre-activation gate gradients and the gradient for c_{t-1}.
-TK_HD void lstm_backward_elem(float dh, float dc, float i, float f, float g, float o, float c, float c_prev,
+// step t+1; tc = tanh(c_t), recomputed by the caller. Writes the pre-activation gate gradients and
+// the gradient for c_{t-1}.
+TK_HD void lstm_backward_elem(float dh, float dc, float i, float f, float g, float o, float tc, float c_prev,
                               float* di, float* df, float* dg, float* dout, float* dc_prev) {
-  float tc = tanh_fwd(c);
   float dct = dc + dh * o * tanh_grad_from_y(tc);
   *dout = dh * tc * sigmoid_grad_from_y(o);
   *di = dct * g * sigmoid_grad_from_y(i);
