@@ -58,9 +58,12 @@ for (const [kind, file] of [
 ] as [Kind, string][]) {
   describe(`${kind} against PyTorch`, () => {
     const { cases } = loadFixture<{ cases: Case[] }>(file);
-    for (const c of cases) {
-      const label = `${c.name}${c.config.nonlinearity ? ` (${c.config.nonlinearity})` : ''}`;
+    afterEach(() => tk.setSimdLevel('avx2'));
+    // Batches up to 4 take the small-batch AVX2 products; SSE2 takes the blocked GEMM for all.
+    for (const [c, simd] of cases.flatMap((c) => [[c, 'avx2'] as const, [c, 'sse2'] as const])) {
+      const label = `${c.name}${c.config.nonlinearity ? ` (${c.config.nonlinearity})` : ''} ${simd}`;
       it(label, () => {
+        tk.setSimdLevel(simd);
         const m = build(kind, c.config);
         const state: Record<string, Tensor> = {};
         for (const [k, v] of Object.entries(c.state)) state[k] = fromFixture(v);

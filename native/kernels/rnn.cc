@@ -74,6 +74,55 @@ Activations pick_activations() {
   return a;
 }
 
+// Batches up to this size take the unpacked products of rnn_avx2.cc for the recurrent step.
+constexpr int64_t kSmallBatch = 4;
+
+bool small_path(int64_t B) {
+#if defined(TK_HAVE_X86_KERNELS)
+  return B <= kSmallBatch && simd_level() >= SimdLevel::kAvx2;
+#else
+  (void)B;
+  return false;
+#endif
+}
+
+// Threads only for products of a quarter million multiply-adds or more.
+int64_t small_grain(int64_t per_item) {
+  return std::max<int64_t>(8, (int64_t(1) << 18) / std::max<int64_t>(per_item, 1));
+}
+
+// rec[B, GH] = h[B, H] W_hh^T
+void recurrent_product(float* rec, const float* h, const float* w_hh, int64_t B, int64_t GH, int64_t H,
+                       bool small) {
+#if defined(TK_HAVE_X86_KERNELS)
+  if (small) {
+    parallel_for(GH, small_grain(B * H), [&](int64_t j0, int64_t j1) {
+      isa::rnn_small_nt_avx2(rec, GH, h, H, w_hh, H, B, j0, j1, H);
+    });
+    return;
+  }
+#endif
+  (void)small;
+  sgemm_cpu(false, true, B, GH, H, 1.0f, h, H, w_hh, H, 0.0f, rec, GH);
+}
+
+// dh[B, H] += dg[B, GH] W_hh
+void recurrent_product_backward(float* dh, const float* dg, const float* w_hh, int64_t B, int64_t GH,
+                                int64_t H, bool small) {
+#if defined(TK_HAVE_X86_KERNELS)
+  if (small) {
+    // Column ranges in multiples of 32 so that each range runs the widest vector loop.
+    const int64_t blocks = (H + 31) / 32;
+    parallel_for(blocks, small_grain(B * GH * 32), [&](int64_t c0, int64_t c1) {
+      isa::rnn_small_nn_acc_avx2(dh, H, dg, GH, w_hh, H, B, c0 * 32, std::min(H, c1 * 32), GH);
+    });
+    return;
+  }
+#endif
+  (void)small;
+  sgemm_cpu(false, false, B, H, GH, 1.0f, dg, GH, w_hh, H, 1.0f, dh, H);
+}
+
 inline bool active(const int32_t* lengths, int64_t b, int64_t t) {
   return !lengths || t < int64_t(lengths[b]);
 }
@@ -117,13 +166,14 @@ void rnn_forward_cpu(float* y, int64_t ldy, float* h_n, float* c_n, float* saved
 
     auto rec = scratch(B * GH);
     const Activations act = pick_activations();
+    const bool small = small_path(B);
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = d.reverse ? T - 1 - s : s;
       const float* hin = saved_h + in_idx(t) * BH;
       float* hout = saved_h + out_idx(t) * BH;
       const float* cin = lstm ? saved_c + in_idx(t) * BH : nullptr;
       float* cout = lstm ? saved_c + out_idx(t) * BH : nullptr;
-      sgemm_cpu(false, true, B, GH, H, 1.0f, hin, H, w_hh, H, 0.0f, rec.get(), GH);
+      recurrent_product(rec.get(), hin, w_hh, B, GH, H, small);
       float* gt = saved_gates + t * B * SH;
       float* yt = y + t * B * ldy;
       const float* rp = rec.get();
@@ -280,6 +330,7 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
   auto dgh_buf = scratch(gru ? TB * GH : 0);
   float* dgh = gru ? dgh_buf.get() : dgx.get();
   const Activations act = pick_activations();
+  const bool small = small_path(B);
 
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = d.reverse ? T - 1 - s : s;
@@ -351,7 +402,7 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
       }
     });
     // dh_{t-1} = (direct part) + dgates_h W_hh
-    sgemm_cpu(false, false, B, H, GH, 1.0f, dght, GH, w_hh, H, 1.0f, dhq, H);
+    recurrent_product_backward(dhq, dght, w_hh, B, GH, H, small);
     std::swap(dh, dh_next);
   }
   std::memcpy(dh0, dh.get(), sizeof(float) * size_t(BH));

@@ -72,4 +72,14 @@ void rnn_backward_cpu(float* dx,  // [T, B, I] or null; written, or added to wit
                       const int32_t* lengths,    // [B] or null, as in the forward
                       const RnnDims& d);         // no output may alias an input or another output
 
+namespace isa {
+// Small-batch recurrent products (rnn_avx2.cc); call only when simd_level() >= kAvx2.
+// c[b, j] = sum_k a[b, k] * w[j, k] for b < B, j in [j0, j1)   (h W_hh^T)
+void rnn_small_nt_avx2(float* c, int64_t ldc, const float* a, int64_t lda, const float* w, int64_t ldw,
+                       int64_t B, int64_t j0, int64_t j1, int64_t K);
+// c[b, k] += sum_j g[b, j] * w[j, k] for b < B, k in [k0, k1), j < J   (dh += dgates W_hh)
+void rnn_small_nn_acc_avx2(float* c, int64_t ldc, const float* g, int64_t ldg, const float* w, int64_t ldw,
+                           int64_t B, int64_t k0, int64_t k1, int64_t J);
+}  // namespace isa
+
 }  // namespace tk
