@@ -13,7 +13,7 @@ import { native } from '../native';
 import { RandomOptions, resolveGenerator } from '../random';
 import { checkTensor, fromOp, Tensor } from '../tensor';
 import { dropout } from '../ops/nn';
-import { concat, narrow, reshape, transpose, unsqueeze, squeeze } from '../ops/shape';
+import { concat, narrow, transpose, unsqueeze, squeeze } from '../ops/shape';
 import { Module, Parameter } from './module';
 import * as init from './init';
 
@@ -250,10 +250,21 @@ function recurrentLayer(
     ];
   });
   return {
-    y: reshape(narrow(out, 0, 0, nY), [T, B, D * H]),
-    hN: reshape(narrow(out, 0, nY, D * BH), [D, B, H]),
-    cN: lstm ? reshape(narrow(out, 0, nY + D * BH, D * BH), [D, B, H]) : null,
+    y: part(out, 0, [T, B, D * H]),
+    hN: part(out, nY, [D, B, H]),
+    cN: lstm ? part(out, nY + D * BH, [D, B, H]) : null,
   };
+}
+
+/** A piece of a packed op output that shares its memory (no copy); its gradient lands in place. */
+function part(packed: Tensor, offset: number, shape: number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = packed.f32.subarray(offset, offset + n);
+  return fromOp('rnnOutputPart', data, shape, [packed], (g) => {
+    const full = new Float32Array(packed.size);
+    full.set(g.f32, offset);
+    return [new Tensor(full, packed.shape)];
+  });
 }
 
 function checkBool(name: string, v: unknown): boolean {

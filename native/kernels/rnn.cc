@@ -44,12 +44,12 @@ std::unique_ptr<float[]> scratch(int64_t n) {
   return std::unique_ptr<float[]>(new float[size_t(std::max<int64_t>(n, 1))]);
 }
 
-// out[c] = sum over rows of a[r, c], in double (a [rows, cols]).
-void column_sum(float* out, const float* a, int64_t rows, int64_t cols) {
+// out[c] = sum over rows of a[r, c], in double (a [rows, cols], rows lda apart).
+void column_sum(float* out, const float* a, int64_t rows, int64_t cols, int64_t lda) {
   parallel_for(cols, 64, [&](int64_t c0, int64_t c1) {
     std::vector<double> acc(size_t(c1 - c0), 0.0);
     for (int64_t r = 0; r < rows; ++r) {
-      const float* row = a + r * cols;
+      const float* row = a + r * lda;
       for (int64_t c = c0; c < c1; ++c) acc[size_t(c - c0)] += row[c];
     }
     for (int64_t c = c0; c < c1; ++c) out[c] = float(acc[size_t(c - c0)]);
@@ -325,10 +325,12 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
     return;
   }
 
-  // Gate gradients of every step: for the GRU the recurrent side differs in the n block.
+  // Gate gradients of every step. For the GRU the recurrent side differs in the n block only: its
+  // r and z blocks are read from dgx, its n block kept apart ([T, B, H]), and each step assembles
+  // the full recurrent row in a one-step scratch for the product with W_hh.
   auto dgx = scratch(TB * GH);
-  auto dgh_buf = scratch(gru ? TB * GH : 0);
-  float* dgh = gru ? dgh_buf.get() : dgx.get();
+  auto dhn_all = scratch(gru ? TB * H : 0);
+  auto gstep = scratch(gru ? B * GH : 0);
   const Activations act = pick_activations();
   const bool small = small_path(B);
 
@@ -340,7 +342,8 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
     const float* gt = saved_gates + t * B * SH;
     const float* dyt = dy + t * B * lddy;
     float* dgxt = dgx.get() + t * B * GH;
-    float* dght = dgh + t * B * GH;
+    float* dght = gru ? gstep.get() : dgxt;
+    float* dhnt = gru ? dhn_all.get() + t * BH : nullptr;
     float* dhp = dh.get();
     float* dhq = dh_next.get();
     float* dcp = dc.get();
@@ -353,8 +356,10 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
         for (int64_t k = k0; k < k1; ++k) {
           dqr[k] = dhr[k];
           for (int64_t j = 0; j < G; ++j) gx[j * H + k] = 0.0f;
-          if (gru)
+          if (gru) {
             for (int64_t j = 0; j < G; ++j) gh[j * H + k] = 0.0f;
+            dhnt[b * H + k] = 0.0f;
+          }
         }
         return;
       }
@@ -389,6 +394,7 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
                                              hi[k], &gx[k], &gx[H + k], &gx[2 * H + k], &gh[2 * H + k]);
             gh[k] = gx[k];
             gh[H + k] = gx[H + k];
+            dhnt[b * H + k] = gh[2 * H + k];
           }
           break;
         }
@@ -410,10 +416,18 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
 
   // The states entering steps 0..T-1 are contiguous rows aligned with the gate gradients.
   const float* hin_all = saved_h + (d.reverse ? BH : 0);
-  sgemm_cpu(true, false, GH, H, TB, 1.0f, dgh, GH, hin_all, H, 0.0f, dw_hh, H);
+  if (gru) {
+    sgemm_cpu(true, false, 2 * H, H, TB, 1.0f, dgx.get(), GH, hin_all, H, 0.0f, dw_hh, H);
+    sgemm_cpu(true, false, H, H, TB, 1.0f, dhn_all.get(), H, hin_all, H, 0.0f, dw_hh + 2 * H * H, H);
+  } else {
+    sgemm_cpu(true, false, GH, H, TB, 1.0f, dgx.get(), GH, hin_all, H, 0.0f, dw_hh, H);
+  }
   sgemm_cpu(true, false, GH, I, TB, 1.0f, dgx.get(), GH, x, I, 0.0f, dw_ih, I);
-  if (db_ih) column_sum(db_ih, dgx.get(), TB, GH);
-  if (db_hh) column_sum(db_hh, dgh, TB, GH);
+  if (db_ih) column_sum(db_ih, dgx.get(), TB, GH, GH);
+  if (db_hh) {
+    column_sum(db_hh, dgx.get(), TB, gru ? 2 * H : GH, GH);
+    if (gru) column_sum(db_hh + 2 * H, dhn_all.get(), TB, H, H);
+  }
   if (dx)
     sgemm_cpu(false, false, TB, I, GH, 1.0f, dgx.get(), GH, w_ih, I, accumulate_dx ? 1.0f : 0.0f, dx, I);
 }
