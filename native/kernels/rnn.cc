@@ -74,53 +74,60 @@ Activations pick_activations() {
   return a;
 }
 
-// Batches up to this size take the unpacked products of rnn_avx2.cc for the recurrent step.
-constexpr int64_t kSmallBatch = 4;
+// The recurrent weight, packed once per call for the per-step products (rnn_avx2.cc): panels of
+// 16 columns of op(W), each K x 16 floats, zero-padded past N. Empty where the SIMD level is below
+// AVX2: those steps take sgemm_cpu.
+struct PackedWeight {
+  std::unique_ptr<float[]> data;
+  int64_t N = 0, K = 0, panels = 0;
+  bool ok() const { return data != nullptr; }
+};
 
-bool small_path(int64_t B) {
+bool panel_path() {
 #if defined(TK_HAVE_X86_KERNELS)
-  return B <= kSmallBatch && simd_level() >= SimdLevel::kAvx2;
+  return simd_level() >= SimdLevel::kAvx2;
 #else
-  (void)B;
   return false;
 #endif
 }
 
-// Threads only for products of a quarter million multiply-adds or more.
-int64_t small_grain(int64_t per_item) {
-  return std::max<int64_t>(8, (int64_t(1) << 18) / std::max<int64_t>(per_item, 1));
+// op(W) [K, N] with op(W)[k, n] = transposed ? w[n, k] : w[k, n] (w row-major, row stride ldw).
+PackedWeight pack_weight(const float* w, int64_t ldw, int64_t K, int64_t N, bool transposed) {
+  PackedWeight p;
+  if (!panel_path()) return p;
+  p.N = N;
+  p.K = K;
+  p.panels = (N + 15) / 16;
+  p.data = scratch(p.panels * K * 16);
+  float* dst = p.data.get();
+  parallel_for(p.panels, 4, [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q) {
+      float* pq = dst + q * K * 16;
+      const int64_t n0 = q * 16, nc = std::min<int64_t>(16, N - n0);
+      for (int64_t k = 0; k < K; ++k) {
+        float* row = pq + k * 16;
+        for (int64_t j = 0; j < nc; ++j) row[j] = transposed ? w[(n0 + j) * ldw + k] : w[k * ldw + n0 + j];
+        for (int64_t j = nc; j < 16; ++j) row[j] = 0.0f;
+      }
+    }
+  });
+  return p;
 }
 
-// rec[B, GH] = h[B, H] W_hh^T
-void recurrent_product(float* rec, const float* h, const float* w_hh, int64_t B, int64_t GH, int64_t H,
-                       bool small) {
+// C[M, N] (+)= A[M, K] @ op(W): the packed panels where available, else sgemm_cpu.
+void step_product(float* c, int64_t ldc, const float* a, int64_t lda, const PackedWeight& pw, const float* w,
+                  int64_t ldw, bool transposed, int64_t M, int64_t N, int64_t K, bool accumulate) {
 #if defined(TK_HAVE_X86_KERNELS)
-  if (small) {
-    parallel_for(GH, small_grain(B * H), [&](int64_t j0, int64_t j1) {
-      isa::rnn_small_nt_avx2(rec, GH, h, H, w_hh, H, B, j0, j1, H);
+  if (pw.ok()) {
+    // Threads only for products of a quarter million multiply-adds or more.
+    const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 18) / std::max<int64_t>(M * K * 16, 1));
+    parallel_for(pw.panels, grain, [&](int64_t p0, int64_t p1) {
+      isa::rnn_panel_gemm_avx2(c, ldc, a, lda, pw.data.get(), M, N, K, p0, p1, accumulate);
     });
     return;
   }
 #endif
-  (void)small;
-  sgemm_cpu(false, true, B, GH, H, 1.0f, h, H, w_hh, H, 0.0f, rec, GH);
-}
-
-// dh[B, H] += dg[B, GH] W_hh
-void recurrent_product_backward(float* dh, const float* dg, const float* w_hh, int64_t B, int64_t GH,
-                                int64_t H, bool small) {
-#if defined(TK_HAVE_X86_KERNELS)
-  if (small) {
-    // Column ranges in multiples of 32 so that each range runs the widest vector loop.
-    const int64_t blocks = (H + 31) / 32;
-    parallel_for(blocks, small_grain(B * GH * 32), [&](int64_t c0, int64_t c1) {
-      isa::rnn_small_nn_acc_avx2(dh, H, dg, GH, w_hh, H, B, c0 * 32, std::min(H, c1 * 32), GH);
-    });
-    return;
-  }
-#endif
-  (void)small;
-  sgemm_cpu(false, false, B, H, GH, 1.0f, dg, GH, w_hh, H, 1.0f, dh, H);
+  sgemm_cpu(false, transposed, M, N, K, 1.0f, a, lda, w, ldw, accumulate ? 1.0f : 0.0f, c, ldc);
 }
 
 inline bool active(const int32_t* lengths, int64_t b, int64_t t) {
@@ -166,14 +173,15 @@ void rnn_forward_cpu(float* y, int64_t ldy, float* h_n, float* c_n, float* saved
 
     auto rec = scratch(B * GH);
     const Activations act = pick_activations();
-    const bool small = small_path(B);
+    // rec = h W_hh^T: op(W) = W_hh^T [H, GH]
+    const PackedWeight pw = pack_weight(w_hh, H, H, GH, true);
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = d.reverse ? T - 1 - s : s;
       const float* hin = saved_h + in_idx(t) * BH;
       float* hout = saved_h + out_idx(t) * BH;
       const float* cin = lstm ? saved_c + in_idx(t) * BH : nullptr;
       float* cout = lstm ? saved_c + out_idx(t) * BH : nullptr;
-      recurrent_product(rec.get(), hin, w_hh, B, GH, H, small);
+      step_product(rec.get(), GH, hin, H, pw, w_hh, H, true, B, GH, H, false);
       float* gt = saved_gates + t * B * SH;
       float* yt = y + t * B * ldy;
       const float* rp = rec.get();
@@ -332,7 +340,8 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
   auto dhn_all = scratch(gru ? TB * H : 0);
   auto gstep = scratch(gru ? B * GH : 0);
   const Activations act = pick_activations();
-  const bool small = small_path(B);
+  // dh += dgates W_hh: op(W) = W_hh [GH, H]
+  const PackedWeight pw = pack_weight(w_hh, H, GH, H, false);
 
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = d.reverse ? T - 1 - s : s;
@@ -408,7 +417,7 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
       }
     });
     // dh_{t-1} = (direct part) + dgates_h W_hh
-    recurrent_product_backward(dhq, dght, w_hh, B, GH, H, small);
+    step_product(dhq, H, dght, GH, pw, w_hh, H, false, B, H, GH, true);
     std::swap(dh, dh_next);
   }
   std::memcpy(dh0, dh.get(), sizeof(float) * size_t(BH));

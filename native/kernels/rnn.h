@@ -73,13 +73,10 @@ void rnn_backward_cpu(float* dx,  // [T, B, I] or null; written, or added to wit
                       const RnnDims& d);         // no output may alias an input or another output
 
 namespace isa {
-// Small-batch recurrent products (rnn_avx2.cc); call only when simd_level() >= kAvx2.
-// c[b, j] = sum_k a[b, k] * w[j, k] for b < B, j in [j0, j1)   (h W_hh^T)
-void rnn_small_nt_avx2(float* c, int64_t ldc, const float* a, int64_t lda, const float* w, int64_t ldw,
-                       int64_t B, int64_t j0, int64_t j1, int64_t K);
-// c[b, k] += sum_j g[b, j] * w[j, k] for b < B, k in [k0, k1), j < J   (dh += dgates W_hh)
-void rnn_small_nn_acc_avx2(float* c, int64_t ldc, const float* g, int64_t ldg, const float* w, int64_t ldw,
-                           int64_t B, int64_t k0, int64_t k1, int64_t J);
+// C[M, panels p0..p1 of 16 columns] = (C +) A[M, K] @ Bp, Bp packed by columns in panels of
+// K x 16 (zero-padded past N); rnn_avx2.cc, call only when simd_level() >= kAvx2.
+void rnn_panel_gemm_avx2(float* c, int64_t ldc, const float* a, int64_t lda, const float* packed, int64_t M,
+                         int64_t N, int64_t K, int64_t p0, int64_t p1, bool accumulate);
 }  // namespace isa
 
 }  // namespace tk

@@ -1,105 +1,96 @@
 // Compiled with -mavx2 -mfma: include nothing here with inline functions of external linkage
 // (see math/common.h).
 //
-// Products for the recurrent step of a small batch (B <= 4): at B = 1 the per-step product
-// h W_hh^T is a matrix-vector product, where a blocked GEMM spends its time packing W_hh and
-// padding one row to a 4- or 6-row tile. These read W_hh in place, row by row.
+// The recurrent product of one step, C[M, N] (+)= A[M, K] @ Bp, against a weight packed once per
+// layer call into panels of 16 columns (rnn.h, rnn_pack_panels): a blocked GEMM would pack W_hh
+// again at every step, and at small batches pad the few rows of h to a 4- or 6-row tile. Each
+// panel is K x 16 floats (16 KB at K = 256), read from L1 by a 6 x 16 register block.
 #include <immintrin.h>
+
+#include <algorithm>
 
 #include "kernels/rnn.h"
 
 namespace tk::isa {
 namespace {
 
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
+// Rows r < MR of a 6 x 16 block. The accumulators are named variables: arrays of __m256 indexed
+// in a loop end up on the stack at every k.
+template <int MR>
+void block(float* c, int64_t ldc, const float* a, int64_t lda, const float* bp, int64_t K, int64_t ncols,
+           bool accumulate) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  const float* a0 = a;
+  const float* a1 = a + lda;
+  const float* a2 = a + 2 * lda;
+  const float* a3 = a + 3 * lda;
+  const float* a4 = a + 4 * lda;
+  const float* a5 = a + 5 * lda;
+#define TK_RNN_ROW(r)                           \
+  if constexpr (MR > r) {                       \
+    __m256 av = _mm256_broadcast_ss(a##r + k);  \
+    c##r##0 = _mm256_fmadd_ps(av, b0, c##r##0); \
+    c##r##1 = _mm256_fmadd_ps(av, b1, c##r##1); \
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    __m256 b0 = _mm256_loadu_ps(bp + k * 16);
+    __m256 b1 = _mm256_loadu_ps(bp + k * 16 + 8);
+    TK_RNN_ROW(0)
+    TK_RNN_ROW(1)
+    TK_RNN_ROW(2)
+    TK_RNN_ROW(3)
+    TK_RNN_ROW(4)
+    TK_RNN_ROW(5)
+  }
+#undef TK_RNN_ROW
+  const __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    __m256 v0 = acc[r][0], v1 = acc[r][1];
+    if (ncols == 16) {
+      if (accumulate) {
+        v0 = _mm256_add_ps(_mm256_loadu_ps(cr), v0);
+        v1 = _mm256_add_ps(_mm256_loadu_ps(cr + 8), v1);
+      }
+      _mm256_storeu_ps(cr, v0);
+      _mm256_storeu_ps(cr + 8, v1);
+    } else {
+      alignas(32) float buf[16];
+      _mm256_store_ps(buf, v0);
+      _mm256_store_ps(buf + 8, v1);
+      for (int64_t j = 0; j < ncols; ++j) cr[j] = accumulate ? cr[j] + buf[j] : buf[j];
+    }
+  }
 }
 
 }  // namespace
 
-void rnn_small_nt_avx2(float* c, int64_t ldc, const float* a, int64_t lda, const float* w, int64_t ldw,
-                       int64_t B, int64_t j0, int64_t j1, int64_t K) {
-  int64_t j = j0;
-  for (; j + 4 <= j1; j += 4) {
-    const float* w0 = w + j * ldw;
-    const float* w1 = w0 + ldw;
-    const float* w2 = w1 + ldw;
-    const float* w3 = w2 + ldw;
-    for (int64_t b = 0; b < B; ++b) {
-      const float* ab = a + b * lda;
-      __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(),
-             s3 = _mm256_setzero_ps();
-      int64_t k = 0;
-      for (; k + 8 <= K; k += 8) {
-        __m256 av = _mm256_loadu_ps(ab + k);
-        s0 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w0 + k), s0);
-        s1 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w1 + k), s1);
-        s2 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w2 + k), s2);
-        s3 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w3 + k), s3);
-      }
-      float r0 = hsum(s0), r1 = hsum(s1), r2 = hsum(s2), r3 = hsum(s3);
-      for (; k < K; ++k) {
-        r0 += ab[k] * w0[k];
-        r1 += ab[k] * w1[k];
-        r2 += ab[k] * w2[k];
-        r3 += ab[k] * w3[k];
-      }
-      float* cb = c + b * ldc;
-      cb[j] = r0;
-      cb[j + 1] = r1;
-      cb[j + 2] = r2;
-      cb[j + 3] = r3;
-    }
-  }
-  for (; j < j1; ++j) {
-    const float* wj = w + j * ldw;
-    for (int64_t b = 0; b < B; ++b) {
-      const float* ab = a + b * lda;
-      __m256 s = _mm256_setzero_ps();
-      int64_t k = 0;
-      for (; k + 8 <= K; k += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(ab + k), _mm256_loadu_ps(wj + k), s);
-      float r = hsum(s);
-      for (; k < K; ++k) r += ab[k] * wj[k];
-      c[b * ldc + j] = r;
-    }
-  }
-}
-
-void rnn_small_nn_acc_avx2(float* c, int64_t ldc, const float* g, int64_t ldg, const float* w, int64_t ldw,
-                           int64_t B, int64_t k0, int64_t k1, int64_t J) {
-  for (int64_t b = 0; b < B; ++b) {
-    const float* gb = g + b * ldg;
-    float* cb = c + b * ldc;
-    int64_t k = k0;
-    for (; k + 32 <= k1; k += 32) {
-      __m256 a0 = _mm256_loadu_ps(cb + k), a1 = _mm256_loadu_ps(cb + k + 8);
-      __m256 a2 = _mm256_loadu_ps(cb + k + 16), a3 = _mm256_loadu_ps(cb + k + 24);
-      for (int64_t j = 0; j < J; ++j) {
-        __m256 gv = _mm256_broadcast_ss(gb + j);
-        const float* wj = w + j * ldw + k;
-        a0 = _mm256_fmadd_ps(gv, _mm256_loadu_ps(wj), a0);
-        a1 = _mm256_fmadd_ps(gv, _mm256_loadu_ps(wj + 8), a1);
-        a2 = _mm256_fmadd_ps(gv, _mm256_loadu_ps(wj + 16), a2);
-        a3 = _mm256_fmadd_ps(gv, _mm256_loadu_ps(wj + 24), a3);
-      }
-      _mm256_storeu_ps(cb + k, a0);
-      _mm256_storeu_ps(cb + k + 8, a1);
-      _mm256_storeu_ps(cb + k + 16, a2);
-      _mm256_storeu_ps(cb + k + 24, a3);
-    }
-    for (; k + 8 <= k1; k += 8) {
-      __m256 a0 = _mm256_loadu_ps(cb + k);
-      for (int64_t j = 0; j < J; ++j)
-        a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(gb + j), _mm256_loadu_ps(w + j * ldw + k), a0);
-      _mm256_storeu_ps(cb + k, a0);
-    }
-    for (; k < k1; ++k) {
-      float s = cb[k];
-      for (int64_t j = 0; j < J; ++j) s += gb[j] * w[j * ldw + k];
-      cb[k] = s;
+void rnn_panel_gemm_avx2(float* c, int64_t ldc, const float* a, int64_t lda, const float* packed, int64_t M,
+                         int64_t N, int64_t K, int64_t p0, int64_t p1, bool accumulate) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const float* bp = packed + p * K * 16;
+    const int64_t n0 = p * 16, ncols = std::min<int64_t>(16, N - n0);
+    int64_t i = 0;
+    for (; i + 6 <= M; i += 6) block<6>(c + i * ldc + n0, ldc, a + i * lda, lda, bp, K, ncols, accumulate);
+    switch (M - i) {
+      case 5:
+        block<5>(c + i * ldc + n0, ldc, a + i * lda, lda, bp, K, ncols, accumulate);
+        break;
+      case 4:
+        block<4>(c + i * ldc + n0, ldc, a + i * lda, lda, bp, K, ncols, accumulate);
+        break;
+      case 3:
+        block<3>(c + i * ldc + n0, ldc, a + i * lda, lda, bp, K, ncols, accumulate);
+        break;
+      case 2:
+        block<2>(c + i * ldc + n0, ldc, a + i * lda, lda, bp, K, ncols, accumulate);
+        break;
+      case 1:
+        block<1>(c + i * ldc + n0, ldc, a + i * lda, lda, bp, K, ncols, accumulate);
+        break;
+      default:
+        break;
     }
   }
 }
