@@ -64,6 +64,58 @@ void block(float* c, int64_t ldc, const float* a, int64_t lda, const float* bp, 
   }
 }
 
+// One or two rows: with only 2 or 4 accumulator chains the FMA latency would bound the loop, so
+// the k loop is split into P interleaved phases with their own accumulators, added at the end.
+template <int MR, int P>
+void block_thin(float* c, int64_t ldc, const float* a, int64_t lda, const float* bp, int64_t K, int64_t ncols,
+                bool accumulate) {
+  __m256 acc[MR][P][2];
+  for (int r = 0; r < MR; ++r)
+    for (int q = 0; q < P; ++q) acc[r][q][0] = acc[r][q][1] = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + P <= K; k += P) {
+    for (int q = 0; q < P; ++q) {
+      __m256 b0 = _mm256_loadu_ps(bp + (k + q) * 16);
+      __m256 b1 = _mm256_loadu_ps(bp + (k + q) * 16 + 8);
+      for (int r = 0; r < MR; ++r) {
+        __m256 av = _mm256_broadcast_ss(a + r * lda + k + q);
+        acc[r][q][0] = _mm256_fmadd_ps(av, b0, acc[r][q][0]);
+        acc[r][q][1] = _mm256_fmadd_ps(av, b1, acc[r][q][1]);
+      }
+    }
+  }
+  for (; k < K; ++k) {
+    __m256 b0 = _mm256_loadu_ps(bp + k * 16);
+    __m256 b1 = _mm256_loadu_ps(bp + k * 16 + 8);
+    for (int r = 0; r < MR; ++r) {
+      __m256 av = _mm256_broadcast_ss(a + r * lda + k);
+      acc[r][0][0] = _mm256_fmadd_ps(av, b0, acc[r][0][0]);
+      acc[r][0][1] = _mm256_fmadd_ps(av, b1, acc[r][0][1]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    __m256 v0 = acc[r][0][0], v1 = acc[r][0][1];
+    for (int q = 1; q < P; ++q) {
+      v0 = _mm256_add_ps(v0, acc[r][q][0]);
+      v1 = _mm256_add_ps(v1, acc[r][q][1]);
+    }
+    float* cr = c + r * ldc;
+    if (ncols == 16) {
+      if (accumulate) {
+        v0 = _mm256_add_ps(_mm256_loadu_ps(cr), v0);
+        v1 = _mm256_add_ps(_mm256_loadu_ps(cr + 8), v1);
+      }
+      _mm256_storeu_ps(cr, v0);
+      _mm256_storeu_ps(cr + 8, v1);
+    } else {
+      alignas(32) float buf[16];
+      _mm256_store_ps(buf, v0);
+      _mm256_store_ps(buf + 8, v1);
+      for (int64_t j = 0; j < ncols; ++j) cr[j] = accumulate ? cr[j] + buf[j] : buf[j];
+    }
+  }
+}
+
 }  // namespace
 
 void rnn_panel_gemm_avx2(float* c, int64_t ldc, const float* a, int64_t lda, const float* packed, int64_t M,
@@ -84,10 +136,10 @@ void rnn_panel_gemm_avx2(float* c, int64_t ldc, const float* a, int64_t lda, con
         block<3>(c + i * ldc + n0, ldc, a + i * lda, lda, bp, K, ncols, accumulate);
         break;
       case 2:
-        block<2>(c + i * ldc + n0, ldc, a + i * lda, lda, bp, K, ncols, accumulate);
+        block_thin<2, 2>(c + i * ldc + n0, ldc, a + i * lda, lda, bp, K, ncols, accumulate);
         break;
       case 1:
-        block<1>(c + i * ldc + n0, ldc, a + i * lda, lda, bp, K, ncols, accumulate);
+        block_thin<1, 4>(c + i * ldc + n0, ldc, a + i * lda, lda, bp, K, ncols, accumulate);
         break;
       default:
         break;
