@@ -28,13 +28,15 @@ __global__ void broadcast_rows_kernel(float* rows, int64_t ld, const float* v, i
 }
 
 __global__ void fill_kernel(float* p, float v, int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x)
     p[i] = v;
 }
 
 // out[c] = sum over rows of a[r, c] (rows lda apart), in double as the CPU kernel.
 __global__ void column_sum_kernel(float* out, const float* a, int64_t rows, int64_t cols, int64_t lda) {
-  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < cols; c += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < cols;
+       c += int64_t(gridDim.x) * blockDim.x) {
     double s = 0.0;
     for (int64_t r = 0; r < rows; ++r) s += a[r * lda + c];
     out[c] = float(s);
@@ -43,13 +45,15 @@ __global__ void column_sum_kernel(float* out, const float* a, int64_t rows, int6
 
 template <RnnCell kCell>
 __global__ void step_forward_kernel(cuda::RnnStepForward a, int64_t units) {
-  for (int64_t u = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; u < units; u += int64_t(gridDim.x) * blockDim.x)
+  for (int64_t u = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; u < units;
+       u += int64_t(gridDim.x) * blockDim.x)
     cuda::rnn_step_forward_unit<kCell>(a, u);
 }
 
 template <RnnCell kCell>
 __global__ void step_backward_kernel(cuda::RnnStepBackward a, int64_t units) {
-  for (int64_t u = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; u < units; u += int64_t(gridDim.x) * blockDim.x)
+  for (int64_t u = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; u < units;
+       u += int64_t(gridDim.x) * blockDim.x)
     cuda::rnn_step_backward_unit<kCell>(a, u);
 }
 
@@ -117,8 +121,8 @@ void rnn_forward_cuda(float* y, int64_t ldy, float* h_n, float* c_n, float* save
                       const RnnDims& d, float* workspace, cudaStream_t stream) {
   check_dims(d, ldy, "rnn_forward_cuda");
   CudaOps ops{stream};
-  cuda::rnn_forward_driver(ops, y, ldy, h_n, c_n, saved_gates, saved_h, saved_c, x, h0, c0, w_ih, w_hh, b_ih, b_hh,
-                           lengths, d, workspace);
+  cuda::rnn_forward_driver(ops, y, ldy, h_n, c_n, saved_gates, saved_h, saved_c, x, h0, c0, w_ih, w_hh, b_ih,
+                           b_hh, lengths, d, workspace);
 }
 
 void rnn_backward_cuda(float* dx, bool accumulate_dx, float* dh0, float* dc0, float* dw_ih, float* dw_hh,
@@ -128,8 +132,8 @@ void rnn_backward_cuda(float* dx, bool accumulate_dx, float* dh0, float* dc0, fl
                        const int32_t* lengths, const RnnDims& d, float* workspace, cudaStream_t stream) {
   check_dims(d, lddy, "rnn_backward_cuda");
   CudaOps ops{stream};
-  cuda::rnn_backward_driver(ops, dx, accumulate_dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dy, lddy, dh_n, dc_n, x,
-                            w_ih, w_hh, saved_gates, saved_h, saved_c, lengths, d, workspace);
+  cuda::rnn_backward_driver(ops, dx, accumulate_dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dy, lddy, dh_n,
+                            dc_n, x, w_ih, w_hh, saved_gates, saved_h, saved_c, lengths, d, workspace);
 }
 
 }  // namespace tk

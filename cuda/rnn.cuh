@@ -90,7 +90,8 @@ __host__ __device__ inline void rnn_step_forward_unit(const RnnStepForward& a, i
   } else if constexpr (kCell == RnnCell::kGru) {
     float hn = r[2 * H + k] + (bh ? bh[2 * H + k] : 0.0f);
     h = math::gru_forward_elem(g[k], g[H + k], g[2 * H + k], r[k] + (bh ? bh[k] : 0.0f),
-                               r[H + k] + (bh ? bh[H + k] : 0.0f), hn, a.hin[u], &g[k], &g[H + k], &g[2 * H + k]);
+                               r[H + k] + (bh ? bh[H + k] : 0.0f), hn, a.hin[u], &g[k], &g[H + k],
+                               &g[2 * H + k]);
     g[3 * H + k] = hn;
   } else {
     float v = math::rnn_act(math::rnn_preact(r[k], bh ? bh[k] : 0.0f, g[k]), kCell == RnnCell::kRnnRelu);
@@ -121,8 +122,9 @@ __host__ __device__ inline void rnn_step_backward_unit(const RnnStepBackward& a,
   const float dht = a.dh[u] + a.dy_t[b * a.lddy + k];
   if constexpr (kCell == RnnCell::kLstm) {
     float dcp;
-    math::lstm_backward_elem(dht, a.dc[u], g[k], g[H + k], g[2 * H + k], g[3 * H + k], math::tanh_fwd(a.ccur[u]),
-                             a.cprev[u], &gx[k], &gx[H + k], &gx[2 * H + k], &gx[3 * H + k], &dcp);
+    math::lstm_backward_elem(dht, a.dc[u], g[k], g[H + k], g[2 * H + k], g[3 * H + k],
+                             math::tanh_fwd(a.ccur[u]), a.cprev[u], &gx[k], &gx[H + k], &gx[2 * H + k],
+                             &gx[3 * H + k], &dcp);
     a.dc[u] = dcp;
     a.dh_next[u] = 0.0f;
   } else if constexpr (kCell == RnnCell::kGru) {
@@ -166,20 +168,24 @@ void rnn_with_cell(RnnCell c, F&& f) {
 // step_backward<kCell>(RnnStepBackward, units). Workspace sizes: rnn_forward_cuda_workspace /
 // rnn_backward_cuda_workspace (cuda/rnn.h).
 template <typename Ops>
-void rnn_forward_driver(Ops& ops, float* y, int64_t ldy, float* h_n, float* c_n, float* saved_gates, float* saved_h,
-                        float* saved_c, const float* x, const float* h0, const float* c0, const float* w_ih,
-                        const float* w_hh, const float* b_ih, const float* b_hh, const int32_t* lengths,
-                        const RnnDims& d, float* workspace) {
+void rnn_forward_driver(Ops& ops, float* y, int64_t ldy, float* h_n, float* c_n, float* saved_gates,
+                        float* saved_h, float* saved_c, const float* x, const float* h0, const float* c0,
+                        const float* w_ih, const float* w_hh, const float* b_ih, const float* b_hh,
+                        const int32_t* lengths, const RnnDims& d, float* workspace) {
   const int64_t T = d.T, B = d.B, I = d.I, H = d.H;
   const int64_t GH = rnn_cuda_gates(d.cell) * H, SH = rnn_cuda_saved(d.cell) * H, BH = B * H;
   const bool lstm = d.cell == RnnCell::kLstm;
   float* h_init = saved_h + (d.reverse ? T : 0) * BH;
-  if (h0) ops.copy(h_init, h0, BH);
-  else ops.fill(h_init, 0.0f, BH);
+  if (h0)
+    ops.copy(h_init, h0, BH);
+  else
+    ops.fill(h_init, 0.0f, BH);
   if (lstm) {
     float* c_init = saved_c + (d.reverse ? T : 0) * BH;
-    if (c0) ops.copy(c_init, c0, BH);
-    else ops.fill(c_init, 0.0f, BH);
+    if (c0)
+      ops.copy(c_init, c0, BH);
+    else
+      ops.fill(c_init, 0.0f, BH);
   }
   if (T > 0 && B > 0) {
     float beta = 0.0f;
@@ -218,9 +224,9 @@ void rnn_forward_driver(Ops& ops, float* y, int64_t ldy, float* h_n, float* c_n,
 template <typename Ops>
 void rnn_backward_driver(Ops& ops, float* dx, bool accumulate_dx, float* dh0, float* dc0, float* dw_ih,
                          float* dw_hh, float* db_ih, float* db_hh, const float* dy, int64_t lddy,
-                         const float* dh_n, const float* dc_n, const float* x, const float* w_ih, const float* w_hh,
-                         const float* saved_gates, const float* saved_h, const float* saved_c,
-                         const int32_t* lengths, const RnnDims& d, float* workspace) {
+                         const float* dh_n, const float* dc_n, const float* x, const float* w_ih,
+                         const float* w_hh, const float* saved_gates, const float* saved_h,
+                         const float* saved_c, const int32_t* lengths, const RnnDims& d, float* workspace) {
   const int64_t T = d.T, B = d.B, I = d.I, H = d.H;
   const int64_t GH = rnn_cuda_gates(d.cell) * H, SH = rnn_cuda_saved(d.cell) * H, BH = B * H, TB = T * B;
   const bool lstm = d.cell == RnnCell::kLstm, gru = d.cell == RnnCell::kGru;
@@ -230,11 +236,15 @@ void rnn_backward_driver(Ops& ops, float* dx, bool accumulate_dx, float* dh0, fl
   float* dc = dh_next + BH;
   float* dhn_all = dc + BH;
   float* gstep = dhn_all + (gru ? TB * H : 0);
-  if (dh_n) ops.copy(dh, dh_n, BH);
-  else ops.fill(dh, 0.0f, BH);
+  if (dh_n)
+    ops.copy(dh, dh_n, BH);
+  else
+    ops.fill(dh, 0.0f, BH);
   if (lstm) {
-    if (dc_n) ops.copy(dc, dc_n, BH);
-    else ops.fill(dc, 0.0f, BH);
+    if (dc_n)
+      ops.copy(dc, dc_n, BH);
+    else
+      ops.fill(dc, 0.0f, BH);
   }
   if (TB == 0) {
     ops.copy(dh0, dh, BH);

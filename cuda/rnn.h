@@ -23,20 +23,20 @@ namespace tk {
 int64_t rnn_forward_cuda_workspace(const RnnDims& d);   // floats
 int64_t rnn_backward_cuda_workspace(const RnnDims& d);  // floats
 
-void rnn_forward_cuda(float* y,            // [T, B, H] rows ldy apart; zero at padded steps
-                      int64_t ldy,         // >= H
-                      float* h_n,          // [B, H]
-                      float* c_n,          // [B, H] LSTM, else null
-                      float* saved_gates,  // [T, B, S*H]
-                      float* saved_h,      // [T+1, B, H]
-                      float* saved_c,      // [T+1, B, H] LSTM, else null
-                      const float* x,      // [T, B, I]
-                      const float* h0,     // [B, H] or null
-                      const float* c0,     // [B, H] or null; LSTM only
-                      const float* w_ih,   // [G*H, I]
-                      const float* w_hh,   // [G*H, H]
-                      const float* b_ih,   // [G*H] or null
-                      const float* b_hh,   // [G*H] or null
+void rnn_forward_cuda(float* y,                // [T, B, H] rows ldy apart; zero at padded steps
+                      int64_t ldy,             // >= H
+                      float* h_n,              // [B, H]
+                      float* c_n,              // [B, H] LSTM, else null
+                      float* saved_gates,      // [T, B, S*H]
+                      float* saved_h,          // [T+1, B, H]
+                      float* saved_c,          // [T+1, B, H] LSTM, else null
+                      const float* x,          // [T, B, I]
+                      const float* h0,         // [B, H] or null
+                      const float* c0,         // [B, H] or null; LSTM only
+                      const float* w_ih,       // [G*H, I]
+                      const float* w_hh,       // [G*H, H]
+                      const float* b_ih,       // [G*H] or null
+                      const float* b_hh,       // [G*H] or null
                       const int32_t* lengths,  // [B] in [1, T] or null
                       const RnnDims& d, float* workspace, cudaStream_t stream);
 

@@ -2,6 +2,7 @@
 // weights loaded through loadStateDict under torch's names; finite-difference checks of the
 // native backward; lengths, dropout, seeding and bad input.
 import * as tk from '../lib';
+import { native } from '../lib/native';
 import { Tensor } from '../lib/tensor';
 import { expectClose, fromFixture, gradcheck, loadFixture, FixtureTensor } from './helpers';
 
@@ -245,10 +246,9 @@ describe('bad input', () => {
     expect(() => m.loadStateDict({ ...sd, weight_hh_l0: tk.zeros([16, 3]) })).toThrow(/size mismatch for weight_hh_l0/);
   });
   it('native checks name the argument', () => {
-    const n = require('../lib/native').native;
     const f = new Float32Array(4);
     try {
-      n.rnnForward(
+      native.rnnForward(
         0,
         false,
         false,

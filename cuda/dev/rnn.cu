@@ -35,7 +35,8 @@ struct HostOps {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
         double s = 0;
-        for (int64_t p = 0; p < k; ++p) s += double(ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+        for (int64_t p = 0; p < k; ++p)
+          s += double(ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
         c[i * ldc + j] = float(alpha * s + (beta == 0.0f ? 0.0 : double(beta) * c[i * ldc + j]));
       }
   }
@@ -111,10 +112,11 @@ Outputs forward_v0(const Problem& p) {
   o.saved_c.assign((d.T + 1) * BH, 0.0f);
   std::vector<float> ws(rnn_forward_cuda_workspace(d));
   HostOps ops;
-  cuda::rnn_forward_driver(ops, o.y.data(), d.H, o.h_n.data(), lstm ? o.c_n.data() : nullptr, o.saved_gates.data(),
-                           o.saved_h.data(), lstm ? o.saved_c.data() : nullptr, p.x.data(), p.h0.data(),
-                           lstm ? p.c0.data() : nullptr, p.w_ih.data(), p.w_hh.data(), p.bias ? p.b_ih.data() : nullptr,
-                           p.bias ? p.b_hh.data() : nullptr, p.lengths ? p.len.data() : nullptr, d, ws.data());
+  cuda::rnn_forward_driver(ops, o.y.data(), d.H, o.h_n.data(), lstm ? o.c_n.data() : nullptr,
+                           o.saved_gates.data(), o.saved_h.data(), lstm ? o.saved_c.data() : nullptr,
+                           p.x.data(), p.h0.data(), lstm ? p.c0.data() : nullptr, p.w_ih.data(),
+                           p.w_hh.data(), p.bias ? p.b_ih.data() : nullptr, p.bias ? p.b_hh.data() : nullptr,
+                           p.lengths ? p.len.data() : nullptr, d, ws.data());
   return o;
 }
 
@@ -129,7 +131,8 @@ void reference_forward(const Problem& p, const std::vector<double>& xin, std::ve
   hn.assign(B * H, 0.0);
   cn.assign(B * H, 0.0);
   for (int64_t b = 0; b < B; ++b) {
-    std::vector<double> h(p.h0.begin() + b * H, p.h0.begin() + (b + 1) * H), c(p.c0.begin() + b * H, p.c0.begin() + (b + 1) * H);
+    std::vector<double> h(p.h0.begin() + b * H, p.h0.begin() + (b + 1) * H),
+        c(p.c0.begin() + b * H, p.c0.begin() + (b + 1) * H);
     const int64_t L = p.lengths ? p.len[b] : T;
     for (int64_t s = 0; s < L; ++s) {
       const int64_t t = d.reverse ? L - 1 - s : s;
@@ -144,12 +147,13 @@ void reference_forward(const Problem& p, const std::vector<double>& xin, std::ve
       std::vector<double> hnew(H);
       for (int64_t k = 0; k < H; ++k) {
         if (d.cell == RnnCell::kLstm) {
-          double i = sig(gi[k] + gh[k]), f = sig(gi[H + k] + gh[H + k]), g = std::tanh(gi[2 * H + k] + gh[2 * H + k]),
-                 o = sig(gi[3 * H + k] + gh[3 * H + k]);
+          double i = sig(gi[k] + gh[k]), f = sig(gi[H + k] + gh[H + k]),
+                 g = std::tanh(gi[2 * H + k] + gh[2 * H + k]), o = sig(gi[3 * H + k] + gh[3 * H + k]);
           c[k] = f * c[k] + i * g;
           hnew[k] = o * std::tanh(c[k]);
         } else if (d.cell == RnnCell::kGru) {
-          double r = sig(gi[k] + gh[k]), z = sig(gi[H + k] + gh[H + k]), n = std::tanh(gi[2 * H + k] + r * gh[2 * H + k]);
+          double r = sig(gi[k] + gh[k]), z = sig(gi[H + k] + gh[H + k]),
+                 n = std::tanh(gi[2 * H + k] + r * gh[2 * H + k]);
           hnew[k] = (1 - z) * n + z * h[k];
         } else {
           double v = gi[k] + gh[k];
@@ -184,8 +188,8 @@ size_t check_v0(RnnCell cell, bool reverse, bool bias, bool lengths, bool residu
   const RnnDims& d = p.d;
   const bool lstm = cell == RnnCell::kLstm;
   char name[160];
-  std::snprintf(name, sizeof name, "v0 cell=%d reverse=%d bias=%d lengths=%d residual=%d", int(cell), reverse, bias,
-                lengths, residual);
+  std::snprintf(name, sizeof name, "v0 cell=%d reverse=%d bias=%d lengths=%d residual=%d", int(cell), reverse,
+                bias, lengths, residual);
   Outputs o = forward_v0(p);
   std::vector<double> xd(p.x.begin(), p.x.end()), ry, rh, rc;
   reference_forward(p, xd, ry, rh, rc);
@@ -196,14 +200,14 @@ size_t check_v0(RnnCell cell, bool reverse, bool bias, bool lengths, bool residu
   bad += dev::validate_result(o.h_n, std::vector<float>(rh.begin(), rh.end()), n.c_str(), 1e-5f, 1e-4f);
   // Backward of the driver; dx against central differences of the reference loss.
   const int64_t G = cuda::rnn_cuda_gates(cell), BH = d.B * d.H;
-  std::vector<float> dx(d.T * d.B * d.I), dh0(BH), dc0(BH), dwih(G * d.H * d.I), dwhh(G * d.H * d.H), dbih(G * d.H),
-      dbhh(G * d.H), ws(rnn_backward_cuda_workspace(d));
+  std::vector<float> dx(d.T * d.B * d.I), dh0(BH), dc0(BH), dwih(G * d.H * d.I), dwhh(G * d.H * d.H),
+      dbih(G * d.H), dbhh(G * d.H), ws(rnn_backward_cuda_workspace(d));
   HostOps ops;
-  cuda::rnn_backward_driver(ops, dx.data(), false, dh0.data(), lstm ? dc0.data() : nullptr, dwih.data(), dwhh.data(),
-                            bias ? dbih.data() : nullptr, bias ? dbhh.data() : nullptr, p.wy.data(), d.H, p.wh.data(),
-                            lstm ? p.wc.data() : nullptr, p.x.data(), p.w_ih.data(), p.w_hh.data(),
-                            o.saved_gates.data(), o.saved_h.data(), lstm ? o.saved_c.data() : nullptr,
-                            lengths ? p.len.data() : nullptr, d, ws.data());
+  cuda::rnn_backward_driver(
+      ops, dx.data(), false, dh0.data(), lstm ? dc0.data() : nullptr, dwih.data(), dwhh.data(),
+      bias ? dbih.data() : nullptr, bias ? dbhh.data() : nullptr, p.wy.data(), d.H, p.wh.data(),
+      lstm ? p.wc.data() : nullptr, p.x.data(), p.w_ih.data(), p.w_hh.data(), o.saved_gates.data(),
+      o.saved_h.data(), lstm ? o.saved_c.data() : nullptr, lengths ? p.len.data() : nullptr, d, ws.data());
   std::vector<float> num(dx.size());
   const double eps = 1e-4;
   for (size_t i = 0; i < xd.size(); ++i) {
@@ -236,12 +240,15 @@ size_t check_v1(RnnCell cell, bool reverse, bool bias, bool lengths, bool residu
   cudaCheck(cudaMalloc(&sg, sizeof(float) * d.T * d.B * S * d.H));
   cudaCheck(cudaMalloc(&sh, sizeof(float) * (d.T + 1) * BH));
   cudaCheck(cudaMalloc(&sc, sizeof(float) * (d.T + 1) * BH));
-  cudaCheck(cudaMalloc(&ws, sizeof(float) * (rnn_backward_cuda_workspace(d) + rnn_forward_cuda_workspace(d))));
-  rnn_forward_cuda(y, d.H, hn, lstm ? cn : nullptr, sg, sh, lstm ? sc : nullptr, x, h0, lstm ? c0 : nullptr, wih, whh,
-                   bias ? bih : nullptr, bias ? bhh : nullptr, lengths ? len : nullptr, d, ws, nullptr);
+  cudaCheck(
+      cudaMalloc(&ws, sizeof(float) * (rnn_backward_cuda_workspace(d) + rnn_forward_cuda_workspace(d))));
+  rnn_forward_cuda(y, d.H, hn, lstm ? cn : nullptr, sg, sh, lstm ? sc : nullptr, x, h0, lstm ? c0 : nullptr,
+                   wih, whh, bias ? bih : nullptr, bias ? bhh : nullptr, lengths ? len : nullptr, d, ws,
+                   nullptr);
   cudaCheck(cudaDeviceSynchronize());
   char name[160];
-  std::snprintf(name, sizeof name, "v1 cell=%d reverse=%d bias=%d lengths=%d", int(cell), reverse, bias, lengths);
+  std::snprintf(name, sizeof name, "v1 cell=%d reverse=%d bias=%d lengths=%d", int(cell), reverse, bias,
+                lengths);
   size_t bad = dev::validate_result(dev::to_host(y, d.T * BH), want.y, name, 1e-5f, 1e-4f);
   float *dy = dev::to_device(p.wy), *dhn = dev::to_device(p.wh), *dcn = dev::to_device(p.wc);
   float *dx, *dh0, *dc0, *dwih, *dwhh, *dbih, *dbhh;
@@ -252,26 +259,28 @@ size_t check_v1(RnnCell cell, bool reverse, bool bias, bool lengths, bool residu
   cudaCheck(cudaMalloc(&dwhh, sizeof(float) * G * d.H * d.H));
   cudaCheck(cudaMalloc(&dbih, sizeof(float) * G * d.H));
   cudaCheck(cudaMalloc(&dbhh, sizeof(float) * G * d.H));
-  rnn_backward_cuda(dx, false, dh0, lstm ? dc0 : nullptr, dwih, dwhh, bias ? dbih : nullptr, bias ? dbhh : nullptr, dy,
-                    d.H, dhn, lstm ? dcn : nullptr, x, wih, whh, sg, sh, lstm ? sc : nullptr, lengths ? len : nullptr, d,
-                    ws, nullptr);
+  rnn_backward_cuda(dx, false, dh0, lstm ? dc0 : nullptr, dwih, dwhh, bias ? dbih : nullptr,
+                    bias ? dbhh : nullptr, dy, d.H, dhn, lstm ? dcn : nullptr, x, wih, whh, sg, sh,
+                    lstm ? sc : nullptr, lengths ? len : nullptr, d, ws, nullptr);
   cudaCheck(cudaDeviceSynchronize());
   // The same backward on the host from the host's saved state.
-  std::vector<float> hdx(d.T * d.B * d.I), hdh0(BH), hdc0(BH), hdwih(G * d.H * d.I), hdwhh(G * d.H * d.H), hdb1(G * d.H),
-      hdb2(G * d.H), hws(rnn_backward_cuda_workspace(d));
+  std::vector<float> hdx(d.T * d.B * d.I), hdh0(BH), hdc0(BH), hdwih(G * d.H * d.I), hdwhh(G * d.H * d.H),
+      hdb1(G * d.H), hdb2(G * d.H), hws(rnn_backward_cuda_workspace(d));
   HostOps ops;
   cuda::rnn_backward_driver(ops, hdx.data(), false, hdh0.data(), lstm ? hdc0.data() : nullptr, hdwih.data(),
-                            hdwhh.data(), bias ? hdb1.data() : nullptr, bias ? hdb2.data() : nullptr, p.wy.data(), d.H,
-                            p.wh.data(), lstm ? p.wc.data() : nullptr, p.x.data(), p.w_ih.data(), p.w_hh.data(),
-                            want.saved_gates.data(), want.saved_h.data(), lstm ? want.saved_c.data() : nullptr,
-                            lengths ? p.len.data() : nullptr, d, hws.data());
+                            hdwhh.data(), bias ? hdb1.data() : nullptr, bias ? hdb2.data() : nullptr,
+                            p.wy.data(), d.H, p.wh.data(), lstm ? p.wc.data() : nullptr, p.x.data(),
+                            p.w_ih.data(), p.w_hh.data(), want.saved_gates.data(), want.saved_h.data(),
+                            lstm ? want.saved_c.data() : nullptr, lengths ? p.len.data() : nullptr, d,
+                            hws.data());
   bad += dev::validate_result(dev::to_host(dx, hdx.size()), hdx, "  dx", 1e-5f, 1e-4f);
   bad += dev::validate_result(dev::to_host(dwhh, hdwhh.size()), hdwhh, "  dW_hh", 1e-5f, 1e-4f);
   bad += dev::validate_result(dev::to_host(dwih, hdwih.size()), hdwih, "  dW_ih", 1e-5f, 1e-4f);
   bad += dev::validate_result(dev::to_host(dh0, BH), hdh0, "  dh0", 1e-5f, 1e-4f);
-  for (void* q : {(void*)x, (void*)h0, (void*)c0, (void*)wih, (void*)whh, (void*)bih, (void*)bhh, (void*)len, (void*)y,
-                  (void*)hn, (void*)cn, (void*)sg, (void*)sh, (void*)sc, (void*)ws, (void*)dy, (void*)dhn, (void*)dcn,
-                  (void*)dx, (void*)dh0, (void*)dc0, (void*)dwih, (void*)dwhh, (void*)dbih, (void*)dbhh})
+  for (void* q : {(void*)x,    (void*)h0,   (void*)c0,   (void*)wih, (void*)whh, (void*)bih, (void*)bhh,
+                  (void*)len,  (void*)y,    (void*)hn,   (void*)cn,  (void*)sg,  (void*)sh,  (void*)sc,
+                  (void*)ws,   (void*)dy,   (void*)dhn,  (void*)dcn, (void*)dx,  (void*)dh0, (void*)dc0,
+                  (void*)dwih, (void*)dwhh, (void*)dbih, (void*)dbhh})
     cudaCheck(cudaFree(q));
   return bad;
 }
