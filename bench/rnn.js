@@ -200,6 +200,12 @@ function main() {
     `Command: \`npm run build:ts && npm run bench -- rnn${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\` ` +
       `(each figure the median over ${rounds} round${rounds > 1 ? 's' : ''} of alternating child processes; torch via ${python}).`,
     '',
+    'What is measured: tk.nn.LSTM / GRU (the fused native layer: one input-projection GEMM, then per step the',
+    'recurrent product against W_hh packed once per call and one fused pointwise pass; backward in reverse with',
+    'large GEMMs for the weight gradients) against torch.nn.LSTM / GRU, which on this CPU runs oneDNN for the',
+    'LSTM (its AVX2 path: the machine has no AVX-512) and a generic per-step path for the GRU. TensorFlow.js',
+    '(@tensorflow/tfjs + @tensorflow/tfjs-backend-wasm) is not installed and not measured.',
+    '',
   ].join('\n');
   const section = header + '\n' + sections.join('\n\n') + '\n';
   if (write) {
