@@ -32,3 +32,13 @@ export {
   SinusoidalPositionalEncoding,
   LearnedPositionalEmbedding,
 } from './transformer';
+export {
+  LSTM,
+  GRU,
+  RNN,
+  RNNBase,
+  type RNNBaseOptions,
+  type RNNOptions,
+  type RNNForwardOptions,
+  type RNNOutput,
+} from './rnn';
