@@ -81,8 +81,6 @@ KernelInfo select_kernel(int64_t m, int64_t n) {
   auto padded = [&](const KernelInfo& k) {
     return double((m + k.mr - 1) / k.mr * k.mr) * double((n + k.nr - 1) / k.nr * k.nr);
   };
-  static const char* force = std::getenv("TK_GEMM_FORCE");
-  if (force) return force[0] == 'w' ? s.wide : s.tall;
   return padded(s.wide) < padded(s.tall) ? s.wide : s.tall;
 }
 
@@ -286,7 +284,10 @@ void sgemm_run(const Problem& P, bool allow_threads) {
   const KernelInfo K = select_kernel(P.m, P.n);
   int threads = allow_threads ? num_threads() : 1;
   const int64_t mblocks = (P.m + K.mr - 1) / K.mr, nblocks = (P.n + K.nr - 1) / K.nr;
-  int tasks = int(std::min<int64_t>(threads, std::max<int64_t>(1, work / kThreadFlops)));
+  // Two tasks per thread when there is enough work: the pool hands tasks out as threads free up,
+  // so a core slowed by another process does not hold back the whole product.
+  const int64_t per_thread = work >= int64_t(threads) * 16 * kThreadFlops ? 2 : 1;
+  int tasks = int(std::min<int64_t>(threads * per_thread, std::max<int64_t>(1, work / kThreadFlops)));
   tasks = int(std::min<int64_t>(tasks, mblocks * nblocks));
   if (tasks <= 1) return gemm_block(K, P, 0, P.m, 0, P.n);
   // A tm x tn grid of C tiles, one per task. Each task packs its own rows of A and columns of B,
@@ -306,26 +307,29 @@ void sgemm_run(const Problem& P, bool allow_threads) {
   const int tm = best_tm, tn = best_tn;
   parallel_tasks(tm * tn, [&](int t, int) {
     const int ti = t / tn, tj = t % tn;
-    const int64_t i0 = std::min(P.m, mblocks * ti / tm * K.mr), i1 = std::min(P.m, mblocks * (ti + 1) / tm * K.mr);
-    const int64_t j0 = std::min(P.n, nblocks * tj / tn * K.nr), j1 = std::min(P.n, nblocks * (tj + 1) / tn * K.nr);
+    const int64_t i0 = std::min(P.m, mblocks * ti / tm * K.mr),
+                  i1 = std::min(P.m, mblocks * (ti + 1) / tm * K.mr);
+    const int64_t j0 = std::min(P.n, nblocks * tj / tn * K.nr),
+                  j1 = std::min(P.n, nblocks * (tj + 1) / tn * K.nr);
     if (i0 < i1 && j0 < j1) gemm_block(K, P, i0, i1, j0, j1);
   });
 }
 
 }  // namespace
 
-void sgemm_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-               const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+void sgemm_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+               int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   sgemm_run({trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, true);
 }
 
 void sgemm_strided_batched_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                                const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-                               int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+                               int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b,
+                               int64_t stride_c) {
   if (batch <= 0 || m <= 0 || n <= 0) return;
   auto one = [&](int64_t i, bool threads) {
-    sgemm_run({trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta, c + i * stride_c,
-               ldc},
+    sgemm_run({trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
+               c + i * stride_c, ldc},
               threads);
   };
   const int threads = num_threads();
@@ -343,7 +347,8 @@ void sgemm_strided_batched_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n,
 const char* sgemm_kernel_name() {
   static thread_local std::string name;
   const KernelSet s = kernel_set();
-  name = std::string(s.tall.name) + "/" + (std::strchr(s.wide.name, '-') ? std::strchr(s.wide.name, '-') + 1 : s.wide.name);
+  name = std::string(s.tall.name) + "/" +
+         (std::strchr(s.wide.name, '-') ? std::strchr(s.wide.name, '-') + 1 : s.wide.name);
   return name.c_str();
 }
 

@@ -36,7 +36,8 @@ void sgemm_strided_batched_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n,
                                const float* b,  // batch x op(B) [k, n]
                                int64_t ldb, float beta,
                                float* c,  // batch x [m, n]; must not alias a or b
-                               int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c);
+                               int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b,
+                               int64_t stride_c);
 
 namespace gemm_detail {
 
@@ -48,8 +49,9 @@ using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, int64_t
 
 struct KernelInfo {
   MicroKernel ukernel;
-  int mr, nr;          // register block
-  int64_t mc, kc, nc;  // cache blocks (mc a multiple of mr, nc of nr): A block mc x kc in L2, B panel kc x nc in L3
+  int mr, nr;  // register block
+  int64_t mc, kc,
+      nc;  // cache blocks (mc a multiple of mr, nc of nr): A block mc x kc in L2, B panel kc x nc in L3
   const char* name;
 };
 
