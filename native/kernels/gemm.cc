@@ -7,7 +7,7 @@
 #include <string>
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <xmmintrin.h>
 #endif
 
 #include "kernels/cpu_features.h"
@@ -121,18 +121,53 @@ struct Problem {
   int64_t ldc;
 };
 
+// dst[p * width + j] = src[j * ld + p] for j < rows, p < kc, and zero for rows <= j < width: a
+// micro-panel from `rows` contiguous rows (A stored [m, k], or B stored transposed [n, k]). The
+// transpose goes 4x4 at a time through SSE registers; scalar stores 4*width bytes apart made
+// this the bottleneck of skinny x @ W^T products.
+void transpose_pack(const float* src, int64_t ld, int rows, int64_t kc, int width, float* dst) {
+  int j = 0;
+#if defined(__SSE2__)
+  for (; j + 4 <= rows; j += 4) {
+    const float* s0 = src + j * ld;
+    const float* s1 = s0 + ld;
+    const float* s2 = s1 + ld;
+    const float* s3 = s2 + ld;
+    int64_t p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      __m128 r0 = _mm_loadu_ps(s0 + p), r1 = _mm_loadu_ps(s1 + p), r2 = _mm_loadu_ps(s2 + p),
+             r3 = _mm_loadu_ps(s3 + p);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      float* d = dst + p * width + j;
+      _mm_storeu_ps(d, r0);
+      _mm_storeu_ps(d + width, r1);
+      _mm_storeu_ps(d + 2 * width, r2);
+      _mm_storeu_ps(d + 3 * width, r3);
+    }
+    for (; p < kc; ++p) {
+      float* d = dst + p * width + j;
+      d[0] = s0[p];
+      d[1] = s1[p];
+      d[2] = s2[p];
+      d[3] = s3[p];
+    }
+  }
+#endif
+  for (; j < rows; ++j) {
+    const float* sj = src + j * ld;
+    for (int64_t p = 0; p < kc; ++p) dst[p * width + j] = sj[p];
+  }
+  for (j = rows; j < width; ++j)
+    for (int64_t p = 0; p < kc; ++p) dst[p * width + j] = 0.0f;
+}
+
 // op(A)[i0:i0+mc, p0:p0+kc] into mr-row micro-panels: for each panel, kc steps of mr values,
 // rows past the edge zero-filled.
 void pack_a(const Problem& P, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr, float* dst) {
   for (int64_t ir = 0; ir < mc; ir += mr) {
     int mb = int(std::min<int64_t>(mr, mc - ir));
     if (!P.ta) {
-      for (int i = 0; i < mb; ++i) {
-        const float* row = P.a + (i0 + ir + i) * P.lda + p0;
-        for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = row[p];
-      }
-      for (int i = mb; i < mr; ++i)
-        for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = 0.0f;
+      transpose_pack(P.a + (i0 + ir) * P.lda + p0, P.lda, mb, kc, mr, dst);
     } else {
       for (int64_t p = 0; p < kc; ++p) {
         const float* row = P.a + (p0 + p) * P.lda + i0 + ir;
@@ -173,12 +208,7 @@ void pack_b(const Problem& P, int64_t j0, int64_t nc, int64_t p0, int64_t kc, in
   }
   for (int64_t jr = 0; jr < nc; jr += nr) {
     int nb = int(std::min<int64_t>(nr, nc - jr));
-    for (int j = 0; j < nb; ++j) {
-      const float* col = P.b + (j0 + jr + j) * P.ldb + p0;
-      for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = col[p];
-    }
-    for (int j = nb; j < nr; ++j)
-      for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = 0.0f;
+    transpose_pack(P.b + (j0 + jr) * P.ldb + p0, P.ldb, nb, kc, nr, dst);
     dst += int64_t(nr) * kc;
   }
 }
@@ -198,13 +228,21 @@ void gemm_block(const KernelInfo& K, const Problem& P, int64_t i0, int64_t i1, i
       const int64_t kc = std::min(K.kc, P.k - pc);
       // Later K blocks add to what the first one wrote.
       const float beta = pc == 0 ? P.beta : 1.0f;
-      pack_b(P, jc, nc, pc, kc, nr, bbuf);
+      // With one A block, each B micro-panel is used for one sweep over the rows and then dropped,
+      // so pack it just before that sweep, into a buffer that stays in L1, rather than the whole
+      // panel through L3 (skinny products, m = 32..128, spend much of their time packing B).
+      const bool fused = (i1 - i0) <= K.mc;
+      if (!fused) pack_b(P, jc, nc, pc, kc, nr, bbuf);
       for (int64_t ic = i0; ic < i1; ic += K.mc) {
         const int64_t mc = std::min(K.mc, i1 - ic);
         pack_a(P, ic, mc, pc, kc, mr, abuf);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int nb = int(std::min<int64_t>(nr, nc - jr));
           const float* bp = bbuf + jr * kc;
+          if (fused) {
+            bp = bbuf;
+            pack_b(P, jc + jr, nb, pc, kc, nr, bbuf);
+          }
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int mb = int(std::min<int64_t>(mr, mc - ir));
             const float* ap = abuf + ir * kc;
