@@ -317,15 +317,16 @@ constexpr int64_t kThreadFlops = 64 * 64 * 64;
 void sgemm_run(const Problem& P, bool allow_threads) {
   if (P.m <= 0 || P.n <= 0) return;
   if (P.k <= 0 || P.alpha == 0.0f) return scale_c(P);
-  const int64_t work = P.m * P.n * P.k;
+  // In double: m * n * k of two huge operands can pass 2^63.
+  const double work = double(P.m) * double(P.n) * double(P.k);
   if (work <= kSmallFlops) return gemm_small(P);
   const KernelInfo K = select_kernel(P.m, P.n);
   int threads = allow_threads ? num_threads() : 1;
   const int64_t mblocks = (P.m + K.mr - 1) / K.mr, nblocks = (P.n + K.nr - 1) / K.nr;
   // Two tasks per thread when there is enough work: the pool hands tasks out as threads free up,
   // so a core slowed by another process does not hold back the whole product.
-  const int64_t per_thread = work >= int64_t(threads) * 16 * kThreadFlops ? 2 : 1;
-  int tasks = int(std::min<int64_t>(threads * per_thread, std::max<int64_t>(1, work / kThreadFlops)));
+  const int per_thread = work >= double(threads) * 16 * kThreadFlops ? 2 : 1;
+  int tasks = int(std::min(double(threads * per_thread), std::max(1.0, work / kThreadFlops)));
   tasks = int(std::min<int64_t>(tasks, mblocks * nblocks));
   if (tasks <= 1) return gemm_block(K, P, 0, P.m, 0, P.n);
   // A tm x tn grid of C tiles, one per task. Each task packs its own rows of A and columns of B,
@@ -371,9 +372,9 @@ void sgemm_strided_batched_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n,
               threads);
   };
   const int threads = num_threads();
-  const int64_t work = m * n * std::max<int64_t>(k, 1);
+  const double work = double(m) * double(n) * double(std::max<int64_t>(k, 1));
   // Many small products (attention heads): split the batch. Few large ones: thread each product.
-  if (threads > 1 && batch >= threads && work < int64_t(256) * 256 * 256 && batch * work >= kThreadFlops) {
+  if (threads > 1 && batch >= threads && work < 256.0 * 256 * 256 && double(batch) * work >= kThreadFlops) {
     parallel_tasks(threads, [&](int t, int tasks) {
       for (int64_t i = batch * t / tasks; i < batch * (t + 1) / tasks; ++i) one(i, false);
     });
