@@ -1,3 +1,6 @@
+// The SGEMM driver: kernel choice, packing, cache blocking and the split across threads. The
+// microkernels are one template (gemm_ukernel.inc) instantiated per ISA; this file holds the SSE2
+// and scalar instances.
 #include "kernels/gemm.h"
 
 #include <algorithm>
@@ -331,7 +334,7 @@ void sgemm_run(const Problem& P, bool allow_threads) {
   if (tasks <= 1) return gemm_block(K, P, 0, P.m, 0, P.n);
   // A tm x tn grid of C tiles, one per task. Each task packs its own rows of A and columns of B,
   // so pick the grid that packs least: sum over tasks of k * (m / tm + n / tn). Skinny products
-  // (m = 32, n = 4096) split along N; squares along M.
+  // (m = 32, n = 4096) split along N only; squares into near-square tiles.
   int best_tm = 1, best_tn = tasks;
   double best_cost = -1;
   for (int tm = 1; tm <= tasks; ++tm) {
