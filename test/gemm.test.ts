@@ -108,8 +108,9 @@ const levels = ['sse2', 'avx2', 'avx512'].filter((l) =>
   supported === 'avx512' ? true : supported === 'avx2' ? l !== 'avx512' : l === 'sse2',
 );
 
+const initialLevel = backend().simd;
 afterAll(() => {
-  setSimdLevel(supported as 'avx2');
+  setSimdLevel(initialLevel as 'avx2');
   setNumThreads(0);
 });
 
