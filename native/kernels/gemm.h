@@ -13,7 +13,9 @@
 // k == 0 reads neither A nor B. C must not alias A or B.
 //
 // Results depend on the SIMD level but not on the thread count: work is split along M and N only,
-// so every element of C sums its k products in the same order on any number of threads.
+// so every element of C sums its k products in the same order on any number of threads. Called
+// from inside another kernel's parallel region, it runs on the calling thread. Each thread keeps
+// its packing buffers between calls (at most about 2.2 MB), so loops of GEMMs do not allocate.
 #pragma once
 #include <cstdint>
 
