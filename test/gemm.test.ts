@@ -157,6 +157,31 @@ describe.each(levels)('sgemm at SIMD level %s', (level) => {
           );
     }
   });
+  test('matrix-vector products (m = 1 or n = 1), strided vectors, 1 and 2 threads', () => {
+    const rnd = lcg(8);
+    for (const threads of [1, 2]) {
+      setNumThreads(threads);
+      for (const [m, n, k] of [
+        [1, 400, 400],
+        [400, 1, 400],
+        [1, 1, 5000],
+        [1, 33, 200],
+        [70, 1, 90],
+      ]) {
+        for (const ta of [false, true])
+          for (const tb of [false, true])
+            for (const beta of [0, 0.5]) {
+              const lda = Math.max(1, ta ? m : k) + (ta ? 2 : 0);
+              const ldb = Math.max(1, tb ? k : n) + (tb ? 0 : 3);
+              check(
+                { ta, tb, m, n, k, alpha: 0.75, beta, lda, ldb, ldc: n + 1, aOff: 1, bOff: 2, cOff: 0 },
+                rnd,
+                'gemv',
+              );
+            }
+      }
+    }
+  });
   test('results do not depend on the thread count', () => {
     const rnd = lcg(9);
     const [m, n, k] = [150, 300, 400];

@@ -15,12 +15,17 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/thread_pool.h"
+#include "kernels/vec.h"
 
 namespace tk {
 namespace {
 
 using gemm_detail::KernelInfo;
 using gemm_detail::KernelSet;
+
+// Products below this many multiply-adds skip packing; below kThreadFlops they skip threads.
+constexpr int64_t kSmallFlops = 16 * 16 * 16;
+constexpr int64_t kThreadFlops = 64 * 64 * 64;
 
 #if defined(__SSE2__)
 // No FMA in SSE2: a separate multiply and add (and -ffp-contract=off keeps them separate).
@@ -313,9 +318,55 @@ void scale_c(const Problem& P) {
   }
 }
 
-// Products below this many multiply-adds skip packing; below kThreadFlops they skip threads.
-constexpr int64_t kSmallFlops = 16 * 16 * 16;
-constexpr int64_t kThreadFlops = 64 * 64 * 64;
+// Matrix-vector products (m == 1 or n == 1: batch-1 recurrent steps, matmul with a vector).
+// Packing would copy the whole matrix to use each element once, so these run as dot products
+// along contiguous rows, or as axpy sweeps when the contiguous direction is the output's.
+// y[0:len] with stride incy = alpha * M x + beta * y, where M is given as `rows` contiguous
+// vectors of length `cols` (leading dimension ld) and either each row is dotted with x (dot
+// form: len = rows) or x weights the rows (axpy form: len = cols).
+thread_local AlignedBuffer tl_gemv;
+
+void gemv(bool dot_form, int64_t rows, int64_t cols, float alpha, const float* mat, int64_t ld,
+          const float* x, int64_t incx, float beta, float* y, int64_t incy, bool allow_threads) {
+  const int64_t xlen = dot_form ? cols : rows;
+  const int64_t ylen = dot_form ? rows : cols;
+  // A strided x is gathered once so that every inner loop runs over contiguous memory.
+  const float* xv = x;
+  if (incx != 1) {
+    float* t = tl_gemv.get(size_t(xlen));
+    for (int64_t i = 0; i < xlen; ++i) t[i] = x[i * incx];
+    xv = t;
+  }
+  auto store = [&](int64_t j, float acc) {
+    float* yj = y + j * incy;
+    *yj = beta == 0.0f ? alpha * acc : alpha * acc + beta * *yj;
+  };
+  // Memory-bound: chunks of a quarter of kThreadFlops already gain from a second core's bandwidth.
+  const int64_t chunk_work = kThreadFlops / 4;
+  const int64_t grain =
+      std::max<int64_t>(dot_form ? 1 : 64, chunk_work / std::max<int64_t>(dot_form ? cols : rows, 1));
+  const bool threads = allow_threads && double(rows) * double(cols) >= double(2 * chunk_work);
+  auto run = [&](int64_t begin, int64_t end) {
+    if (dot_form) {
+      for (int64_t j = begin; j < end; ++j) store(j, vec_dot(mat + j * ld, xv, cols));
+    } else {
+      // Columns [begin, end) in chunks that stay in L1 while every row is added in.
+      constexpr int64_t kChunk = 1024;
+      alignas(64) float acc[kChunk];
+      for (int64_t j0 = begin; j0 < end; j0 += kChunk) {
+        const int64_t nb = std::min(kChunk, end - j0);
+        std::memset(acc, 0, sizeof(float) * size_t(nb));
+        for (int64_t p = 0; p < rows; ++p) vec_axpy(xv[p], mat + p * ld + j0, acc, nb);
+        for (int64_t j = 0; j < nb; ++j) store(j0 + j, acc[j]);
+      }
+    }
+  };
+  if (threads) {
+    parallel_for(ylen, grain, run);
+  } else {
+    run(0, ylen);
+  }
+}
 
 void sgemm_run(const Problem& P, bool allow_threads) {
   if (P.m <= 0 || P.n <= 0) return;
@@ -323,6 +374,19 @@ void sgemm_run(const Problem& P, bool allow_threads) {
   // In double: m * n * k of two huge operands can pass 2^63.
   const double work = double(P.m) * double(P.n) * double(P.k);
   if (work <= kSmallFlops) return gemm_small(P);
+  if (P.m == 1) {
+    // c[0, :] = a[0, :] @ op(B): op(B)^T rows are B^T's stored rows (trans_b: dot form), else
+    // B's rows are weighted by a (axpy form). a's element p is at a[p] or, transposed, a[p * lda].
+    const int64_t inca = P.ta ? P.lda : 1;
+    return gemv(P.tb, P.tb ? P.n : P.k, P.tb ? P.k : P.n, P.alpha, P.b, P.ldb, P.a, inca, P.beta, P.c, 1,
+                allow_threads);
+  }
+  if (P.n == 1) {
+    // c[:, 0] = op(A) @ b[:, 0]: A's stored rows dotted with b, or, transposed, weighted by b.
+    const int64_t incb = P.tb ? 1 : P.ldb;
+    return gemv(!P.ta, P.ta ? P.k : P.m, P.ta ? P.m : P.k, P.alpha, P.a, P.lda, P.b, incb, P.beta, P.c, P.ldc,
+                allow_threads);
+  }
   const KernelInfo K = select_kernel(P.m, P.n);
   int threads = allow_threads ? num_threads() : 1;
   const int64_t mblocks = (P.m + K.mr - 1) / K.mr, nblocks = (P.n + K.nr - 1) / K.nr;
