@@ -236,10 +236,11 @@ void gemm_block(const KernelInfo& K, const Problem& P, int64_t i0, int64_t i1, i
       const int64_t kc = std::min(K.kc, P.k - pc);
       // Later K blocks add to what the first one wrote.
       const float beta = pc == 0 ? P.beta : 1.0f;
-      // With one A block, each B micro-panel is used for one sweep over the rows and then dropped,
-      // so pack it just before that sweep, into a buffer that stays in L1, rather than the whole
-      // panel through L3 (skinny products, m = 32..128, spend much of their time packing B).
-      const bool fused = (i1 - i0) <= K.mc;
+      // With one A block, each B micro-panel is used for one sweep over the rows and then dropped.
+      // A transposed B (x @ W^T) is then packed just before that sweep, into a buffer that stays
+      // in L1, rather than as a whole panel through L3; an untransposed B packs faster as a whole
+      // panel, whose row-group loop reads B's rows sequentially (measured on m = 32..64).
+      const bool fused = (i1 - i0) <= K.mc && P.tb;
       if (!fused) pack_b(P, jc, nc, pc, kc, nr, bbuf);
       for (int64_t ic = i0; ic < i1; ic += K.mc) {
         const int64_t mc = std::min(K.mc, i1 - ic);
