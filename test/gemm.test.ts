@@ -36,7 +36,7 @@ function fill(rnd: () => number, n: number): Float32Array {
 }
 
 /** Runs one case through native.sgemm and checks every element of C, including the untouched padding. */
-function check(c: Case, rnd: () => number, label: string): void {
+function check(c: Case, rnd: () => number, label: string, packed = false): void {
   const aRows = c.ta ? c.k : c.m;
   const bRows = c.tb ? c.n : c.k;
   const A = fill(rnd, c.aOff + aRows * c.lda);
@@ -55,7 +55,24 @@ function check(c: Case, rnd: () => number, label: string): void {
       const ci = c.cOff + i * c.ldc + j;
       expected[ci] = c.alpha * s + (c.beta === 0 ? 0 : c.beta * C[ci]);
     }
-  native.sgemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, A, c.aOff, c.lda, B, c.bOff, c.ldb, c.beta, C, c.cOff, c.ldc);
+  (packed ? native.sgemmPacked : native.sgemm)(
+    c.ta,
+    c.tb,
+    c.m,
+    c.n,
+    c.k,
+    c.alpha,
+    A,
+    c.aOff,
+    c.lda,
+    B,
+    c.bOff,
+    c.ldb,
+    c.beta,
+    C,
+    c.cOff,
+    c.ldc,
+  );
   const tol = 2e-6 * (c.k + 4);
   for (let i = 0; i < C.length; i++) {
     const ok =
@@ -126,6 +143,12 @@ describe.each(levels)('sgemm at SIMD level %s', (level) => {
       randomCases(50 + threads, 6, 300, 600).forEach((c, i) => check(c, rnd, `large #${i}`));
     });
   }
+  test('pre-packed B (SgemmPackedB), 2 threads', () => {
+    setNumThreads(2);
+    const rnd = lcg(21);
+    randomCases(77, 80, 40, 70).forEach((c, i) => check(c, rnd, `packed small #${i}`, true));
+    randomCases(78, 4, 300, 600).forEach((c, i) => check(c, rnd, `packed large #${i}`, true));
+  });
   test('skinny shapes split along N', () => {
     setNumThreads(2);
     const rnd = lcg(7);

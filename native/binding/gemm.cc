@@ -1,4 +1,4 @@
-// Exports: sgemm, sgemmStridedBatched, gemmKernelName.
+// Exports: sgemm, sgemmStridedBatched, sgemmPacked, gemmKernelName.
 //
 // Every element a call can touch is checked against its typed array before the kernel runs: the
 // footprint of a matrix stored with `rows` rows of `cols` used elements and leading dimension `ld`
@@ -135,6 +135,15 @@ Napi::Value JS_sgemmStridedBatched(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sgemm through SgemmPackedB: packs B, then multiplies (tests and benchmarks of the pre-packed path
+// that recurrent kernels use from C++).
+Napi::Value JS_sgemmPacked(const Napi::CallbackInfo& info) {
+  Args r = ReadArgs(info, false);
+  SgemmPackedB packed(r.tb, r.n, r.k, r.b.touched.data, r.ldb, r.m);
+  sgemm_packed_cpu(r.ta, r.m, r.alpha, r.a.touched.data, r.lda, packed, r.beta, r.c.touched.data, r.ldc);
+  return info.Env().Undefined();
+}
+
 Napi::Value JS_gemmKernelName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), sgemm_kernel_name());
 }
@@ -142,6 +151,7 @@ Napi::Value JS_gemmKernelName(const Napi::CallbackInfo& info) {
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, JS_sgemm, "sgemm"));
   exports.Set("sgemmStridedBatched", Napi::Function::New(env, JS_sgemmStridedBatched, "sgemmStridedBatched"));
+  exports.Set("sgemmPacked", Napi::Function::New(env, JS_sgemmPacked, "sgemmPacked"));
   exports.Set("gemmKernelName", Napi::Function::New(env, JS_gemmKernelName, "gemmKernelName"));
 }
 

@@ -227,12 +227,16 @@ void pack_b(const Problem& P, int64_t j0, int64_t nc, int64_t p0, int64_t kc, in
 }
 
 // The blocked product for C[i0:i1, j0:j1] on the calling thread.
-void gemm_block(const KernelInfo& K, const Problem& P, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+// `packed`, when given, is all of op(B) packed by sgemm_pack_b (K blocks of all micro-panels), and
+// no B is packed here.
+void gemm_block(const KernelInfo& K, const Problem& P, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
+                const float* packed = nullptr) {
   const int mr = K.mr, nr = K.nr;
   const int64_t kcmax = std::min(K.kc, P.k);
   const int64_t ncmax = std::min(K.nc, ((j1 - j0 + nr - 1) / nr) * nr);
   const int64_t mcmax = std::min(K.mc, ((i1 - i0 + mr - 1) / mr) * mr);
-  float* bbuf = tl_pack_b.get(size_t(ncmax * kcmax));
+  float* bbuf = packed ? nullptr : tl_pack_b.get(size_t(ncmax * kcmax));
+  const int64_t npanels = (P.n + nr - 1) / nr;
   float* abuf = tl_pack_a.get(size_t(mcmax * kcmax));
   alignas(64) float tmp[kMaxMr * kMaxNr];
   for (int64_t jc = j0; jc < j1; jc += K.nc) {
@@ -245,14 +249,14 @@ void gemm_block(const KernelInfo& K, const Problem& P, int64_t i0, int64_t i1, i
       // A transposed B (x @ W^T) is then packed just before that sweep, into a buffer that stays
       // in L1, rather than as a whole panel through L3; an untransposed B packs faster as a whole
       // panel, whose row-group loop reads B's rows sequentially (measured on m = 32..64).
-      const bool fused = (i1 - i0) <= K.mc && P.tb;
-      if (!fused) pack_b(P, jc, nc, pc, kc, nr, bbuf);
+      const bool fused = !packed && (i1 - i0) <= K.mc && P.tb;
+      if (!fused && !packed) pack_b(P, jc, nc, pc, kc, nr, bbuf);
       for (int64_t ic = i0; ic < i1; ic += K.mc) {
         const int64_t mc = std::min(K.mc, i1 - ic);
         pack_a(P, ic, mc, pc, kc, mr, abuf);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int nb = int(std::min<int64_t>(nr, nc - jr));
-          const float* bp = bbuf + jr * kc;
+          const float* bp = packed ? packed + pc * npanels * nr + (jc + jr) / nr * kc * nr : bbuf + jr * kc;
           if (fused) {
             bp = bbuf;
             pack_b(P, jc + jr, nb, pc, kc, nr, bbuf);
@@ -374,6 +378,42 @@ void gemv(bool dot_form, int64_t rows, int64_t cols, float alpha, const float* m
   }
 }
 
+// The blocked product split over a grid of tasks (see below), with kernel K.
+void run_blocked(const KernelInfo& K, const Problem& P, bool allow_threads, const float* packed) {
+  const double work = double(P.m) * double(P.n) * double(P.k);
+  int threads = allow_threads ? num_threads() : 1;
+  const int64_t mblocks = (P.m + K.mr - 1) / K.mr, nblocks = (P.n + K.nr - 1) / K.nr;
+  // Two tasks per thread when there is enough work: the pool hands tasks out as threads free up,
+  // so a core slowed by another process does not hold back the whole product.
+  const int per_thread = work >= double(threads) * 16 * kThreadFlops ? 2 : 1;
+  int tasks = int(std::min(double(threads * per_thread), std::max(1.0, work / kThreadFlops)));
+  tasks = int(std::min<int64_t>(tasks, mblocks * nblocks));
+  if (tasks <= 1) return gemm_block(K, P, 0, P.m, 0, P.n, packed);
+  // A tm x tn grid of C tiles, one per task. Each task packs its own rows of A and columns of B,
+  // so pick the grid that packs least: sum over tasks of k * (m / tm + n / tn). Skinny products
+  // (m = 32, n = 4096) split along N only; squares into near-square tiles.
+  int best_tm = 1, best_tn = tasks;
+  double best_cost = -1;
+  for (int tm = 1; tm <= tasks; ++tm) {
+    if (tasks % tm) continue;
+    int tn = tasks / tm;
+    if (tm > mblocks || tn > nblocks) continue;
+    double mt = double((mblocks + tm - 1) / tm) * K.mr, nt = double((nblocks + tn - 1) / tn) * K.nr;
+    double cost = mt + nt;
+    if (best_cost < 0 || cost < best_cost) best_cost = cost, best_tm = tm, best_tn = tn;
+  }
+  if (best_cost < 0) return gemm_block(K, P, 0, P.m, 0, P.n, packed);
+  const int tm = best_tm, tn = best_tn;
+  parallel_tasks(tm * tn, [&](int t, int) {
+    const int ti = t / tn, tj = t % tn;
+    const int64_t i0 = std::min(P.m, mblocks * ti / tm * K.mr),
+                  i1 = std::min(P.m, mblocks * (ti + 1) / tm * K.mr);
+    const int64_t j0 = std::min(P.n, nblocks * tj / tn * K.nr),
+                  j1 = std::min(P.n, nblocks * (tj + 1) / tn * K.nr);
+    if (i0 < i1 && j0 < j1) gemm_block(K, P, i0, i1, j0, j1, packed);
+  });
+}
+
 void sgemm_run(const Problem& P, bool allow_threads) {
   if (P.m <= 0 || P.n <= 0) return;
   if (P.k <= 0 || P.alpha == 0.0f) return scale_c(P);
@@ -393,38 +433,7 @@ void sgemm_run(const Problem& P, bool allow_threads) {
     return gemv(!P.ta, P.ta ? P.k : P.m, P.ta ? P.m : P.k, P.alpha, P.a, P.lda, P.b, incb, P.beta, P.c, P.ldc,
                 allow_threads);
   }
-  const KernelInfo K = select_kernel(P.m, P.n);
-  int threads = allow_threads ? num_threads() : 1;
-  const int64_t mblocks = (P.m + K.mr - 1) / K.mr, nblocks = (P.n + K.nr - 1) / K.nr;
-  // Two tasks per thread when there is enough work: the pool hands tasks out as threads free up,
-  // so a core slowed by another process does not hold back the whole product.
-  const int per_thread = work >= double(threads) * 16 * kThreadFlops ? 2 : 1;
-  int tasks = int(std::min(double(threads * per_thread), std::max(1.0, work / kThreadFlops)));
-  tasks = int(std::min<int64_t>(tasks, mblocks * nblocks));
-  if (tasks <= 1) return gemm_block(K, P, 0, P.m, 0, P.n);
-  // A tm x tn grid of C tiles, one per task. Each task packs its own rows of A and columns of B,
-  // so pick the grid that packs least: sum over tasks of k * (m / tm + n / tn). Skinny products
-  // (m = 32, n = 4096) split along N only; squares into near-square tiles.
-  int best_tm = 1, best_tn = tasks;
-  double best_cost = -1;
-  for (int tm = 1; tm <= tasks; ++tm) {
-    if (tasks % tm) continue;
-    int tn = tasks / tm;
-    if (tm > mblocks || tn > nblocks) continue;
-    double mt = double((mblocks + tm - 1) / tm) * K.mr, nt = double((nblocks + tn - 1) / tn) * K.nr;
-    double cost = mt + nt;
-    if (best_cost < 0 || cost < best_cost) best_cost = cost, best_tm = tm, best_tn = tn;
-  }
-  if (best_cost < 0) return gemm_block(K, P, 0, P.m, 0, P.n);
-  const int tm = best_tm, tn = best_tn;
-  parallel_tasks(tm * tn, [&](int t, int) {
-    const int ti = t / tn, tj = t % tn;
-    const int64_t i0 = std::min(P.m, mblocks * ti / tm * K.mr),
-                  i1 = std::min(P.m, mblocks * (ti + 1) / tm * K.mr);
-    const int64_t j0 = std::min(P.n, nblocks * tj / tn * K.nr),
-                  j1 = std::min(P.n, nblocks * (tj + 1) / tn * K.nr);
-    if (i0 < i1 && j0 < j1) gemm_block(K, P, i0, i1, j0, j1);
-  });
+  run_blocked(select_kernel(P.m, P.n), P, allow_threads, nullptr);
 }
 
 }  // namespace
@@ -454,6 +463,31 @@ void sgemm_strided_batched_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n,
   } else {
     for (int64_t i = 0; i < batch; ++i) one(i, true);
   }
+}
+
+SgemmPackedB::SgemmPackedB(bool trans_b, int64_t n, int64_t k, const float* b, int64_t ldb, int64_t m_hint)
+    : n_(std::max<int64_t>(n, 0)), k_(std::max<int64_t>(k, 0)) {
+  kernel_ = select_kernel(std::max<int64_t>(m_hint, 1), std::max<int64_t>(n_, 1));
+  const int nr = kernel_.nr;
+  const int64_t npanels = (n_ + nr - 1) / nr;
+  data_.reset(new float[size_t(std::max<int64_t>(npanels * nr * k_, 1)) + 16]);
+  float* base = data_.get();
+  base += (16 - (reinterpret_cast<uintptr_t>(base) / sizeof(float)) % 16) % 16;  // 64-byte aligned
+  aligned_ = base;
+  if (n_ == 0 || k_ == 0) return;
+  Problem P{false, trans_b, 0, n_, k_, 1.0f, nullptr, 1, b, ldb, 0.0f, nullptr, 1};
+  for (int64_t pc = 0; pc < k_; pc += kernel_.kc) {
+    const int64_t kc = std::min(kernel_.kc, k_ - pc);
+    pack_b(P, 0, n_, pc, kc, nr, aligned_ + pc * npanels * nr);
+  }
+}
+
+void sgemm_packed_cpu(bool trans_a, int64_t m, float alpha, const float* a, int64_t lda,
+                      const SgemmPackedB& b, float beta, float* c, int64_t ldc) {
+  Problem P{trans_a, false, m, b.n(), b.k(), alpha, a, lda, nullptr, 1, beta, c, ldc};
+  if (P.m <= 0 || P.n <= 0) return;
+  if (P.k <= 0 || P.alpha == 0.0f) return scale_c(P);
+  run_blocked(b.kernel_, P, true, b.aligned_);
 }
 
 const char* sgemm_kernel_name() {

@@ -18,6 +18,7 @@
 // its packing buffers between calls (at most about 2.2 MB), so loops of GEMMs do not allocate.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 namespace tk {
 
@@ -52,8 +53,8 @@ using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, int64_t
 struct KernelInfo {
   MicroKernel ukernel;
   int mr, nr;  // register block
-  int64_t mc, kc,
-      nc;  // cache blocks (mc a multiple of mr, nc of nr): A block mc x kc in L2, B panel kc x nc in L3
+  // Cache blocks (mc a multiple of mr, nc of nr): A block mc x kc in L2, B panel kc x nc in L3.
+  int64_t mc, kc, nc;
   const char* name;
 };
 
@@ -65,6 +66,36 @@ struct KernelSet {
 };
 
 }  // namespace gemm_detail
+
+// op(B) [k, n] packed once for many products with different A: a recurrent layer's weight,
+// applied at every time step, skips repacking (a transposing copy of all of W) on each call.
+// The packing follows the kernel chosen for m_hint rows at the SIMD level in force when packed;
+// any m works. Immutable after construction, so threads may share it.
+class SgemmPackedB {
+ public:
+  SgemmPackedB(bool trans_b, int64_t n, int64_t k,
+               const float* b,  // op(B) [k, n]: stored [k, ldb >= n], or trans_b: [n, ldb >= k]
+               int64_t ldb, int64_t m_hint);
+  int64_t n() const { return n_; }
+  int64_t k() const { return k_; }
+
+ private:
+  friend void sgemm_packed_cpu(bool, int64_t, float, const float*, int64_t, const SgemmPackedB&, float,
+                               float*, int64_t);
+  int64_t n_, k_;
+  gemm_detail::KernelInfo kernel_;
+  std::unique_ptr<float[]> data_;
+  float* aligned_ = nullptr;
+};
+
+// C[m, n] = alpha * op(A)[m, k] @ B + beta * C with B packed as above; same rules as sgemm_cpu.
+// Always the blocked path (no small-product or matrix-vector shortcut), so results can differ from
+// sgemm_cpu's in the last bits where sgemm_cpu takes a shortcut or a different kernel.
+void sgemm_packed_cpu(bool trans_a, int64_t m, float alpha,
+                      const float* a,  // op(A) [m, b.k()]
+                      int64_t lda, const SgemmPackedB& b, float beta,
+                      float* c,  // [m, b.n()], row stride ldc; must not alias a or b's source
+                      int64_t ldc);
 
 namespace isa {
 // Per-ISA microkernels (gemm_avx2.cc, gemm_avx512.cc); used only after the CPU check.
