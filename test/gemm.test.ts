@@ -36,7 +36,7 @@ function fill(rnd: () => number, n: number): Float32Array {
 }
 
 /** Runs one case through native.sgemm and checks every element of C, including the untouched padding. */
-function check(c: Case, rnd: () => number, label: string): void {
+function check(c: Case, rnd: () => number, label: string, packed = false): void {
   const aRows = c.ta ? c.k : c.m;
   const bRows = c.tb ? c.n : c.k;
   const A = fill(rnd, c.aOff + aRows * c.lda);
@@ -55,7 +55,24 @@ function check(c: Case, rnd: () => number, label: string): void {
       const ci = c.cOff + i * c.ldc + j;
       expected[ci] = c.alpha * s + (c.beta === 0 ? 0 : c.beta * C[ci]);
     }
-  native.sgemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, A, c.aOff, c.lda, B, c.bOff, c.ldb, c.beta, C, c.cOff, c.ldc);
+  (packed ? native.sgemmPacked : native.sgemm)(
+    c.ta,
+    c.tb,
+    c.m,
+    c.n,
+    c.k,
+    c.alpha,
+    A,
+    c.aOff,
+    c.lda,
+    B,
+    c.bOff,
+    c.ldb,
+    c.beta,
+    C,
+    c.cOff,
+    c.ldc,
+  );
   const tol = 2e-6 * (c.k + 4);
   for (let i = 0; i < C.length; i++) {
     const ok =
@@ -108,8 +125,9 @@ const levels = ['sse2', 'avx2', 'avx512'].filter((l) =>
   supported === 'avx512' ? true : supported === 'avx2' ? l !== 'avx512' : l === 'sse2',
 );
 
+const initialLevel = backend().simd;
 afterAll(() => {
-  setSimdLevel(supported as 'avx2');
+  setSimdLevel(initialLevel as 'avx2');
   setNumThreads(0);
 });
 
@@ -125,6 +143,12 @@ describe.each(levels)('sgemm at SIMD level %s', (level) => {
       randomCases(50 + threads, 6, 300, 600).forEach((c, i) => check(c, rnd, `large #${i}`));
     });
   }
+  test('pre-packed B (SgemmPackedB), 2 threads', () => {
+    setNumThreads(2);
+    const rnd = lcg(21);
+    randomCases(77, 80, 40, 70).forEach((c, i) => check(c, rnd, `packed small #${i}`, true));
+    randomCases(78, 4, 300, 600).forEach((c, i) => check(c, rnd, `packed large #${i}`, true));
+  });
   test('skinny shapes split along N', () => {
     setNumThreads(2);
     const rnd = lcg(7);
@@ -154,6 +178,31 @@ describe.each(levels)('sgemm at SIMD level %s', (level) => {
             rnd,
             'skinny',
           );
+    }
+  });
+  test('matrix-vector products (m = 1 or n = 1), strided vectors, 1 and 2 threads', () => {
+    const rnd = lcg(8);
+    for (const threads of [1, 2]) {
+      setNumThreads(threads);
+      for (const [m, n, k] of [
+        [1, 400, 400],
+        [400, 1, 400],
+        [1, 1, 5000],
+        [1, 33, 200],
+        [70, 1, 90],
+      ]) {
+        for (const ta of [false, true])
+          for (const tb of [false, true])
+            for (const beta of [0, 0.5]) {
+              const lda = Math.max(1, ta ? m : k) + (ta ? 2 : 0);
+              const ldb = Math.max(1, tb ? k : n) + (tb ? 0 : 3);
+              check(
+                { ta, tb, m, n, k, alpha: 0.75, beta, lda, ldb, ldc: n + 1, aOff: 1, bOff: 2, cOff: 0 },
+                rnd,
+                'gemv',
+              );
+            }
+      }
     }
   });
   test('results do not depend on the thread count', () => {

@@ -53,7 +53,26 @@ declare module '../native' {
       strideB: number,
       strideC: number,
     ): void;
-    /** The GEMM microkernel at the current SIMD level, e.g. 'avx2-6x16'. */
+    /** sgemm through the pre-packed-B path (native SgemmPackedB): same arguments and checks. */
+    sgemmPacked(
+      transA: boolean,
+      transB: boolean,
+      M: number,
+      N: number,
+      K: number,
+      alpha: number,
+      A: Float32Array,
+      aOffset: number,
+      lda: number,
+      B: Float32Array,
+      bOffset: number,
+      ldb: number,
+      beta: number,
+      C: Float32Array,
+      cOffset: number,
+      ldc: number,
+    ): void;
+    /** The GEMM microkernels at the current SIMD level, e.g. 'avx2-6x16/4x24'. */
     gemmKernelName(): string;
   }
 }

@@ -1,15 +1,16 @@
-// Exports: sgemm, sgemmStridedBatched, gemmKernelName.
+// Exports: sgemm, sgemmStridedBatched, sgemmPacked, gemmKernelName.
 //
 // Every element a call can touch is checked against its typed array before the kernel runs: the
 // footprint of a matrix stored with `rows` rows of `cols` used elements and leading dimension `ld`
 // starting at `offset` is [offset, offset + (rows - 1) * ld + cols), extended by (batch - 1) * stride
 // for batched calls. C must not overlap A or B (compared by memory, so two views of one
 // ArrayBuffer count), and the batch's C matrices must not overlap one another.
+#include "kernels/gemm.h"
+
 #include <string>
 
 #include "binding/args.h"
 #include "binding/registry.h"
-#include "kernels/gemm.h"
 
 namespace tk::binding {
 namespace {
@@ -22,38 +23,41 @@ bool MulAdd(int64_t a, int64_t b, int64_t c, int64_t* out) {
 }
 
 struct Operand {
-  Span<float> span;      // the whole typed array
-  Span<float> touched;   // the elements the call may read or write
+  Span<float> span;     // the whole typed array
+  Span<float> touched;  // the elements the call may read or write
 };
 
 // Validates one operand: ld >= max(1, cols), and the footprint within the array.
-Operand CheckOperand(const Napi::CallbackInfo& info, size_t arr_i, size_t off_i, size_t ld_i, const char* arr_name,
-                     const char* off_name, const char* ld_name, int64_t rows, int64_t cols, const char* what,
-                     int64_t batch = 1, int64_t stride = 0, const char* stride_name = nullptr) {
+Operand CheckOperand(const Napi::CallbackInfo& info, size_t arr_i, size_t off_i, size_t ld_i,
+                     const char* arr_name, const char* off_name, const char* ld_name, int64_t rows,
+                     int64_t cols, const char* what, int64_t batch = 1, int64_t stride = 0,
+                     const char* stride_name = nullptr) {
   Napi::Env env = info.Env();
   Operand op;
   op.span = GetArray<float>(info, arr_i, arr_name);
   int64_t offset = GetInt(info, off_i, off_name);
   int64_t ld = GetInt(info, ld_i, ld_name);
   if (ld < std::max<int64_t>(1, cols)) {
-    ThrowRange(env, std::string(ld_name) + " must be at least max(1, " + std::to_string(cols) + ") (the columns of " +
-                        what + " as stored), got " + std::to_string(ld));
+    ThrowRange(env, std::string(ld_name) + " must be at least max(1, " + std::to_string(cols) +
+                        ") (the columns of " + what + " as stored), got " + std::to_string(ld));
   }
   const int64_t length = int64_t(op.span.length);
   if (offset > length) {
-    ThrowRange(env, std::string(off_name) + " is " + std::to_string(offset) + ", past the end of " + arr_name + " (" +
-                        std::to_string(length) + " elements)");
+    ThrowRange(env, std::string(off_name) + " is " + std::to_string(offset) + ", past the end of " +
+                        arr_name + " (" + std::to_string(length) + " elements)");
   }
   int64_t end = offset;  // one past the last element touched
   if (rows > 0 && cols > 0 && batch > 0) {
     int64_t last_row_start, span_end;
-    bool ok = MulAdd(rows - 1, ld, offset, &last_row_start) && !__builtin_add_overflow(last_row_start, cols, &span_end) &&
+    bool ok = MulAdd(rows - 1, ld, offset, &last_row_start) &&
+              !__builtin_add_overflow(last_row_start, cols, &span_end) &&
               MulAdd(batch - 1, stride, span_end, &end);
     if (!ok || end > length) {
-      std::string msg = std::string(arr_name) + " has " + std::to_string(length) + " elements, but " + what + " (" +
-                        std::to_string(rows) + " rows of " + std::to_string(cols) + ", " + ld_name + " " +
-                        std::to_string(ld) + ", " + off_name + " " + std::to_string(offset);
-      if (stride_name) msg += ", " + std::to_string(batch) + " matrices " + stride_name + " " + std::to_string(stride);
+      std::string msg = std::string(arr_name) + " has " + std::to_string(length) + " elements, but " + what +
+                        " (" + std::to_string(rows) + " rows of " + std::to_string(cols) + ", " + ld_name +
+                        " " + std::to_string(ld) + ", " + off_name + " " + std::to_string(offset);
+      if (stride_name)
+        msg += ", " + std::to_string(batch) + " matrices " + stride_name + " " + std::to_string(stride);
       msg += ") needs " + (ok ? std::to_string(end) : std::string("more than 2^63"));
       ThrowRange(env, msg);
     }
@@ -109,8 +113,9 @@ Args ReadArgs(const Napi::CallbackInfo& info, bool batched) {
     const bool sequential = r.sc >= one;
     const bool interleaved = r.sc >= r.n && (r.batch - 1) * r.sc + r.n <= r.ldc;
     if (!sequential && !interleaved) {
-      ThrowRange(env, "strideC " + std::to_string(r.sc) + " makes the batch's C matrices overlap (each spans " +
-                          std::to_string(one) + " elements with ldc " + std::to_string(r.ldc) + ")");
+      ThrowRange(env, "strideC " + std::to_string(r.sc) +
+                          " makes the batch's C matrices overlap (each spans " + std::to_string(one) +
+                          " elements with ldc " + std::to_string(r.ldc) + ")");
     }
   }
   return r;
@@ -125,8 +130,17 @@ Napi::Value JS_sgemm(const Napi::CallbackInfo& info) {
 
 Napi::Value JS_sgemmStridedBatched(const Napi::CallbackInfo& info) {
   Args r = ReadArgs(info, true);
-  sgemm_strided_batched_cpu(r.ta, r.tb, r.m, r.n, r.k, r.alpha, r.a.touched.data, r.lda, r.b.touched.data, r.ldb,
-                            r.beta, r.c.touched.data, r.ldc, r.batch, r.sa, r.sb, r.sc);
+  sgemm_strided_batched_cpu(r.ta, r.tb, r.m, r.n, r.k, r.alpha, r.a.touched.data, r.lda, r.b.touched.data,
+                            r.ldb, r.beta, r.c.touched.data, r.ldc, r.batch, r.sa, r.sb, r.sc);
+  return info.Env().Undefined();
+}
+
+// sgemm through SgemmPackedB: packs B, then multiplies (tests and benchmarks of the pre-packed path
+// that recurrent kernels use from C++).
+Napi::Value JS_sgemmPacked(const Napi::CallbackInfo& info) {
+  Args r = ReadArgs(info, false);
+  SgemmPackedB packed(r.tb, r.n, r.k, r.b.touched.data, r.ldb, r.m);
+  sgemm_packed_cpu(r.ta, r.m, r.alpha, r.a.touched.data, r.lda, packed, r.beta, r.c.touched.data, r.ldc);
   return info.Env().Undefined();
 }
 
@@ -137,6 +151,7 @@ Napi::Value JS_gemmKernelName(const Napi::CallbackInfo& info) {
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, JS_sgemm, "sgemm"));
   exports.Set("sgemmStridedBatched", Napi::Function::New(env, JS_sgemmStridedBatched, "sgemmStridedBatched"));
+  exports.Set("sgemmPacked", Napi::Function::New(env, JS_sgemmPacked, "sgemmPacked"));
   exports.Set("gemmKernelName", Napi::Function::New(env, JS_gemmKernelName, "gemmKernelName"));
 }
 

@@ -13,9 +13,12 @@
 // k == 0 reads neither A nor B. C must not alias A or B.
 //
 // Results depend on the SIMD level but not on the thread count: work is split along M and N only,
-// so every element of C sums its k products in the same order on any number of threads.
+// so every element of C sums its k products in the same order on any number of threads. Called
+// from inside another kernel's parallel region, it runs on the calling thread. Each thread keeps
+// its packing buffers between calls (at most about 2.2 MB), so loops of GEMMs do not allocate.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 namespace tk {
 
@@ -36,7 +39,8 @@ void sgemm_strided_batched_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n,
                                const float* b,  // batch x op(B) [k, n]
                                int64_t ldb, float beta,
                                float* c,  // batch x [m, n]; must not alias a or b
-                               int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c);
+                               int64_t ldc, int64_t batch, int64_t stride_a, int64_t stride_b,
+                               int64_t stride_c);
 
 namespace gemm_detail {
 
@@ -48,8 +52,9 @@ using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, int64_t
 
 struct KernelInfo {
   MicroKernel ukernel;
-  int mr, nr;          // register block
-  int64_t mc, kc, nc;  // cache blocks (mc a multiple of mr, nc of nr): A block mc x kc in L2, B panel kc x nc in L3
+  int mr, nr;  // register block
+  // Cache blocks (mc a multiple of mr, nc of nr): A block mc x kc in L2, B panel kc x nc in L3.
+  int64_t mc, kc, nc;
   const char* name;
 };
 
@@ -61,6 +66,36 @@ struct KernelSet {
 };
 
 }  // namespace gemm_detail
+
+// op(B) [k, n] packed once for many products with different A: a recurrent layer's weight,
+// applied at every time step, skips repacking (a transposing copy of all of W) on each call.
+// The packing follows the kernel chosen for m_hint rows at the SIMD level in force when packed;
+// any m works. Immutable after construction, so threads may share it.
+class SgemmPackedB {
+ public:
+  SgemmPackedB(bool trans_b, int64_t n, int64_t k,
+               const float* b,  // op(B) [k, n]: stored [k, ldb >= n], or trans_b: [n, ldb >= k]
+               int64_t ldb, int64_t m_hint);
+  int64_t n() const { return n_; }
+  int64_t k() const { return k_; }
+
+ private:
+  friend void sgemm_packed_cpu(bool, int64_t, float, const float*, int64_t, const SgemmPackedB&, float,
+                               float*, int64_t);
+  int64_t n_, k_;
+  gemm_detail::KernelInfo kernel_;
+  std::unique_ptr<float[]> data_;
+  float* aligned_ = nullptr;
+};
+
+// C[m, n] = alpha * op(A)[m, k] @ B + beta * C with B packed as above; same rules as sgemm_cpu.
+// Always the blocked path (no small-product or matrix-vector shortcut), so results can differ from
+// sgemm_cpu's in the last bits where sgemm_cpu takes a shortcut or a different kernel.
+void sgemm_packed_cpu(bool trans_a, int64_t m, float alpha,
+                      const float* a,  // op(A) [m, b.k()]
+                      int64_t lda, const SgemmPackedB& b, float beta,
+                      float* c,  // [m, b.n()], row stride ldc; must not alias a or b's source
+                      int64_t ldc);
 
 namespace isa {
 // Per-ISA microkernels (gemm_avx2.cc, gemm_avx512.cc); used only after the CPU check.
