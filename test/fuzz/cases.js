@@ -119,6 +119,11 @@ const cases = {
     // one row of A and C, one row of B^T: lda, ldb and ldc mutated to huge values stay valid
     [false, true, 1, 1, 7, 1, f32(alloc, 7), 0, 7, f32(alloc, 7), 0, 7, 0, zeros(alloc, 1), 0, 1],
   ],
+  // sgemmPacked: the arguments of sgemm, through the pre-packed-B path
+  sgemmPacked: (alloc) => [
+    [false, false, 3, 5, 7, 1, f32(alloc, 21), 0, 7, f32(alloc, 35), 0, 5, 0, zeros(alloc, 15), 0, 5],
+    [true, true, 3, 5, 7, 0.5, f32(alloc, 29), 2, 4, f32(alloc, 44), 1, 9, 0.25, f32(alloc, 20), 3, 6],
+  ],
   // sgemmStridedBatched(... as sgemm ..., batch, strideA, strideB, strideC)
   sgemmStridedBatched: (alloc) => [
     [false, true, 3, 5, 7, 1, f32(alloc, 42), 0, 7, f32(alloc, 70), 0, 7, 0, zeros(alloc, 30), 0, 5, 2, 21, 35, 15],
