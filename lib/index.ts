@@ -17,3 +17,5 @@ export * as sparse from './sparse';
 export * as nn from './nn';
 export * as optim from './optim';
 export * as io from './io';
+export * as text from './text';
+export * as data from './data';

@@ -1,0 +1,2 @@
+export { loadBrownCorpus, parseBrownDocument, brownCorpusDir } from './brown';
+export type { BrownDocument, BrownOptions } from './brown';
