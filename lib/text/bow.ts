@@ -12,9 +12,9 @@ export interface CsrData {
 }
 
 export interface BagOfWordsOptions {
-  /** Keep terms in at least minDf documents (an integer count) or this fraction of them. */
+  /** Keep terms in at least minDf documents (a count >= 1) or this fraction of them (< 1). Default 1. */
   minDf?: number;
-  /** Drop terms in more than maxDf documents (a count) or this fraction of them (default 1.0). */
+  /** Drop terms in more than maxDf documents (a count > 1) or this fraction of them (<= 1; default 1). */
   maxDf?: number;
   /** Keep at most this many terms, by descending corpus frequency. */
   maxFeatures?: number;
@@ -23,9 +23,13 @@ export interface BagOfWordsOptions {
   norm?: 'l1' | 'l2' | null;
 }
 
-function dfBound(name: string, v: number, nDocs: number): number {
+// JS cannot tell scikit-learn's int 1 from float 1.0, so: minDf below 1 and maxDf up to 1 are
+// fractions of the documents (sklearn's defaults min_df=1 and max_df=1.0 keep everything);
+// larger values are document counts.
+function dfBound(name: 'minDf' | 'maxDf', v: number, nDocs: number): number {
   checkNumber(name, v, 0);
-  return Number.isInteger(v) && v !== 1 ? v : v * nDocs;
+  const fraction = name === 'minDf' ? v < 1 : v <= 1;
+  return fraction ? v * nDocs : v;
 }
 
 export class BagOfWords {
