@@ -17,3 +17,4 @@ export * as sparse from './sparse';
 export * as nn from './nn';
 export * as optim from './optim';
 export * as io from './io';
+export * as embeddings from './embeddings';
