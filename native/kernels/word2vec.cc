@@ -7,9 +7,42 @@
 #include <thread>
 #include <unordered_map>
 
+#include "kernels/cpu_features.h"
 #include "kernels/vec.h"
 
 namespace tk {
+
+namespace isa {
+float sgns_dot_avx2(const float* x, const float* y, int64_t n);
+void sgns_fused_update_avx2(float g, const float* h, float* out, float* neu1e, int64_t n);
+void sgns_add_avx2(const float* x, float* y, int64_t n);
+}  // namespace isa
+
+namespace {
+// Inner loops, chosen once per training thread: the update is a few hundred floats, so a dispatch
+// per call would cost as much as the SIMD saves.
+struct SgnsOps {
+  float (*dot)(const float*, const float*, int64_t);
+  void (*fused)(float g, const float* h, float* out, float* neu1e, int64_t n);
+  void (*add)(const float* x, float* y, int64_t n);
+};
+void fused_generic(float g, const float* h, float* out, float* neu1e, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    float o = out[i];
+    neu1e[i] += g * o;
+    out[i] = o + g * h[i];
+  }
+}
+void add_generic(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+SgnsOps sgns_ops() {
+#if defined(TK_HAVE_X86_KERNELS)
+  if (simd_level() >= SimdLevel::kAvx2) return {isa::sgns_dot_avx2, isa::sgns_fused_update_avx2, isa::sgns_add_avx2};
+#endif
+  return {vec_dot, fused_generic, add_generic};
+}
+}  // namespace
 
 sgns::UnigramTableView UnigramTable::view() const {
   sgns::UnigramTableView v;
@@ -254,6 +287,7 @@ void train_thread(const TrainConfig& cfg, TrainProgress* prog, int id) {
   const int64_t D = cfg.D;
   const sgns::UnigramTableView table = cfg.table->view();
   const float* exp_table = cfg.exp_table;
+  const SgnsOps ops = sgns_ops();
   float* syn0 = cfg.syn0;
   float* syn1 = cfg.syn1neg;
   std::vector<float> neu1(static_cast<size_t>(D)), neu1e(static_cast<size_t>(D));
@@ -322,17 +356,16 @@ void train_thread(const TrainConfig& cfg, TrainProgress* prog, int id) {
         label = 0;
       }
       float* out = syn1 + int64_t(target) * D;
-      float f = vec_dot(h, out, D);
+      float f = ops.dot(h, out, D);
       float g = sgns::ns_gradient(f, label, alpha, exp_table);
       if ((pairs & 15) == 0) {
         loss += sgns::ns_loss(f, label, exp_table);
         ++loss_n;
       }
-      vec_axpy(g, out, neu1e.data(), D);
-      vec_axpy(g, h, out, D);
+      ops.fused(g, h, out, neu1e.data(), D);
     }
     ++pairs;
-    for (int j = 0; j < n_in; ++j) vec_axpy(1.0f, neu1e.data(), syn0 + int64_t(in[j]) * D, D);
+    for (int j = 0; j < n_in; ++j) ops.add(neu1e.data(), syn0 + int64_t(in[j]) * D, D);
   };
   auto publish = [&]() {
     prog->word_count_actual.fetch_add(word_count - last_word_count, std::memory_order_relaxed);
