@@ -20,10 +20,18 @@ export interface AnalogySource {
   readonly words?: string[];
 }
 
-/** ../shared/data relative to the repository root (where the evaluation sets live); null if absent. */
+/**
+ * Where the evaluation sets live: $TEXTKERNELS_DATA_DIR, else ../shared/data relative to the
+ * repository root (../../shared/data for a git worktree one level deeper); null if none exists.
+ */
 export function sharedDataDir(): string | null {
-  const dir = path.join(packageRoot, '..', 'shared', 'data');
-  return fs.existsSync(dir) ? dir : null;
+  const candidates = [
+    process.env.TEXTKERNELS_DATA_DIR,
+    path.join(packageRoot, '..', 'shared', 'data'),
+    path.join(packageRoot, '..', '..', 'shared', 'data'),
+  ];
+  for (const dir of candidates) if (dir && fs.existsSync(dir)) return dir;
+  return null;
 }
 
 /** Average ranks (1-based; ties share the mean of their ranks). */
