@@ -35,7 +35,7 @@ __global__ void sgns_window_kernel(float* __restrict__ syn0, float* __restrict__
   const int n_out = min(K + 1, kMaxTargets);
   __shared__ int32_t targets[kMaxTargets];
   __shared__ float g[kMaxWindowInputs * kMaxTargets];
-  float* in_rows = smem;                      // [n_in, D]
+  float* in_rows = smem;                       // [n_in, D]
   float* out_rows = smem + int64_t(n_in) * D;  // [n_out, D]
 
   if (threadIdx.x == 0) {
@@ -87,18 +87,21 @@ __global__ void sgns_window_kernel(float* __restrict__ syn0, float* __restrict__
 
 // Host entry: uploads the sigmoid table once per call and launches one block per center word.
 // All pointers are device pointers; table.starts / table.bucket_word too.
-cudaError_t sgns_windows_cuda(float* syn0, float* syn1neg, int64_t D, const int32_t* centers, const int32_t* ctx_ptr,
-                              const int32_t* ctx_ids, int B, int max_inputs, int K, float alpha, uint64_t seed,
-                              tk::sgns::UnigramTableView table, cudaStream_t stream) {
+cudaError_t sgns_windows_cuda(float* syn0, float* syn1neg, int64_t D, const int32_t* centers,
+                              const int32_t* ctx_ptr, const int32_t* ctx_ids, int B, int max_inputs, int K,
+                              float alpha, uint64_t seed, tk::sgns::UnigramTableView table,
+                              cudaStream_t stream) {
   if (B <= 0) return cudaSuccess;
   if (max_inputs > kMaxWindowInputs || K + 1 > kMaxTargets) return cudaErrorInvalidValue;
   float host_table[tk::sgns::kExpTableSize + 1];
   for (int i = 0; i < tk::sgns::kExpTableSize; ++i) host_table[i] = tk::sgns::exp_table_entry(i);
   host_table[tk::sgns::kExpTableSize] = host_table[tk::sgns::kExpTableSize - 1];
-  cudaError_t err = cudaMemcpyToSymbolAsync(c_exp_table, host_table, sizeof(host_table), 0, cudaMemcpyHostToDevice, stream);
+  cudaError_t err =
+      cudaMemcpyToSymbolAsync(c_exp_table, host_table, sizeof(host_table), 0, cudaMemcpyHostToDevice, stream);
   if (err != cudaSuccess) return err;
   const size_t shmem = size_t(max_inputs + K + 1) * size_t(D) * sizeof(float);
-  sgns_window_kernel<<<B, 128, shmem, stream>>>(syn0, syn1neg, D, centers, ctx_ptr, ctx_ids, K, alpha, seed, table);
+  sgns_window_kernel<<<B, 128, shmem, stream>>>(syn0, syn1neg, D, centers, ctx_ptr, ctx_ids, K, alpha, seed,
+                                                table);
   return cudaGetLastError();
 }
 

@@ -7,6 +7,8 @@
 // back through a thread-safe function. A job keeps the JS arrays it writes alive with references,
 // and an environment cleanup hook stops and joins every job, so a process that exits mid-training
 // never has a thread writing into freed memory.
+#include "kernels/word2vec.h"
+
 #include <napi.h>
 
 #include <chrono>
@@ -21,7 +23,6 @@
 #include "binding/registry.h"
 #include "kernels/fasttext_hash.h"
 #include "kernels/topk.h"
-#include "kernels/word2vec.h"
 
 namespace tk::binding {
 namespace {
@@ -33,7 +34,8 @@ std::vector<double> GetCounts(const Napi::CallbackInfo& info, size_t i, const ch
   std::vector<double> out(c.data, c.data + c.length);
   for (size_t k = 0; k < out.size(); ++k)
     if (!(out[k] >= 0) || out[k] > 9e15 || std::floor(out[k]) != out[k])
-      ThrowRange(info.Env(), std::string(name) + "[" + std::to_string(k) + "] must be a non-negative integer");
+      ThrowRange(info.Env(),
+                 std::string(name) + "[" + std::to_string(k) + "] must be a non-negative integer");
   return out;
 }
 
@@ -237,7 +239,9 @@ void Start(const std::shared_ptr<Job>& job) {
   }
   job->runner = std::thread([job]() {
     auto t0 = std::chrono::steady_clock::now();
-    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    auto elapsed = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
     std::string error;
     std::thread worker([job, &error]() {
       if (job->count_only) {
@@ -279,7 +283,8 @@ napi_ref Keep(Napi::Env env, Napi::Value v) {
 }
 
 std::string GetString(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (i >= info.Length() || !info[i].IsString()) ThrowType(info.Env(), std::string(name) + " must be a string");
+  if (i >= info.Length() || !info[i].IsString())
+    ThrowType(info.Env(), std::string(name) + " must be a string");
   return info[i].As<Napi::String>().Utf8Value();
 }
 
@@ -290,7 +295,8 @@ void CheckReadable(Napi::Env env, const std::string& path) {
 }
 
 Napi::Function GetFunction(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (i >= info.Length() || !info[i].IsFunction()) ThrowType(info.Env(), std::string(name) + " must be a function");
+  if (i >= info.Length() || !info[i].IsFunction())
+    ThrowType(info.Env(), std::string(name) + " must be a function");
   return info[i].As<Napi::Function>();
 }
 
@@ -325,7 +331,8 @@ Napi::Value JS_w2vTrain(const Napi::CallbackInfo& info) {
   TrainConfig& cfg = job->cfg;
   job->counts = GetCounts(info, 2, "counts");
   const int64_t V = int64_t(job->counts.size());
-  if (V < 2) ThrowRange(env, "counts must have at least 2 entries (</s> and one word), got " + std::to_string(V));
+  if (V < 2)
+    ThrowRange(env, "counts must have at least 2 entries (</s> and one word), got " + std::to_string(V));
   if (V >= (int64_t(1) << 31) - 1) ThrowRange(env, "vocabulary too large");
   const int64_t D = GetInt(info, 3, "D", 1, 1 << 16);
   const int64_t rows = GetInt(info, 4, "inputRows", V, (int64_t(1) << 31) - 1);
@@ -336,7 +343,8 @@ Napi::Value JS_w2vTrain(const Napi::CallbackInfo& info) {
   auto ix = GetArray<int32_t>(info, 6, "subIndices");
   if (ip.length != 0) {
     if (int64_t(ip.length) != V + 1)
-      ThrowRange(env, "subIndptr has " + std::to_string(ip.length) + " elements, expected 0 or " + std::to_string(V + 1));
+      ThrowRange(env, "subIndptr has " + std::to_string(ip.length) + " elements, expected 0 or " +
+                          std::to_string(V + 1));
     if (ip.data[0] != 0) ThrowRange(env, "subIndptr[0] must be 0");
     for (int64_t w = 0; w < V; ++w) {
       if (ip.data[w + 1] < ip.data[w]) ThrowRange(env, "subIndptr must be non-decreasing");
@@ -391,7 +399,8 @@ Napi::Value JS_w2vTrain(const Napi::CallbackInfo& info) {
   if (min_alpha < 0 || min_alpha > alpha) ThrowRange(env, "minAlpha must be in [0, alpha]");
   if (power < 0 || power > 4) ThrowRange(env, "power must be in [0, 4]");
   if (interval < 1) ThrowRange(env, "progressIntervalMs must be >= 1");
-  if (Overlaps(ctl, syn0) || Overlaps(ctl, syn1)) ThrowRange(env, "cancel must not share memory with the weights");
+  if (Overlaps(ctl, syn0) || Overlaps(ctl, syn1))
+    ThrowRange(env, "cancel must not share memory with the weights");
   int64_t train_words = 0;
   for (double c : job->counts) train_words += int64_t(c);
   if (train_words <= 0) ThrowRange(env, "counts must sum to a positive number of words");
@@ -476,8 +485,8 @@ Napi::Value JS_w2vTopK(const Napi::CallbackInfo& info) {
   if (Overlaps(oi, os) || Overlaps(oi, m) || Overlaps(oi, q) || Overlaps(os, m) || Overlaps(os, q) ||
       Overlaps(oi, ex) || Overlaps(os, ex))
     ThrowRange(env, "outputs must not share memory with each other or an input");
-  return Napi::Number::New(env, double(topk_dot_cpu(oi.data, os.data, m.data, q.data, N, D, k, ex.data,
-                                                    int64_t(ex.length))));
+  return Napi::Number::New(
+      env, double(topk_dot_cpu(oi.data, os.data, m.data, q.data, N, D, k, ex.data, int64_t(ex.length))));
 }
 
 // w2vTopKScores(outIdx[k], outScore[k], scores[N], N, k, exclude) -> found
@@ -491,14 +500,16 @@ Napi::Value JS_w2vTopKScores(const Napi::CallbackInfo& info) {
   auto ex = GetArray<int32_t>(info, 5, "exclude");
   if (Overlaps(oi, os) || Overlaps(oi, s) || Overlaps(os, s) || Overlaps(oi, ex) || Overlaps(os, ex))
     ThrowRange(env, "outputs must not share memory with each other or an input");
-  return Napi::Number::New(env, double(topk_scores_cpu(oi.data, os.data, s.data, N, k, ex.data, int64_t(ex.length))));
+  return Napi::Number::New(
+      env, double(topk_scores_cpu(oi.data, os.data, s.data, N, k, ex.data, int64_t(ex.length))));
 }
 
 // ftHash(bytes: Uint8Array) -> uint32
 Napi::Value JS_ftHash(const Napi::CallbackInfo& info) {
   RequireArgs(info, 1, "ftHash");
   auto b = GetArray<uint8_t>(info, 0, "bytes");
-  return Napi::Number::New(info.Env(), double(fasttext_hash(reinterpret_cast<const char*>(b.data), b.length)));
+  return Napi::Number::New(info.Env(),
+                           double(fasttext_hash(reinterpret_cast<const char*>(b.data), b.length)));
 }
 
 void GetNgramArgs(const Napi::CallbackInfo& info, size_t at, int* minn, int* maxn) {
@@ -525,7 +536,8 @@ Napi::Value JS_ftSubwords(const Napi::CallbackInfo& info) {
     if (!w.IsString()) ThrowType(env, "words[" + std::to_string(k) + "] must be a string");
     std::string s = w.As<Napi::String>().Utf8Value();
     if (with_ids) indices.push_back(int32_t(k));
-    if (!(with_ids && s == "</s>")) fasttext_subwords("<" + s + ">", minn, maxn, bucket, nwords, &indices, nullptr);
+    if (!(with_ids && s == "</s>"))
+      fasttext_subwords("<" + s + ">", minn, maxn, bucket, nwords, &indices, nullptr);
     indptr.push_back(int32_t(indices.size()));
   }
   Napi::Object o = Napi::Object::New(env);

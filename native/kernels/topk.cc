@@ -16,7 +16,9 @@ namespace {
 
 using Entry = std::pair<float, int32_t>;
 // Better = higher score, then lower index: a deterministic order whatever the partition.
-inline bool better(const Entry& a, const Entry& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); }
+inline bool better(const Entry& a, const Entry& b) {
+  return a.first > b.first || (a.first == b.first && a.second < b.second);
+}
 
 struct Heap {
   // A min-heap on `better`: the root is the worst kept entry.
@@ -75,12 +77,14 @@ void rows_dot_cpu(float* scores, const float* matrix, const float* query, int64_
 
 int64_t topk_scores_cpu(int32_t* out_idx, float* out_score, const float* scores, int64_t N, int64_t k,
                         const int32_t* exclude, int64_t n_exclude) {
-  return topk_generic(out_idx, out_score, N, k, exclude, n_exclude, 65536, [&](int64_t i) { return scores[i]; });
+  return topk_generic(out_idx, out_score, N, k, exclude, n_exclude, 65536,
+                      [&](int64_t i) { return scores[i]; });
 }
 
 int64_t topk_dot_cpu(int32_t* out_idx, float* out_score, const float* matrix, const float* query, int64_t N,
                      int64_t D, int64_t k, const int32_t* exclude, int64_t n_exclude) {
-  return topk_generic(out_idx, out_score, N, k, exclude, n_exclude, std::max<int64_t>(1, 32768 / std::max<int64_t>(D, 1)),
+  return topk_generic(out_idx, out_score, N, k, exclude, n_exclude,
+                      std::max<int64_t>(1, 32768 / std::max<int64_t>(D, 1)),
                       [&](int64_t i) { return vec_dot(matrix + i * D, query, D); });
 }
 

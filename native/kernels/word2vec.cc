@@ -38,7 +38,8 @@ void add_generic(const float* x, float* y, int64_t n) {
 }
 SgnsOps sgns_ops() {
 #if defined(TK_HAVE_X86_KERNELS)
-  if (simd_level() >= SimdLevel::kAvx2) return {isa::sgns_dot_avx2, isa::sgns_fused_update_avx2, isa::sgns_add_avx2};
+  if (simd_level() >= SimdLevel::kAvx2)
+    return {isa::sgns_dot_avx2, isa::sgns_fused_update_avx2, isa::sgns_add_avx2};
 #endif
   return {vec_dot, fused_generic, add_generic};
 }
@@ -294,7 +295,8 @@ void train_thread(const TrainConfig& cfg, TrainProgress* prog, int id) {
   std::vector<int32_t> inputs;
   std::vector<float> ran(static_cast<size_t>(cfg.V));
   for (int64_t w = 0; w < cfg.V; ++w)
-    ran[size_t(w)] = cfg.sample > 0 ? sgns::subsample_ran(int64_t(cfg.counts[w]), cfg.sample, cfg.train_words) : 2.0f;
+    ran[size_t(w)] =
+        cfg.sample > 0 ? sgns::subsample_ran(int64_t(cfg.counts[w]), cfg.sample, cfg.train_words) : 2.0f;
   int64_t begin = cfg.ids ? cfg.n_ids / cfg.threads * id : 0;
   if (!cfg.ids) {
     FILE* f = std::fopen(cfg.path.c_str(), "rb");

@@ -66,8 +66,8 @@ TK_HD float decayed_alpha(float alpha0, int64_t word_count_actual, int64_t iter,
 // A lookup starts at its bucket's word and steps over the few runs that begin inside the bucket,
 // so it returns table[idx] exactly with ~16 bytes per word instead of 400 MB.
 struct UnigramTableView {
-  const int64_t* starts;      // [V + 1], starts[V] = table size
-  const int32_t* bucket_word; // [(table_size >> shift) + 1]
+  const int64_t* starts;       // [V + 1], starts[V] = table size
+  const int32_t* bucket_word;  // [(table_size >> shift) + 1]
   int32_t shift;
   int32_t vocab_size;
   int64_t table_size;
