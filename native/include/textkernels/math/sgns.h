@@ -1,5 +1,6 @@
-// Skip-gram / CBOW negative sampling, per word2vec.c (tmikolov/word2vec @ 20c129a) to the bit:
-// the sigmoid table, its integer index constant, the LCG, subsampling and the unigram-table draw.
+// Skip-gram / CBOW negative sampling per word2vec.c (tmikolov/word2vec @ 20c129a): the sigmoid
+// table, its integer index constant, the LCG, subsampling and the unigram-table draw reproduce it to
+// the bit (the dot products themselves are summed in SIMD order, not word2vec.c's sequential one).
 // Shared by the CPU trainer (native/kernels/word2vec.cc) and the CUDA kernel (cuda/sgns.cu).
 #pragma once
 
