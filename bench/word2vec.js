@@ -126,7 +126,7 @@ function runGensim(corpus, model, threads) {
 
 function score(vec) {
   const data = tk.embeddings.sharedDataDir();
-  if (!data) return { ws: NaN, pairs: 0, analogy: NaN, answered: 0 };
+  if (!data) return { ws: NaN, pairs: 0, simlex: NaN, slPairs: 0, analogy: NaN, answered: 0 };
   const kv = tk.embeddings.KeyedVectors.loadWord2VecFormat(vec);
   const ws = tk.embeddings.evaluateWordSimilarity(kv, path.join(data, 'word-sim', 'EN-WS-353-ALL.txt'));
   const sl = tk.embeddings.evaluateWordSimilarity(kv, path.join(data, 'word-sim', 'EN-SIMLEX-999.txt'));
