@@ -5,7 +5,16 @@ const tk = require('..');
 
 async function main() {
   const [corpus, model, threads, out] = process.argv.slice(2);
-  const common = { dim: 100, window: 5, negative: 5, minCount: 5, sample: 1e-3, epochs: 5, threads: Number(threads) };
+  const common = {
+    seed: Number(process.env.W2V_SEED || 1),
+    dim: 100,
+    window: 5,
+    negative: 5,
+    minCount: 5,
+    sample: 1e-3,
+    epochs: 5,
+    threads: Number(threads),
+  };
   const m =
     model === 'ft-sg'
       ? new tk.embeddings.FastText({ ...common, model: 'skipgram', alpha: 0.025 })
