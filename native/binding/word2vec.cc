@@ -112,6 +112,7 @@ Napi::Value JS_w2vInitVectors(const Napi::CallbackInfo& info) {
 
 struct Job;
 struct Event {
+  bool start = false;  // the go-ahead, delivered on a later turn of the event loop
   bool final = false;
   double words = 0, total = 0, loss = 0, alpha = 0, seconds = 0, pairs = 0;
   bool aborted = false;
@@ -141,6 +142,7 @@ struct Job : std::enable_shared_from_this<Job> {
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
+  bool go = false;
 };
 
 std::mutex g_jobs_mu;
@@ -164,8 +166,11 @@ void StopJobs(void* env) {
       if (j->env == env) mine.push_back(j);
   }
   for (auto& j : mine) {
-    j->cancel.store(1);
-    __atomic_store_n(reinterpret_cast<int32_t*>(&j->cancel), 1, __ATOMIC_RELAXED);
+    {
+      std::lock_guard<std::mutex> lock(j->mu);
+      j->cancel.store(1);
+      j->cv.notify_all();
+    }
     if (j->runner.joinable() && j->runner.get_id() != std::this_thread::get_id()) j->runner.join();
   }
 }
@@ -187,6 +192,12 @@ Napi::Object ProgressObject(Napi::Env env, const Event& ev) {
 void CallJs(Napi::Env env, Napi::Function fn, Job* job, Event* ev) {
   std::unique_ptr<Event> owned(ev);
   if (env == nullptr || ev == nullptr) return;
+  if (ev->start) {
+    std::lock_guard<std::mutex> lock(job->mu);
+    job->go = true;
+    job->cv.notify_all();
+    return;
+  }
   if (!ev->final) {
     try {
       fn.Call({ProgressObject(env, *ev)});
@@ -238,13 +249,27 @@ void Start(const std::shared_ptr<Job>& job) {
     g_jobs.push_back(job);
   }
   job->runner = std::thread([job]() {
+    // Nothing touches the JS arrays before the call has returned and JS has run to the end of its
+    // turn: the caller sees its arrays unchanged during the synchronous part, whatever the timing.
+    Event* start = new Event();
+    start->start = true;
+    if (job->tsfn.BlockingCall(start) != napi_ok) {
+      delete start;
+      job->cancel.store(1);
+    }
+    {
+      std::unique_lock<std::mutex> lock(job->mu);
+      job->cv.wait(lock, [&] { return job->go || job->cancel.load() != 0; });
+    }
     auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] {
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };
     std::string error;
     std::thread worker([job, &error]() {
-      if (job->count_only) {
+      if (job->cancel.load() != 0 && !job->go) {
+        // Stopped before it started (environment teardown).
+      } else if (job->count_only) {
         if (!count_words_file(&job->word_counts, job->cfg.path, &job->cancel, &error) && error.empty())
           error = "vocabulary pass failed";
       } else {
@@ -327,6 +352,20 @@ Napi::Value JS_w2vCountFile(const Napi::CallbackInfo& info) {
 Napi::Value JS_w2vTrain(const Napi::CallbackInfo& info) {
   RequireArgs(info, 22, "w2vTrain");
   Napi::Env env = info.Env();
+  // JS arrays first: reading their elements can run getters (which could detach a buffer), so no
+  // typed-array pointer is taken before they are read.
+  std::vector<std::string> words;
+  if (info[7].IsString()) {
+    if (!info[8].IsArray()) ThrowType(env, "words must be an array of strings");
+    Napi::Array wa = info[8].As<Napi::Array>();
+    if (wa.Length() > (uint32_t(1) << 30)) ThrowRange(env, "words is too long");
+    words.resize(wa.Length());
+    for (uint32_t k = 0; k < wa.Length(); ++k) {
+      Napi::Value w = wa.Get(k);
+      if (!w.IsString()) ThrowType(env, "words[" + std::to_string(k) + "] must be a string");
+      words[k] = w.As<Napi::String>().Utf8Value();
+    }
+  }
   auto job = std::make_shared<Job>();
   TrainConfig& cfg = job->cfg;
   job->counts = GetCounts(info, 2, "counts");
@@ -361,18 +400,11 @@ Napi::Value JS_w2vTrain(const Napi::CallbackInfo& info) {
   if (info[7].IsString()) {
     cfg.path = info[7].As<Napi::String>().Utf8Value();
     CheckReadable(env, cfg.path);
-    if (!info[8].IsArray()) ThrowType(env, "words must be an array of strings");
-    Napi::Array wa = info[8].As<Napi::Array>();
-    if (int64_t(wa.Length()) != V)
-      ThrowRange(env, "words has " + std::to_string(wa.Length()) + " entries, expected " + std::to_string(V));
-    std::vector<std::string> words(static_cast<size_t>(V));
-    for (uint32_t k = 0; k < wa.Length(); ++k) {
-      Napi::Value w = wa.Get(k);
-      if (!w.IsString()) ThrowType(env, "words[" + std::to_string(k) + "] must be a string");
-      words[k] = w.As<Napi::String>().Utf8Value();
-    }
     job->index = std::make_unique<WordIndex>(words);
     cfg.index = job->index.get();
+    if (int64_t(words.size()) != V)
+      ThrowRange(env,
+                 "words has " + std::to_string(words.size()) + " entries, expected " + std::to_string(V));
   } else {
     auto ids = GetArray<int32_t>(info, 7, "corpus");
     for (size_t k = 0; k < ids.length; ++k)
