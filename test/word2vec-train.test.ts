@@ -32,7 +32,13 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 function meanCos(m: { similarity(a: string, b: string): number }, xs: string[], ys: string[]): number {
   let s = 0,
     n = 0;
-  for (const x of xs) for (const y of ys) if (x !== y) ((s += m.similarity(x, y)), n++);
+  for (const x of xs) {
+    for (const y of ys) {
+      if (x === y) continue;
+      s += m.similarity(x, y);
+      n++;
+    }
+  }
   return s / n;
 }
 
