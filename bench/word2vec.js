@@ -32,7 +32,9 @@ function arg(name, def) {
 }
 const flag = (name) => process.argv.includes(`--${name}`);
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
-const models = arg('models', 'sg,cbow').split(',');
+const models = arg('models', 'sg,cbow')
+  .split(',')
+  .filter((m) => m && m !== 'none');
 const write = !flag('no-write');
 const python = '/usr/bin/python3';
 
@@ -191,7 +193,7 @@ function main() {
           const row = { corpus, model: 'sg+subwords', threads, ...r, ...s, wps: (corpus.tokens * 5) / r.seconds };
           rows.push(row);
           console.log(
-            `${model} subwords t=${threads} ${r.name} ${r.seconds.toFixed(2)} s ${Math.round(row.wps / 1000)}k words/s WS353 ${s.ws.toFixed(3)}`,
+            `sg subwords t=${threads} ${r.name} ${r.seconds.toFixed(2)} s ${Math.round(row.wps / 1000)}k words/s WS353 ${s.ws.toFixed(3)}`,
           );
         }
       }
