@@ -19,3 +19,4 @@ export * as optim from './optim';
 export * as io from './io';
 export * as text from './text';
 export * as data from './data';
+export * as embeddings from './embeddings';

