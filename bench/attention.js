@@ -10,18 +10,12 @@
 //
 // Writes the "## Attention" section of bench/RESULTS.md unless --no-write.
 'use strict';
-const fs = require('fs');
+const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
 const os = require('os');
 const path = require('path');
-const { execFileSync, spawnSync } = require('child_process');
+const { spawnSync } = require('child_process');
 
 const tk = require('..');
-
-function arg(name, def) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-const flag = (name) => process.argv.includes(`--${name}`);
 
 function median(fn, minSeconds) {
   fn();
@@ -114,18 +108,6 @@ function oursLayer() {
     layer.forward(x).backward(g);
     opt.step();
   }, minSeconds);
-}
-
-function cpuModel() {
-  try {
-    const line = execFileSync('lscpu', { encoding: 'utf8' })
-      .split('\n')
-      .find((l) => l.startsWith('Model name:'));
-    if (line) return line.replace('Model name:', '').trim();
-  } catch {
-    /* fall through */
-  }
-  return os.cpus()[0].model;
 }
 
 const ms = (s) => (s * 1e3).toFixed(1);
@@ -231,19 +213,7 @@ function main() {
   ].join('\n');
   console.log(section);
   if (write) {
-    const file = path.join(__dirname, 'RESULTS.md');
-    let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';
-    const start = text.search(/^## Attention\s*$/m);
-    if (start >= 0) {
-      const rest = text.slice(start + 1);
-      const next = rest.search(/^## /m);
-      const end = next >= 0 ? start + 1 + next : text.length;
-      text = text.slice(0, start) + section + (end < text.length ? '\n' + text.slice(end) : '');
-    } else {
-      text = text.replace(/\s*$/, '\n\n') + section;
-    }
-    fs.writeFileSync(file, text);
-    console.error(`wrote the Attention section of ${path.relative(process.cwd(), file)}`);
+    writeResultsSection('Attention', section);
   }
 }
 

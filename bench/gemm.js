@@ -14,10 +14,10 @@
 // whole comparison runs --rounds times and each library keeps its better round per shape. Writes the "## GEMM" section of
 // bench/RESULTS.md unless --no-write.
 'use strict';
-const fs = require('fs');
+const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
 const os = require('os');
 const path = require('path');
-const { execFileSync, spawnSync } = require('child_process');
+const { spawnSync } = require('child_process');
 
 let tk;
 let native;
@@ -30,12 +30,6 @@ try {
   );
   process.exit(1);
 }
-
-function arg(name, def) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-const flag = (name) => process.argv.includes(`--${name}`);
 
 const quick = flag('quick');
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
@@ -115,17 +109,6 @@ function runPeer(lib, threads) {
   const out = {};
   for (const x of parsed.results) out[x.shape.join('x')] = x.seconds;
   return { info: parsed.info, times: out };
-}
-
-function cpuModel() {
-  try {
-    const text = execFileSync('lscpu', { encoding: 'utf8' });
-    const line = text.split('\n').find((l) => l.startsWith('Model name:'));
-    if (line) return line.replace('Model name:', '').trim();
-  } catch {
-    /* fall through */
-  }
-  return os.cpus()[0] ? os.cpus()[0].model : 'unknown';
 }
 
 const fmt = (x, d = 1) => (x === undefined || x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
@@ -219,19 +202,7 @@ function main() {
   ].join('\n');
   const section = header + '\n' + sections.join('\n\n') + '\n' + notes + '\n';
   if (write) {
-    const file = path.join(__dirname, 'RESULTS.md');
-    let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';
-    const start = text.search(/^## GEMM\s*$/m);
-    if (start >= 0) {
-      const rest = text.slice(start + 1);
-      const next = rest.search(/^## /m);
-      const end = next >= 0 ? start + 1 + next : text.length;
-      text = text.slice(0, start) + section + (end < text.length ? '\n' + text.slice(end) : '');
-    } else {
-      text = text.replace(/\s*$/, '\n\n') + section;
-    }
-    fs.writeFileSync(file, text);
-    console.error(`wrote the GEMM section of ${path.relative(process.cwd(), file)}`);
+    writeResultsSection('GEMM', section);
   }
 }
 

@@ -15,16 +15,11 @@
 // saved activations, gradients and (for us) garbage the JS heap has not collected yet.
 // Writes the "## RNN" section of bench/RESULTS.md unless --no-write.
 'use strict';
+const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execFileSync, spawnSync } = require('child_process');
-
-function arg(name, def) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-const flag = (name) => process.argv.includes(`--${name}`);
+const { spawnSync } = require('child_process');
 
 function rssKb() {
   try {
@@ -63,17 +58,6 @@ function child(spec) {
   console.log(
     JSON.stringify({ ms: times[times.length >> 1], reps: times.length, peak_mb: Math.max(0, peakKb - before) / 1024 }),
   );
-}
-
-function cpuModel() {
-  try {
-    const text = execFileSync('lscpu', { encoding: 'utf8' });
-    const line = text.split('\n').find((l) => l.startsWith('Model name:'));
-    if (line) return line.replace('Model name:', '').trim();
-  } catch {
-    /* fall through */
-  }
-  return os.cpus()[0] ? os.cpus()[0].model : 'unknown';
 }
 
 const fmt = (x, d = 1) => (x === undefined || x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
@@ -209,19 +193,7 @@ function main() {
   ].join('\n');
   const section = header + '\n' + sections.join('\n\n') + '\n';
   if (write) {
-    const file = path.join(__dirname, 'RESULTS.md');
-    let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';
-    const start = text.search(/^## RNN\s*$/m);
-    if (start >= 0) {
-      const rest = text.slice(start + 1);
-      const next = rest.search(/^## /m);
-      const end = next >= 0 ? start + 1 + next : text.length;
-      text = text.slice(0, start) + section + (end < text.length ? '\n' + text.slice(end) : '');
-    } else {
-      text = text.replace(/\s*$/, '\n\n') + section;
-    }
-    fs.writeFileSync(file, text);
-    console.error(`wrote the RNN section of ${path.relative(process.cwd(), file)}`);
+    writeResultsSection('RNN', section);
   }
 }
 

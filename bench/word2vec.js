@@ -11,6 +11,7 @@
 //   npm run build:ts && npm run bench -- word2vec [--threads 1,2] [--models sg,cbow] [--subwords]
 //                                                 [--x10] [--no-write]
 'use strict';
+const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -26,11 +27,6 @@ try {
   process.exit(1);
 }
 
-function arg(name, def) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-const flag = (name) => process.argv.includes(`--${name}`);
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
 const models = arg('models', 'sg,cbow')
   .split(',')
@@ -40,12 +36,6 @@ const python = '/usr/bin/python3';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-bench-w2v-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function cpuModel() {
-  const r = spawnSync('lscpu', [], { encoding: 'utf8' });
-  const m = /Model name:\s*(.+)/.exec(r.stdout || '');
-  return m ? m[1].trim() : os.cpus()[0].model;
-}
 
 function writeCorpus(repeat) {
   const docs = brown.loadBrownCorpus({ lowercase: true });
@@ -228,19 +218,7 @@ function main() {
     );
   }
   const section = lines.join('\n') + '\n';
-  const file = path.join(__dirname, 'RESULTS.md');
-  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const start = text.search(/^## word2vec\s*$/m);
-  if (start >= 0) {
-    const rest = text.slice(start + 1);
-    const next = rest.search(/^## /m);
-    const end = next >= 0 ? start + 1 + next : text.length;
-    text = text.slice(0, start) + section + (end < text.length ? '\n' + text.slice(end) : '');
-  } else {
-    text = text.replace(/\s*$/, '\n\n') + section;
-  }
-  fs.writeFileSync(file, text);
-  console.error(`wrote the word2vec section of ${path.relative(process.cwd(), file)}`);
+  writeResultsSection('word2vec', section);
 }
 
 main();
