@@ -188,7 +188,10 @@ function main() {
     '',
     `Machine: ${cpuModel()}, ${os.cpus().length} logical CPUs; SIMD level ${info.simd}; ${threads} threads for both libraries. Peer: ${torchVersion}.`,
     `Run ${started.toISOString().replace(/\.\d+Z$/, 'Z')}, load average before the run ${load.map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min). ` +
-      'The machine was shared with other agents during the run: absolute times are noisy; the speed-ups are geometric means of interleaved rounds (ours, torch, ours, torch, ...).',
+      (load[0] > os.cpus().length
+        ? 'The machine was busy (load above its core count): absolute times are noisy. '
+        : '') +
+      'Speed-ups are geometric means of interleaved rounds (ours, torch, ours, torch, ...).',
     `Command: \`npm run build:ts && npm run bench -- attention${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\`. Times are the best of ${rounds} rounds of medians; speed-up = torch time / our time.`,
     '',
   ].join('\n');
@@ -204,8 +207,7 @@ function main() {
     '',
     layerLine,
     '',
-    'Notes: the CPU was shared with other agents (load average about 6 on 2 cores), so every figure moved by 20-40% between rounds;',
-    'read the speed-ups (interleaved rounds) rather than the absolute times. Our kernel is FlashAttention-2 style on tiles of',
+    'Notes: read the speed-ups (interleaved rounds) rather than the absolute times. Our kernel is FlashAttention-2 style on tiles of',
     '64 queries x 128 keys (forward) and 64 x 64 (backward), with unpacked AVX2 tile products (no packing, no transposes of P or dS); the backward parallelises over',
     '(batch, head), and also over chunks of keys when there are fewer than 8 heads in all (not the case in these shapes). The memory table shows no T x T term: growth over the inputs stays at the size of the outputs and',
     "gradients. maxRSS is a high-water mark and loading Node and the addon already peaks higher than inputs + outputs at T <= 2048, hence +0 there; torch's own kernel is also linear in T.",
