@@ -13,7 +13,6 @@
 namespace tk {
 
 namespace isa {
-float sgns_dot_avx2(const float* x, const float* y, int64_t n);
 void sgns_fused_update_avx2(float g, const float* h, float* out, float* neu1e, int64_t n);
 void sgns_add_avx2(const float* x, float* y, int64_t n);
 }  // namespace isa
@@ -39,7 +38,7 @@ void add_generic(const float* x, float* y, int64_t n) {
 SgnsOps sgns_ops() {
 #if defined(TK_HAVE_X86_KERNELS)
   if (simd_level() >= SimdLevel::kAvx2)
-    return {isa::sgns_dot_avx2, isa::sgns_fused_update_avx2, isa::sgns_add_avx2};
+    return {isa::vec_dot_avx2, isa::sgns_fused_update_avx2, isa::sgns_add_avx2};
 #endif
   return {vec_dot, fused_generic, add_generic};
 }
