@@ -20,3 +20,5 @@ export * as io from './io';
 export * as text from './text';
 export * as data from './data';
 export * as embeddings from './embeddings';
+export * as losses from './losses';
+export * as topics from './topics';
