@@ -1,7 +1,7 @@
 // Making tensors: from values, filled, seeded random.
-import { rangeError, shapeStr, typeError } from './errors';
+import { checkOptions, rangeError, shapeStr, typeError } from './errors';
 import { RandomOptions, resolveGenerator } from './random';
-import { checkShape, DType, NestedArray, numelOf, Tensor, TensorOptions } from './tensor';
+import { checkShape, checkTensor, DType, NestedArray, numelOf, Tensor, TensorOptions } from './tensor';
 
 export type TensorValues = number | boolean | NestedArray | boolean[] | ArrayLike<number> | Float32Array | Int32Array;
 
@@ -46,6 +46,7 @@ export function tensor(
     opts = shape as TensorOptions;
     shape = undefined;
   }
+  opts = checkOptions('opts', opts);
   const dims = shape as readonly number[] | undefined;
   const dtype: DType = opts.dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
   if (dtype !== 'float32' && dtype !== 'int32') throw typeError('dtype', "'float32' or 'int32'", dtype);
@@ -87,29 +88,37 @@ export function tensor(
 export interface FillOptions extends TensorOptions {}
 
 export function full(shape: readonly number[], value: number, opts: FillOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const s = checkShape('shape', shape);
   const Ctor = opts.dtype === 'int32' ? Int32Array : Float32Array;
   return new Tensor(new Ctor(numelOf(s)).fill(value), s, opts);
 }
 
 export function zeros(shape: readonly number[], opts: FillOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   return full(shape, 0, opts);
 }
 
 export function ones(shape: readonly number[], opts: FillOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   return full(shape, 1, opts);
 }
 
 export function zerosLike(x: Tensor, opts: FillOptions = {}): Tensor {
+  checkTensor('x', x);
+  opts = checkOptions('opts', opts);
   return full(x.shape, 0, { dtype: x.dtype, ...opts });
 }
 
 export function onesLike(x: Tensor, opts: FillOptions = {}): Tensor {
+  checkTensor('x', x);
+  opts = checkOptions('opts', opts);
   return full(x.shape, 1, { dtype: x.dtype, ...opts });
 }
 
 /** 0, 1, ..., n-1 (or start..end by step), float32 unless dtype says int32. */
 export function arange(start: number, end?: number, step = 1, opts: FillOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   if (end === undefined) {
     end = start;
     start = 0;
@@ -130,10 +139,12 @@ export interface RandOptions extends RandomOptions {
 
 /** U[0, 1) (or [low, high) with tk.uniform), from a seeded Philox generator (see random.ts). */
 export function rand(shape: readonly number[], opts: RandOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   return uniform(shape, 0, 1, opts);
 }
 
 export function uniform(shape: readonly number[], low: number, high: number, opts: RandOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const s = checkShape('shape', shape);
   const data = resolveGenerator(opts).uniform(new Float32Array(numelOf(s)), low, high);
   return new Tensor(data, s, { requiresGrad: opts.requiresGrad });
@@ -141,6 +152,7 @@ export function uniform(shape: readonly number[], low: number, high: number, opt
 
 /** N(0, 1) draws from a seeded Philox generator (see random.ts). */
 export function randn(shape: readonly number[], opts: RandOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const s = checkShape('shape', shape);
   const data = resolveGenerator(opts).normal(new Float32Array(numelOf(s)), 0, 1);
   return new Tensor(data, s, { requiresGrad: opts.requiresGrad });
@@ -148,6 +160,7 @@ export function randn(shape: readonly number[], opts: RandOptions = {}): Tensor 
 
 /** Integers uniform on [low, high) as an int32 tensor. */
 export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new RangeError(`randint needs integers low < high, got ${low}, ${high}`);
   }

@@ -24,6 +24,19 @@ export function rangeError(name: string, expected: string, actual: unknown): Ran
   return new RangeError(`${name} must be ${expected}, got ${describe(actual)}`);
 }
 
+/**
+ * An options argument: undefined means the defaults; anything but a plain object (null, a number, an
+ * array) is a TypeError naming the argument, rather than the engine's "Cannot read properties of null".
+ */
+export function checkOptions<T extends object>(name: string, opts: T | null | undefined): T {
+  if (opts === undefined) return {} as T;
+  const tensorLike = typeof opts === 'object' && opts !== null && Array.isArray((opts as { shape?: unknown }).shape);
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts) || ArrayBuffer.isView(opts) || tensorLike) {
+    throw typeError(name, 'an options object', opts);
+  }
+  return opts;
+}
+
 export function shapeStr(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { packageRoot } from '../native';
+import { checkOptions } from '../errors';
 
 /** Anything with per-word vectors: Word2Vec, FastText or KeyedVectors. */
 export interface VectorSource {
@@ -123,6 +124,7 @@ export function evaluateWordSimilarity(
   pairsOrFile: string | SimilarityPair[],
   opts: { lowercase?: boolean } = {},
 ): SimilarityResult {
+  opts = checkOptions('opts', opts);
   const pairs = typeof pairsOrFile === 'string' ? readWordSimilarity(pairsOrFile) : pairsOrFile;
   const lower = opts.lowercase ?? true;
   const human: number[] = [];
@@ -169,6 +171,7 @@ export function evaluateAnalogies(
   file: string,
   opts: { restrictVocab?: number; lowercase?: boolean; method?: '3cosadd' | '3cosmul'; maxQuestions?: number } = {},
 ): AnalogyResult {
+  opts = checkOptions('opts', opts);
   const words = model.wv?.words ?? model.words;
   if (!words) throw new TypeError('model must have a vocabulary (words)');
   const restrict = Math.min(words.length, opts.restrictVocab ?? 30000);

@@ -3,6 +3,7 @@
 // vocabulary still get vectors.
 import { Word2Vec, Word2VecOptions } from './word2vec';
 import { native } from './native';
+import { checkOptions } from '../errors';
 
 export interface FastTextOptions extends Word2VecOptions {
   /** Shortest n-gram, in code points (default 3). */
@@ -30,6 +31,7 @@ export class FastText extends Word2Vec {
   private subs: { indptr: Int32Array; indices: Int32Array } | null = null;
 
   constructor(options: FastTextOptions = {}) {
+    options = checkOptions('options', options);
     super(options);
     const int = (name: string, v: number, lo: number, hi: number): number => {
       if (!Number.isInteger(v) || v < lo || v > hi)

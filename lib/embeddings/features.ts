@@ -3,6 +3,7 @@
 import { Tensor } from '../tensor';
 import { tensor } from '../creation';
 import { VectorSource } from './evaluate';
+import { checkOptions } from '../errors';
 
 export interface DocumentVectorOptions {
   /** 'mean' (default) or 'tfidf' (each token weighted by its idf; repeated tokens count again). */
@@ -30,6 +31,7 @@ export function documentVectors(
   docs: string[][],
   opts: DocumentVectorOptions = {},
 ): Tensor {
+  opts = checkOptions('opts', opts);
   if (!Array.isArray(docs)) throw new TypeError('docs must be an array of token arrays');
   const weighting = opts.weighting ?? 'mean';
   if (weighting !== 'mean' && weighting !== 'tfidf')

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { native } from './native';
+import { checkOptions } from '../errors';
 
 export interface SimilarWord {
   word: string;
@@ -102,6 +103,7 @@ export class KeyedVectors {
     k = 10,
     opts: { exclude?: string[]; restrictVocab?: number } = {},
   ): SimilarWord[] {
+    opts = checkOptions('opts', opts);
     checkK(k);
     let q: Float32Array;
     const exclude: number[] = [];
@@ -137,6 +139,7 @@ export class KeyedVectors {
    * cos'(w,b) cos'(w,c) / (cos'(w,a) + 1e-6) with cos' = (1 + cos)/2, as gensim's most_similar_cosmul.
    */
   analogy(a: string, b: string, c: string, k = 1, opts: AnalogyOptions = {}): SimilarWord[] {
+    opts = checkOptions('opts', opts);
     checkK(k);
     const ids = [a, b, c].map((w) => {
       const i = this.index.get(w);

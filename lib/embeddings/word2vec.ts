@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import { KeyedVectors, SimilarWord, AnalogyOptions, writeAtomic } from './keyed-vectors';
 import { native, NativeTrainStats } from './native';
 import * as os from 'os';
+import { checkOptions } from '../errors';
 
 export interface Word2VecOptions {
   /** Vector size (default 100). */
@@ -189,6 +190,7 @@ export class Word2Vec {
   private training = false;
 
   constructor(options: Word2VecOptions = {}) {
+    options = checkOptions('options', options);
     this.options = resolveOptions(options);
   }
 
@@ -379,6 +381,7 @@ export class Word2Vec {
   }
 
   analogy(a: string, b: string, c: string, k = 1, opts: AnalogyOptions = {}): SimilarWord[] {
+    opts = checkOptions('opts', opts);
     return this.wv.analogy(a, b, c, k, opts);
   }
 

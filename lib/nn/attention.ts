@@ -1,7 +1,7 @@
 // Attention layers: MultiheadAttention (torch.nn.MultiheadAttention: same parameter names, masks
 // and outputs) on the fused scaled-dot-product kernel, and the AttentionPooling of the
 // sentence-embedding seed (a learned softmax-weighted sum over the sequence).
-import { checkInt, checkNumber, shapeStr, typeError } from '../errors';
+import { checkInt, checkNumber, checkOptions, shapeStr, typeError } from '../errors';
 import { zeros } from '../creation';
 import { Generator, RandomOptions } from '../random';
 import { checkTensor, Tensor } from '../tensor';
@@ -141,6 +141,7 @@ export class MultiheadAttention extends Module {
     value: Tensor,
     opts: MultiheadAttentionForwardOptions = {},
   ): MultiheadAttentionOutput {
+    opts = checkOptions('opts', opts);
     checkTensor('query', query, 'float32');
     checkTensor('key', key, 'float32');
     checkTensor('value', value, 'float32');

@@ -7,7 +7,7 @@
 // PyTorch's defaults, for layers: Linear weight kaimingUniform_(w, { a: Math.sqrt(5) }) and bias
 // uniform_(b, -1/sqrt(fanIn), 1/sqrt(fanIn)) with fanIn from calculateFanInAndFanOut(w); Embedding
 // normal_(w); LayerNorm ones_/zeros_.
-import { checkNumber, rangeError, shapeStr, typeError } from '../errors';
+import { checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { RandomOptions, resolveGenerator } from '../random';
 import { checkTensor, Tensor } from '../tensor';
 
@@ -97,6 +97,7 @@ function correctFan(tensor: Tensor, mode: FanMode): number {
 
 /** Fills with U[a, b). */
 export function uniform_(tensor: Tensor, a = 0, b = 1, opts: RandomOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const d = target('tensor', tensor);
   checkNumber('a', a);
   checkNumber('b', b);
@@ -107,6 +108,7 @@ export function uniform_(tensor: Tensor, a = 0, b = 1, opts: RandomOptions = {})
 
 /** Fills with N(mean, std^2). */
 export function normal_(tensor: Tensor, mean = 0, std = 1, opts: RandomOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const d = target('tensor', tensor);
   checkNumber('mean', mean);
   checkNumber('std', std, 0);
@@ -119,6 +121,7 @@ export function normal_(tensor: Tensor, mean = 0, std = 1, opts: RandomOptions =
  * values outside, or for a narrow window drawing uniformly on [a, b] and accepting by density).
  */
 export function truncNormal_(tensor: Tensor, mean = 0, std = 1, a = -2, b = 2, opts: RandomOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const d = target('tensor', tensor);
   checkNumber('mean', mean);
   checkNumber('std', std, 0);
@@ -223,6 +226,7 @@ export function ones_(tensor: Tensor): Tensor {
 
 /** Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fanIn + fanOut)). */
 export function xavierUniform_(tensor: Tensor, gain = 1, opts: RandomOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   target('tensor', tensor);
   checkNumber('gain', gain);
   const [fanIn, fanOut] = calculateFanInAndFanOut(tensor);
@@ -233,6 +237,7 @@ export function xavierUniform_(tensor: Tensor, gain = 1, opts: RandomOptions = {
 
 /** Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fanIn + fanOut)). */
 export function xavierNormal_(tensor: Tensor, gain = 1, opts: RandomOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   target('tensor', tensor);
   checkNumber('gain', gain);
   const [fanIn, fanOut] = calculateFanInAndFanOut(tensor);
@@ -249,6 +254,7 @@ function kaimingStd(tensor: Tensor, opts: KaimingOptions): number {
 
 /** He uniform: U(-bound, bound), bound = gain * sqrt(3 / fan). A tensor with no elements is left alone. */
 export function kaimingUniform_(tensor: Tensor, opts: KaimingOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   target('tensor', tensor);
   if (tensor.size === 0) return tensor;
   const bound = Math.sqrt(3.0) * kaimingStd(tensor, opts);
@@ -257,6 +263,7 @@ export function kaimingUniform_(tensor: Tensor, opts: KaimingOptions = {}): Tens
 
 /** He normal: N(0, std^2), std = gain / sqrt(fan). A tensor with no elements is left alone. */
 export function kaimingNormal_(tensor: Tensor, opts: KaimingOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   target('tensor', tensor);
   if (tensor.size === 0) return tensor;
   return normal_(tensor, 0, kaimingStd(tensor, opts), opts);
@@ -268,6 +275,7 @@ export function kaimingNormal_(tensor: Tensor, opts: KaimingOptions = {}): Tenso
  * orthogonal matrices. Dimensions after the first are flattened; rows < cols gives orthonormal rows.
  */
 export function orthogonal_(tensor: Tensor, gain = 1, opts: RandomOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const d = target('tensor', tensor);
   checkNumber('gain', gain);
   if (tensor.ndim < 2) throw new RangeError('Only tensors with 2 or more dimensions are supported');

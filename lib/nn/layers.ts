@@ -1,7 +1,7 @@
 // Layers on Module, with PyTorch's constructor argument order, parameter names, shapes and
 // default initialisation (so a torch state_dict loads under the same names and a fresh layer
 // draws from the same distributions). Options beyond the positional ones go in one object.
-import { checkInt, checkNumber, typeError } from '../errors';
+import { checkInt, checkNumber, checkOptions, typeError } from '../errors';
 import { zeros, ones } from '../creation';
 import { Generator, RandomOptions } from '../random';
 import { Tensor } from '../tensor';
@@ -25,6 +25,7 @@ export class Linear extends Module {
   readonly outFeatures: number;
 
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
+    opts = checkOptions('opts', opts);
     super();
     this.inFeatures = checkInt('inFeatures', inFeatures);
     this.outFeatures = checkInt('outFeatures', outFeatures);
@@ -34,6 +35,7 @@ export class Linear extends Module {
   }
 
   resetParameters(opts: RandomOptions = {}): void {
+    opts = checkOptions('opts', opts);
     init.kaimingUniform_(this.weight, { a: Math.sqrt(5), ...opts });
     if (this.bias) {
       const bound = this.inFeatures > 0 ? 1 / Math.sqrt(this.inFeatures) : 0;
@@ -62,6 +64,7 @@ export class Embedding extends Module {
   readonly paddingIdx: number | null;
 
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingModuleOptions = {}) {
+    opts = checkOptions('opts', opts);
     super();
     this.numEmbeddings = checkInt('numEmbeddings', numEmbeddings);
     this.embeddingDim = checkInt('embeddingDim', embeddingDim);
@@ -76,6 +79,7 @@ export class Embedding extends Module {
   }
 
   resetParameters(opts: RandomOptions = {}): void {
+    opts = checkOptions('opts', opts);
     init.normal_(this.weight, 0, 1, opts);
     if (this.paddingIdx !== null) {
       const d = this.embeddingDim;
@@ -119,6 +123,7 @@ export class EmbeddingBag extends Module {
   readonly mode: 'sum' | 'mean';
 
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingBagOptions = {}) {
+    opts = checkOptions('opts', opts);
     super();
     this.numEmbeddings = checkInt('numEmbeddings', numEmbeddings);
     this.embeddingDim = checkInt('embeddingDim', embeddingDim);
@@ -157,6 +162,7 @@ export class LayerNorm extends Module {
   readonly eps: number;
 
   constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
+    opts = checkOptions('opts', opts);
     super();
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     shape.forEach((d, i) => checkInt(`normalizedShape[${i}]`, d));
@@ -178,6 +184,7 @@ export class Dropout extends Module {
   private readonly random: RandomOptions;
 
   constructor(p = 0.5, opts: RandomOptions = {}) {
+    opts = checkOptions('opts', opts);
     super();
     this.p = checkNumber('p', p, 0, 1);
     // A seed makes a generator owned by this layer, so successive masks differ but replay.
@@ -198,6 +205,7 @@ export class ReLU extends Module {
 export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
   constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
+    opts = checkOptions('opts', opts);
     super();
     this.approximate = opts.approximate ?? 'none';
   }

@@ -7,7 +7,7 @@
 // native backward, returning gradients for the input, the initial states and every weight. Layers
 // and directions are composed here; the op's outputs (y, h_n, c_n) travel in one packed buffer and
 // are split with narrow/reshape so their gradients meet again in the op's backward.
-import { checkInt, checkNumber, rangeError, shapeStr, typeError } from '../errors';
+import { checkInt, checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { zeros } from '../creation';
 import { native } from '../native';
 import { RandomOptions, resolveGenerator } from '../random';
@@ -323,6 +323,7 @@ export abstract class RNNBase extends Module {
 
   /** Every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H)), as torch; seeded by `{ seed }` or `{ generator }`. */
   resetParameters(opts: RandomOptions = {}): void {
+    opts = checkOptions('opts', opts);
     const bound = 1 / Math.sqrt(this.hiddenSize);
     // One generator for every tensor, so that a seed does not repeat the same draws per tensor.
     const generator = resolveGenerator(opts);
@@ -454,9 +455,11 @@ export class LSTM extends RNNBase {
 /** torch.nn.GRU: gates r, z, n with b_hn inside the reset product; forward returns { output, h }. */
 export class GRU extends RNNBase {
   constructor(opts: RNNBaseOptions) {
+    opts = checkOptions('opts', opts);
     super('GRU', opts);
   }
   forward(x: Tensor, opts: RNNForwardOptions = {}): RNNOutput {
+    opts = checkOptions('opts', opts);
     return this.run(x, opts);
   }
 }
@@ -471,6 +474,7 @@ export class RNN extends RNNBase {
     this.nonlinearity = nl;
   }
   forward(x: Tensor, opts: RNNForwardOptions = {}): RNNOutput {
+    opts = checkOptions('opts', opts);
     return this.run(x, opts);
   }
 }

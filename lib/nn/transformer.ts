@@ -1,7 +1,7 @@
 // Transformer layers with torch.nn's structure and parameter names (self_attn.*, linear1, linear2,
 // norm1..3, multihead_attn), so a torch state_dict loads as is; plus the encoder/decoder stacks
 // (layers.0.*, ..., norm.*) and two positional encodings.
-import { checkInt, checkNumber, shapeStr, typeError } from '../errors';
+import { checkInt, checkNumber, checkOptions, shapeStr, typeError } from '../errors';
 import { zeros } from '../creation';
 import { Generator, RandomOptions } from '../random';
 import { checkTensor, Tensor } from '../tensor';
@@ -161,6 +161,7 @@ export class TransformerEncoderLayer extends TransformerLayerBase {
   }
 
   forward(src: Tensor, opts: EncoderLayerForwardOptions = {}): Tensor {
+    opts = checkOptions('opts', opts);
     this.checkInput('src', src);
     let x = src;
     if (this.normFirst) {
@@ -222,6 +223,7 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
   }
 
   forward(tgt: Tensor, memory: Tensor, opts: DecoderLayerForwardOptions = {}): Tensor {
+    opts = checkOptions('opts', opts);
     this.checkInput('tgt', tgt);
     this.checkInput('memory', memory);
     let x = tgt;
@@ -262,6 +264,7 @@ export class TransformerEncoder extends Module {
   }
 
   forward(src: Tensor, opts: EncoderLayerForwardOptions = {}): Tensor {
+    opts = checkOptions('opts', opts);
     let x = src;
     for (const layer of this.layers) x = (layer as TransformerEncoderLayer).forward(x, opts);
     return this.norm ? this.norm.forward(x) : x;
@@ -286,6 +289,7 @@ export class TransformerDecoder extends Module {
   }
 
   forward(tgt: Tensor, memory: Tensor, opts: DecoderLayerForwardOptions = {}): Tensor {
+    opts = checkOptions('opts', opts);
     let x = tgt;
     for (const layer of this.layers) x = (layer as TransformerDecoderLayer).forward(x, memory, opts);
     return this.norm ? this.norm.forward(x) : x;

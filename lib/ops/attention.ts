@@ -2,7 +2,7 @@
 // native kernel of native/kernels/attention.cc: FlashAttention-style tiles with an online softmax,
 // so memory grows linearly with the sequence length; the backward recomputes the probabilities from
 // the saved per-row log-sum-exp, and regenerates any dropout mask from its Philox seed and offset.
-import { shapeStr, typeError } from '../errors';
+import { checkOptions, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import { RandomOptions, resolveGenerator } from '../random';
 import { checkTensor, fromOp, numelOf, Tensor } from '../tensor';
@@ -238,6 +238,7 @@ export function scaledDotProductAttention(
   v: Tensor,
   opts: ScaledDotProductAttentionOptions = {},
 ): Tensor {
+  opts = checkOptions('opts', opts);
   checkTensor('q', q, 'float32');
   checkTensor('k', k, 'float32');
   checkTensor('v', v, 'float32');

@@ -5,7 +5,7 @@
 // dimensions), so no expanded copy is made. A gradient flowing back to a broadcast input is summed
 // back to that input's shape with sumToShape, which other ops may use too.
 import { tensor } from '../creation';
-import { describe, shapeStr, typeError } from '../errors';
+import { checkOptions, describe, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import { checkTensor, fromOp, numelOf, sameShape, Tensor } from '../tensor';
 import { sum } from './reduce';
@@ -108,7 +108,14 @@ declare module '../tensor' {
 // Broadcasting
 
 /** The shape two or more shapes broadcast to (torch.broadcast_shapes); RangeError naming them. */
+function checkShapeArg(name: string, s: unknown): void {
+  if (!Array.isArray(s) || !s.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw typeError(name, 'an array of non-negative integers', s);
+  }
+}
+
 export function broadcastShapes(...shapes: (readonly number[])[]): number[] {
+  shapes.forEach((s, i) => checkShapeArg(`shapes[${i}]`, s));
   const rank = Math.max(0, ...shapes.map((s) => s.length));
   const out = new Array<number>(rank).fill(1);
   for (const s of shapes) {
@@ -134,6 +141,11 @@ function broadcastNamed(op: string, names: string[], shapes: (readonly number[])
 
 /** Strides (in elements) of a contiguous tensor of shape `inShape` read over `outShape`: 0 where broadcast. */
 export function broadcastStrides(inShape: readonly number[], outShape: readonly number[]): number[] {
+  checkShapeArg('inShape', inShape);
+  checkShapeArg('outShape', outShape);
+  if (inShape.length > outShape.length) {
+    throw new RangeError(`inShape ${shapeStr(inShape)} has more dimensions than outShape ${shapeStr(outShape)}`);
+  }
   const r = outShape.length;
   const k = inShape.length;
   const strides = new Array<number>(r).fill(0);
@@ -345,6 +357,7 @@ export function square(x: Tensor): Tensor {
 
 /** GELU; approximate 'none' (erf, the default) or 'tanh', as torch.nn.functional.gelu. */
 export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const approximate = opts.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new TypeError(`gelu: approximate must be 'none' or 'tanh', got ${describe(approximate)}`);
@@ -354,6 +367,7 @@ export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): T
 
 /** log(1 + exp(beta x)) / beta, linear where beta x > threshold (torch.nn.functional.softplus). */
 export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const beta = opts.beta ?? 1;
   const threshold = opts.threshold ?? 20;
   if (typeof beta !== 'number' || Number.isNaN(beta)) throw typeError('softplus: beta', 'a number', beta);

@@ -3,7 +3,7 @@
 // elementwise regression losses are short loops here.
 //
 // Reductions: 'mean' (default) | 'sum' | 'none'; sums are accumulated in double precision.
-import { checkNumber, rangeError, shapeStr, typeError } from '../errors';
+import { checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import { checkTensor, fromOp, numelOf, sameShape, Tensor } from '../tensor';
 import { broadcastTo, checkIndexRange, checkReduction, IndexInput, Indices, sumOf, toIndices } from './nnutil';
@@ -163,6 +163,7 @@ export interface CrossEntropyOptions {
  *    in PyTorch); with probabilities it divides by the number of samples N * d1 * ....
  */
 export function crossEntropy(logits: Tensor, target: IndexInput | Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   checkTensor('logits', logits, 'float32');
   const reduction = checkReduction(opts.reduction ?? 'mean');
   const ignoreIndex = checkIgnoreIndex(opts.ignoreIndex ?? -100);
@@ -229,6 +230,7 @@ export interface NllLossOptions {
  * [N, C, d1, ...] or [C]; 'mean' divides by the summed weight of the non-ignored targets.
  */
 export function nllLoss(logProbs: Tensor, target: IndexInput, opts: NllLossOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   checkTensor('logProbs', logProbs, 'float32');
   const reduction = checkReduction(opts.reduction ?? 'mean');
   const ignoreIndex = checkIgnoreIndex(opts.ignoreIndex ?? -100);
@@ -285,6 +287,7 @@ export interface BceWithLogitsOptions {
  * Gradients flow to input and target (not to weight or posWeight).
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts: BceWithLogitsOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   checkTensor('input', input, 'float32');
   checkTensor('target', target, 'float32');
   const reduction = checkReduction(opts.reduction ?? 'mean');
@@ -358,6 +361,7 @@ function pointwiseLoss(
 
 /** torch.nn.functional.mse_loss: (input - target)^2. input and target have the same shape. */
 export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const reduction = checkReduction(opts.reduction ?? 'mean');
   return pointwiseLoss(
     'mseLoss',
@@ -371,6 +375,7 @@ export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = 
 
 /** torch.nn.functional.l1_loss: |input - target|; the gradient at 0 is 0, as in PyTorch. */
 export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const reduction = checkReduction(opts.reduction ?? 'mean');
   return pointwiseLoss(
     'l1Loss',
@@ -392,6 +397,7 @@ export interface SmoothL1Options extends ReductionOptions {
 
 /** torch.nn.functional.smooth_l1_loss: 0.5 d^2 / beta for |d| < beta, else |d| - beta / 2. */
 export function smoothL1Loss(input: Tensor, target: Tensor, opts: SmoothL1Options = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const reduction = checkReduction(opts.reduction ?? 'mean');
   const beta = checkNumber('beta', opts.beta ?? 1, 0);
   return pointwiseLoss(
@@ -425,6 +431,7 @@ export interface KlDivOptions {
  * 'batchmean' is the mathematically correct KL divergence per sample.
  */
 export function klDiv(input: Tensor, target: Tensor, opts: KlDivOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const reduction = checkReduction(opts.reduction ?? 'mean', ['mean', 'batchmean', 'sum', 'none']);
   const logTarget = opts.logTarget ?? false;
   if (typeof logTarget !== 'boolean') throw typeError('logTarget', 'a boolean', logTarget);

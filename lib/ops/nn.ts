@@ -1,7 +1,7 @@
 // Neural-network ops with native kernels: softmax, logSoftmax, layerNorm, embedding, indexSelect,
 // gather, dropout. Each op keeps its forward call and backward closure together; the backward
 // passes are native too (native/kernels/{softmax,layernorm,embedding}.cc).
-import { checkNumber, rangeError, shapeStr, typeError } from '../errors';
+import { checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import { RandomOptions, resolveGenerator } from '../random';
 import { checkTensor, fromOp, normDim, numelOf, Tensor } from '../tensor';
@@ -198,6 +198,7 @@ export interface EmbeddingOptions {
  * [0, V). The weight gradient is a deterministic scatter-add that skips paddingIdx.
  */
 export function embedding(ids: IndexInput, weight: Tensor, opts: EmbeddingOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   checkTensor('weight', weight, 'float32');
   if (weight.ndim !== 2)
     throw new RangeError(`weight must be 2-D [numEmbeddings, dim], got shape ${shapeStr(weight.shape)}`);
@@ -311,6 +312,7 @@ export interface DropoutOptions extends RandomOptions {
  * { generator }, else the default one), so draws differ from PyTorch's; p = 1 gives zeros.
  */
 export function dropout(x: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   checkTensor('x', x, 'float32');
   if (typeof p !== 'number' || Number.isNaN(p)) throw typeError('p', 'a number', p);
   if (p < 0 || p > 1) throw rangeError('p', 'a probability in [0, 1]', p);

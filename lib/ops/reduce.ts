@@ -3,7 +3,7 @@
 // The kernels reduce one run of contiguous dimensions, viewing the input as [outer, reduced,
 // inner]; a reduction over separated dimensions runs one kernel call per run. Results do not
 // depend on the thread count.
-import { shapeStr, typeError } from '../errors';
+import { checkOptions, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import { checkTensor, fromOp, normDim, numelOf, Tensor } from '../tensor';
 import { div, exp, mul, sub, square } from './elementwise';
@@ -302,6 +302,7 @@ export interface VarOptions {
 
 /** Variance over dim (all when omitted) with sum((x - mean)^2) / (N - correction), as torch.var. */
 export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   checkTensor('var: input', x, 'float32');
   const dims = normDims('var', dim, x.ndim);
   const correction = opts.correction ?? 1;
@@ -315,6 +316,7 @@ export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
 
 /** Standard deviation: sqrt of var with the same options (torch.std). */
 export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const v = variance(x, dim, opts);
   return v.sqrt();
 }

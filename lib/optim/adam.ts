@@ -3,6 +3,7 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { checkFlag, checkHyper, Optimizer, ParamGroup, ParamsInput, ParamState } from './optimizer';
+import { checkOptions } from '../errors';
 
 declare module '../native' {
   interface NativeAddon {
@@ -88,6 +89,7 @@ export class Adam extends AdamBase {
   protected readonly decoupled: boolean = false;
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    options = checkOptions('options', options);
     super(params, {
       lr: 1e-3,
       betas: [0.9, 0.999],
@@ -105,6 +107,7 @@ export class AdamW extends AdamBase {
   protected readonly decoupled: boolean = true;
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    options = checkOptions('options', options);
     super(params, {
       lr: 1e-3,
       betas: [0.9, 0.999],

@@ -3,7 +3,7 @@
 // with torch's in double precision; step(epoch) with an explicit epoch uses the closed forms, as
 // torch does. Constructing a scheduler sets each group's initialLr and performs the initial step
 // (epoch 0), as torch does.
-import { checkInt, typeError } from '../errors';
+import { checkInt, checkOptions, typeError } from '../errors';
 import { BaseOptions, Optimizer } from './optimizer';
 
 export type SchedulerState = Record<string, number | number[] | string | boolean | null | Record<string, number>>;
@@ -342,6 +342,7 @@ export class ReduceLROnPlateau {
   protected lastLr: number[];
 
   constructor(optimizer: Optimizer<BaseOptions>, opts: ReduceLROnPlateauOptions = {}) {
+    opts = checkOptions('opts', opts);
     this.optimizer = checkOptimizer(optimizer);
     const {
       mode = 'min',

@@ -3,6 +3,7 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { checkFlag, checkHyper, Optimizer, ParamGroup, ParamsInput, ParamState } from './optimizer';
+import { checkOptions } from '../errors';
 
 declare module '../native' {
   interface NativeAddon {
@@ -37,6 +38,7 @@ export interface SGDOptions {
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
+    options = checkOptions('options', options);
     super(params, {
       lr: 1e-3,
       momentum: 0,

@@ -2,7 +2,7 @@
 // TF-IDF bag-of-words features with a two-layer perceptron (EmbeddingBag as the sparse first
 // layer, ReLU, dropout, Linear), AdamW and cross-entropy. The split is by document, stratified by
 // genre, so no test passage comes from a document seen in training.
-import { checkInt, checkNumber } from '../errors';
+import { checkInt, checkNumber, checkOptions } from '../errors';
 import { loadBrownCorpus, BrownDocument } from '../data/brown';
 import { BagOfWords } from '../text/bow';
 import { Generator } from '../random';
@@ -102,6 +102,7 @@ function evaluate(model: BowMlp, x: CsrMatrix, y: Int32Array, batchSize: number)
 }
 
 export function trainBrownGenres(opts: GenreDemoOptions = {}): GenreDemoResult {
+  opts = checkOptions('opts', opts);
   const passageWords = checkInt('passageWords', opts.passageWords ?? 200, 10);
   const testFraction = checkNumber('testFraction', opts.testFraction ?? 0.2, 0.01, 0.9);
   const epochs = checkInt('epochs', opts.epochs ?? 8, 1);

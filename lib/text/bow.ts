@@ -1,7 +1,7 @@
 // Bag-of-words features as sparse CSR rows: counts, binary, log counts, or TF-IDF as
 // scikit-learn's TfidfVectorizer computes it (smooth idf = ln((1 + n) / (1 + df)) + 1, raw term
 // frequency, then l2 normalisation), so features can be checked against scikit-learn.
-import { checkInt, checkNumber, typeError } from '../errors';
+import { checkInt, checkNumber, checkOptions, typeError } from '../errors';
 
 export interface CsrData {
   rows: number;
@@ -45,6 +45,7 @@ export class BagOfWords {
   };
 
   constructor(opts: BagOfWordsOptions = {}) {
+    opts = checkOptions('opts', opts);
     const weighting = opts.weighting ?? 'tfidf';
     if (!['count', 'binary', 'log', 'tfidf'].includes(weighting)) {
       throw typeError('weighting', "'count', 'binary', 'log' or 'tfidf'", weighting);
