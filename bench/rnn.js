@@ -5,6 +5,7 @@
 //
 //   npm run build:ts && npm run bench -- rnn [--threads 1,2] [--cells LSTM,GRU] [--rounds 2]
 //                                             [--min-seconds 1] [--quick] [--python PATH] [--no-write]
+//                                             [--no-tfjs]
 //
 // Every measurement runs in a fresh child process (ours: this file with --child; PyTorch:
 // bench/_rnn_peer.py), so each gets the same start and its own peak memory; the two alternate
@@ -13,6 +14,8 @@
 // over rounds. Peak memory is the growth of the resident set during the steps (maxRSS after the
 // steps minus the resident size before the first one), which counts the whole training step:
 // saved activations, gradients and (for us) garbage the JS heap has not collected yet.
+// TensorFlow.js (@tensorflow/tfjs, wasm backend, bench/_rnn_tfjs.js) runs the first shape at one
+// thread (its wasm backend is single-threaded in Node), one round: a step takes seconds there.
 // Writes the "## RNN" section of bench/RESULTS.md unless --no-write.
 'use strict';
 const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
@@ -75,6 +78,7 @@ function main() {
   const minSeconds = Number(arg('min-seconds', quick ? '0.3' : '1'));
   const python = arg('python', process.env.PYTHON || '/tmp/torch-env/bin/python');
   const write = !flag('no-write');
+  const withTfjs = !flag('no-tfjs');
   const shapes = quick
     ? [
         [32, 64, 128, 256],
@@ -133,8 +137,29 @@ function main() {
     return out;
   };
 
+  const runTfjs = (spec) => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(__dirname, '_rnn_tfjs.js'),
+        spec.cell,
+        ...[spec.B, spec.T, spec.I, spec.H].map(String),
+        String(spec.minSeconds),
+        'wasm',
+      ],
+      { encoding: 'utf8', env, maxBuffer: 1 << 24 },
+    );
+    if (r.status !== 0) {
+      console.error(`bench/rnn: TensorFlow.js peer failed: ${r.error ? r.error.message : r.stderr.slice(-2000)}`);
+      return null;
+    }
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  };
+
   const sections = [];
   const allRatios = [];
+  const tfjsRows = [];
+  let tfjsInfo = null;
   for (const threads of threadCounts) {
     const rows = [];
     for (const cell of cells) {
@@ -149,6 +174,17 @@ function main() {
           theirs.push(runTorch(spec));
         }
         const o = median(ours.map((x) => (x ? x.ms : NaN)));
+        if (withTfjs && threads === 1 && B === shapes[0][0] && T === shapes[0][1] && I === shapes[0][2]) {
+          console.error(`threads 1 ${cell} (${B}, ${T}, ${I}, ${H}): TensorFlow.js (wasm)...`);
+          const tfr = runTfjs(spec);
+          if (tfr) {
+            tfjsInfo = tfr;
+            tfjsRows.push(
+              `| ${cell} | ${B} | ${T} | ${I} | ${H} | ${fmt(o)} | ${fmt(tfr.ms)} | ${fmt(tfr.ms / o, 1)} |`,
+            );
+            console.log(tfjsRows[tfjsRows.length - 1]);
+          }
+        }
         const t = median(theirs.map((x) => (x ? x.ms : NaN)));
         const om = median(ours.map((x) => (x ? x.peak_mb : NaN)));
         const tm = median(theirs.map((x) => (x ? x.peak_mb : NaN)));
@@ -175,11 +211,26 @@ function main() {
       ].join('\n'),
     );
   }
+  if (tfjsRows.length) {
+    sections.push(
+      [
+        '### Against TensorFlow.js',
+        '',
+        `One training step as above, 1 thread; TensorFlow.js ${tfjsInfo.version}, wasm backend (${tfjsInfo.threads} thread),`,
+        'tf.layers.lstm / gru with returnSequences, gradients by tf.variableGrads for the input and every weight;',
+        'TF.js ms is the median of its steps in one child process; speed-up = TF.js ms / ours ms.',
+        '',
+        '| cell | B | T | I | H | ours ms | TF.js ms | speed-up |',
+        '|---|---:|---:|---:|---:|---:|---:|---:|',
+        ...tfjsRows,
+      ].join('\n'),
+    );
+  }
   const header = [
     '## RNN',
     '',
     `Machine: ${cpuModel()}, ${os.cpus().length} logical CPUs; our SIMD level ${info.simd}; threads ${threadCounts.join(' and ')}.`,
-    `Peer: ${torchInfo ? `${torchInfo.version} (oneDNN ${torchInfo.mkldnn ? 'available' : 'unavailable'})` : 'torch unavailable'}; TensorFlow.js not measured (not installed).`,
+    `Peer: ${torchInfo ? `${torchInfo.version} (oneDNN ${torchInfo.mkldnn ? 'available' : 'unavailable'})` : 'torch unavailable'}; ${tfjsRows.length ? `TensorFlow.js ${tfjsInfo.version} (wasm) on the first shape, 1 thread` : 'TensorFlow.js not measured'}.`,
     `Run ${started.toISOString().replace(/\.\d+Z$/, 'Z')}, load average before the run ${load.map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min).`,
     `Command: \`npm run build:ts && npm run bench -- rnn${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\` ` +
       `(each figure the median over ${rounds} round${rounds > 1 ? 's' : ''} of alternating child processes; torch via ${python}).`,
@@ -187,8 +238,7 @@ function main() {
     'What is measured: tk.nn.LSTM / GRU (the fused native layer: one input-projection GEMM, then per step the',
     'recurrent product against W_hh packed once per call and one fused pointwise pass; backward in reverse with',
     'large GEMMs for the weight gradients) against torch.nn.LSTM / GRU, which on this CPU runs oneDNN for the',
-    'LSTM (its AVX2 path: the machine has no AVX-512) and a generic per-step path for the GRU. TensorFlow.js',
-    '(@tensorflow/tfjs + @tensorflow/tfjs-backend-wasm) is not installed and not measured.',
+    'LSTM (its AVX2 path: the machine has no AVX-512) and a generic per-step path for the GRU.',
     '',
   ].join('\n');
   const section = header + '\n' + sections.join('\n\n') + '\n';
