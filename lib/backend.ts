@@ -1,6 +1,6 @@
 // What runs the kernels: SIMD level, threads, CUDA status.
 import { checkInt, typeError } from './errors';
-import { native, CudaBuildInfo } from './native';
+import { addonSelection, native, CudaBuildInfo } from './native';
 
 export interface BackendInfo {
   /** Where new tensors live. 'cpu' until the CUDA backend lands (device tensors). */
@@ -10,12 +10,24 @@ export interface BackendInfo {
   /** The best level this CPU supports (TEXTKERNELS_SIMD or setSimdLevel may cap simd below it). */
   simdSupported: string;
   threads: number;
+  /** Which build of the addon is loaded: the CPU one (node-gyp) or the CUDA one (optional package). */
+  addon: 'cpu' | 'cuda';
+  /** compiled: whether the loaded addon has CUDA kernels; reason: why no GPU is in use, when none is. */
   cuda: CudaBuildInfo;
 }
 
 export function backend(): BackendInfo {
   const info = native.backendInfo();
-  return { device: 'cpu', simd: info.simd, simdSupported: info.simdSupported, threads: info.threads, cuda: info.cuda };
+  // The CPU build can only say it has no CUDA; the loader knows why the CUDA build was not chosen.
+  const cuda = addonSelection.build === 'cpu' ? { ...info.cuda, reason: addonSelection.reason } : info.cuda;
+  return {
+    device: 'cpu',
+    simd: info.simd,
+    simdSupported: info.simdSupported,
+    threads: info.threads,
+    addon: addonSelection.build,
+    cuda,
+  };
 }
 
 /** Sets the native thread pool's size; 0 restores the default (cores, or TEXTKERNELS_NUM_THREADS). */

@@ -7,6 +7,7 @@
 // `npm run build:cuda` not run).
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 import { native } from '../lib/native';
@@ -120,5 +121,92 @@ describe('CUDA build (build-cuda/)', () => {
     });
     // Not a constant fill: the comparison above would pass trivially otherwise.
     expect(new Set(report.fills[0]).size).toBeGreaterThan(900);
+  });
+});
+
+// The library's choice of addon (lib/native.ts), in child processes with the built package (dist/):
+// the CUDA build from TEXTKERNELS_CUDA_ADDON or from the optional package, the CPU build otherwise.
+describe('choosing the CUDA build (TEXTKERNELS_CUDA, the optional package)', () => {
+  const dist = path.join(root, 'dist', 'index.js');
+  const probe = `
+const tk = require(process.argv[1]);
+const y = tk.matmul(tk.ones([2, 3]), tk.full([3, 2], 2)).toArray();
+process.stdout.write(JSON.stringify({ backend: tk.backend(), y }));
+`;
+  function runLib(
+    env: Record<string, string | undefined>,
+    cwd = root,
+  ): { status: number | null; out: string; err: string } {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env };
+    delete childEnv.TEXTKERNELS_CUDA;
+    delete childEnv.TEXTKERNELS_CUDA_ADDON;
+    for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
+    const res = spawnSync(process.execPath, ['-e', probe, dist], {
+      encoding: 'utf8',
+      env: childEnv,
+      cwd,
+      timeout: 60000,
+    });
+    return { status: res.status, out: res.stdout, err: res.stderr };
+  }
+
+  it('keeps the CPU build without a driver (or with TEXTKERNELS_CUDA=off) and says why', () => {
+    const r = runLib({ TEXTKERNELS_CUDA: driverPresent ? 'off' : undefined });
+    expect(r.err).toBe('');
+    const { backend, y } = JSON.parse(r.out);
+    expect(backend.addon).toBe('cpu');
+    expect(backend.cuda.compiled).toBe(false);
+    expect(backend.cuda.reason).toMatch(driverPresent ? /TEXTKERNELS_CUDA=off/ : /no NVIDIA driver found/);
+    expect(backend.cuda.reason).toMatch(/running on the CPU/);
+    expect(y).toEqual([
+      [6, 6],
+      [6, 6],
+    ]);
+  });
+
+  it('rejects an unknown TEXTKERNELS_CUDA value by name', () => {
+    const r = runLib({ TEXTKERNELS_CUDA: 'yes' });
+    expect(r.status).not.toBe(0);
+    expect(r.err).toMatch(/TEXTKERNELS_CUDA must be 'auto', 'off' or 'force', got 'yes'/);
+  });
+
+  it('with TEXTKERNELS_CUDA=force and no CUDA build anywhere, fails with a message naming both places', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-nocuda-'));
+    const r = runLib({ TEXTKERNELS_CUDA: 'force' }, empty);
+    fs.rmSync(empty, { recursive: true, force: true });
+    expect(r.status).not.toBe(0);
+    expect(r.err).toMatch(/TEXTKERNELS_CUDA_ADDON nor the package textkernels-cuda-/);
+  });
+
+  cudaIt('loads the CUDA build named by TEXTKERNELS_CUDA_ADDON, which falls back to the CPU here', () => {
+    const r = runLib({ TEXTKERNELS_CUDA: 'force', TEXTKERNELS_CUDA_ADDON: addonPath });
+    expect(r.err).toBe('');
+    const { backend, y } = JSON.parse(r.out);
+    expect(backend.addon).toBe('cuda');
+    expect(backend.cuda.compiled).toBe(true);
+    if (!driverPresent) expect(backend.cuda.reason).toMatch(/no NVIDIA driver \(libcuda\.so\.1 not found\)/);
+    expect(y).toEqual([
+      [6, 6],
+      [6, 6],
+    ]);
+  });
+
+  cudaIt('finds the optional package textkernels-cuda-<platform>-<arch> from the project directory', () => {
+    // A project with the package installed: node_modules/<name>/{package.json, index.js, textkernels.node}.
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-cudapkg-'));
+    const pkgSrc = path.join(root, 'packages', `cuda-${process.platform}-${process.arch}`);
+    const pkgDst = path.join(project, 'node_modules', `textkernels-cuda-${process.platform}-${process.arch}`);
+    fs.mkdirSync(pkgDst, { recursive: true });
+    for (const f of ['package.json', 'index.js']) fs.copyFileSync(path.join(pkgSrc, f), path.join(pkgDst, f));
+    fs.copyFileSync(addonPath as string, path.join(pkgDst, 'textkernels.node'));
+    try {
+      const r = runLib({ TEXTKERNELS_CUDA: 'force' }, project);
+      expect(r.err).toBe('');
+      expect(JSON.parse(r.out).backend.addon).toBe('cuda');
+      // 'auto' without a driver never opens the package.
+      if (!driverPresent) expect(JSON.parse(runLib({}, project).out).backend.addon).toBe('cpu');
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   });
 });
