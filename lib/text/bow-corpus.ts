@@ -529,7 +529,8 @@ export class BowCorpus implements BowData {
   constructor(counts: CsrMatrix, vocab: readonly string[], opts: { tokenizer?: Tokenizer } = {}) {
     const checked = checkCsrCounts(counts, vocab);
     this.counts = canonicalRows(checked.counts);
-    this.vocab = Object.freeze(checked.vocab.slice());
+    // A frozen array cannot change under us, so corpora made from this one share it.
+    this.vocab = Object.isFrozen(checked.vocab) ? checked.vocab : Object.freeze(checked.vocab.slice());
     this.tokenizer = opts.tokenizer ?? defaultTokenizer;
     const c = this.counts;
     this.docLengths = new Float32Array(c.rows);
