@@ -263,7 +263,8 @@ class VocabularyBuilder implements DocumentSink {
     const touched = this.touched;
     touched.length = 0;
     for (const tok of tokens) {
-      if (minLength > 0 && (tok.length < minLength || (minLength > 1 && codePointLength(tok) < minLength))) continue;
+      // A string of 2 * minLength UTF-16 units has at least minLength code points: count only below that.
+      if (tok.length < minLength || (tok.length < 2 * minLength && codePointLength(tok) < minLength)) continue;
       if (stopwords.has(tok)) continue;
       let id = this.ids.get(tok);
       if (id === undefined) {
