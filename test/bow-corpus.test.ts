@@ -4,6 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
+import * as v8 from 'v8';
+import * as vm from 'vm';
 import * as tk from '../lib';
 import { BowCorpus, BowCorpusOptions } from '../lib/text/bow-corpus';
 import { compareCodePoints } from '../lib/text/bow-corpus';
@@ -152,6 +154,22 @@ describe('streaming', () => {
     } finally {
       fs.unlinkSync(file);
     }
+  });
+
+  test('the corpus does not keep the streamed texts alive (words are copied out of them)', () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    function* docs(): Generator<string> {
+      // 100 texts of 400 KB whose only token is a new long word
+      for (let i = 0; i < 100; i++) yield ' '.repeat(400000) + `averylongwordnumber${i}`;
+    }
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const c = BowCorpus.from(docs());
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(c.vocabSize).toBe(100);
+    expect(grown).toBeLessThan(10e6); // 40 MB if the texts were kept
   });
 
   test('fromAsync rejects bad input with the same errors', async () => {

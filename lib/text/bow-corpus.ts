@@ -269,8 +269,11 @@ class VocabularyBuilder implements DocumentSink {
       let id = this.ids.get(tok);
       if (id === undefined) {
         id = this.words.length;
-        this.ids.set(tok, id);
-        this.words.push(tok);
+        // A token from match()/slice() can be a V8 sliced string that keeps its whole document
+        // alive; a copy keeps only the word, so streaming does not hold the texts after all.
+        const word = (' ' + tok).slice(1);
+        this.ids.set(word, id);
+        this.words.push(word);
         this.tf.push(0);
         this.df.push(0);
         if (id >= this.scratch.length) {
