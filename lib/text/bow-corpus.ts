@@ -338,8 +338,9 @@ class VocabularyBuilder implements DocumentSink {
 }
 
 /**
- * CSR rows from per-document (provisional id, count) runs: ids renumbered by remap (-1 drops the
- * entry), columns sorted within each row.
+ * CSR rows from per-document (provisional id, count) runs in any order: ids renumbered by remap
+ * (-1 drops the entry; null keeps them), columns sorted within each row. Each id appears at most
+ * once per document.
  */
 function buildRows(
   numDocs: number,
@@ -355,27 +356,35 @@ function buildRows(
     for (let k = docPtr[d]; k < docPtr[d + 1]; k++) if (remap === null || remap[ids[k]] >= 0) nnz++;
     indptr[d + 1] = nnz;
   }
+  // Bucket the entries by column (documents in order), then deal them back to the rows column by
+  // column: every row comes out sorted in two linear passes, with no comparison sort per row.
+  const colPtr = new Int32Array(numCols + 1);
+  const end = docPtr[numDocs];
+  for (let k = 0; k < end; k++) {
+    const c = remap === null ? ids[k] : remap[ids[k]];
+    if (c >= 0) colPtr[c + 1]++;
+  }
+  for (let c = 0; c < numCols; c++) colPtr[c + 1] += colPtr[c];
+  const fill = colPtr.slice(0, numCols);
+  const rowOf = new Int32Array(nnz);
+  const valOf = new Int32Array(nnz);
+  for (let d = 0; d < numDocs; d++) {
+    for (let k = docPtr[d]; k < docPtr[d + 1]; k++) {
+      const c = remap === null ? ids[k] : remap[ids[k]];
+      if (c < 0) continue;
+      const q = fill[c]++;
+      rowOf[q] = d;
+      valOf[q] = vals[k];
+    }
+  }
   const indices = new Int32Array(nnz);
   const values = new Float32Array(nnz);
-  const order: number[] = [];
-  const colOf = new Int32Array(64);
-  let cols = colOf;
-  for (let d = 0; d < numDocs; d++) {
-    const start = docPtr[d];
-    const len = docPtr[d + 1] - start;
-    if (cols.length < len) cols = new Int32Array(len);
-    order.length = 0;
-    for (let i = 0; i < len; i++) {
-      const c = remap === null ? ids[start + i] : remap[ids[start + i]];
-      cols[i] = c;
-      if (c >= 0) order.push(i);
-    }
-    order.sort((a, b) => cols[a] - cols[b]);
-    let p = indptr[d];
-    for (const i of order) {
-      indices[p] = cols[i];
-      values[p] = vals[start + i];
-      p++;
+  const next = indptr.slice(0, numDocs);
+  for (let c = 0; c < numCols; c++) {
+    for (let q = colPtr[c]; q < colPtr[c + 1]; q++) {
+      const p = next[rowOf[q]]++;
+      indices[p] = c;
+      values[p] = valOf[q];
     }
   }
   return new CsrMatrix(numDocs, numCols, indptr, indices, values);
@@ -410,7 +419,6 @@ class RowBuilder implements DocumentSink {
       if (this.scratch[id] === 0) touched.push(id);
       this.scratch[id]++;
     }
-    touched.sort((a, b) => a - b);
     for (const id of touched) {
       this.cols.push(id);
       this.vals.push(this.scratch[id]);
