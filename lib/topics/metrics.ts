@@ -3,8 +3,9 @@
 // - npmi: ETM's utils.get_topic_coherence, document co-occurrence NPMI on a reference corpus,
 //   mean over the word pairs of a topic, then over topics. Differences from ETM's code, on purpose:
 //   ETM takes argsort()[-11:], i.e. 11 words (55 pairs) for its "top 10"; we take topN words
-//   (topN * (topN - 1) / 2 pairs). ETM skips documents with exactly one distinct word when it
-//   counts D(w_i) (a squeeze() artefact) but not when it counts pairs; we count every document.
+//   (topN (topN - 1) / 2 pairs; pass topN: 11 for ETM's word count). ETM skips documents with
+//   exactly one distinct word when it counts D(w_i) (a squeeze() artefact) but not when it counts
+//   pairs; we count every document. ETM scores on the training documents; pass what you choose.
 //   A pair that co-occurs in every document (0/0 in ETM's formula) scores 1, its limit. Pairs with
 //   a word missing from the reference vocabulary are skipped (as W-LDA's npmi_calc.py does).
 // - diversity: ETM's get_topic_diversity (TD): distinct words in the top-N of all topics / (N K).
