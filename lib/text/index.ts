@@ -4,3 +4,7 @@ export { Vocabulary } from './vocab';
 export type { VocabularyOptions, VocabularyJSON } from './vocab';
 export { BagOfWords } from './bow';
 export type { BagOfWordsOptions, CsrData } from './bow';
+export { BowCorpus } from './bow-corpus';
+export type { BowCorpusOptions, BowDocument, BowHalves, BowSplit } from './bow-corpus';
+export type { SplitOptions, CoDocumentFrequency } from './bow-corpus';
+export { ENGLISH_STOP_WORDS } from './stopwords';
