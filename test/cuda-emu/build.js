@@ -88,8 +88,9 @@ function sha1(...parts) {
   return h.digest('hex');
 }
 
-// The hash an object was built from: command, source, and every header its .d file lists.
-function depHash(cmd, src, depFile) {
+// The hash an object was built from: command, source, and every header its .d file lists (paths
+// inside the variant's directory written as <variant>, so variants compare by content).
+function depHash(cmd, src, depFile, dir) {
   const parts = [cmd.join('\0'), fs.readFileSync(src)];
   if (fs.existsSync(depFile)) {
     const deps = fs
@@ -99,10 +100,11 @@ function depHash(cmd, src, depFile) {
       .slice(1)
       .filter((d) => d && !d.endsWith(':'));
     for (const d of deps) {
+      const name = d.split(dir).join('<variant>');
       try {
-        parts.push(d, fs.readFileSync(d));
+        parts.push(name, fs.readFileSync(d));
       } catch {
-        parts.push(d, 'missing');
+        parts.push(name, 'missing');
       }
     }
   }
@@ -212,28 +214,25 @@ async function build(opts = {}) {
     const stamp = `${obj}.hash`;
     const cmd = [CXX, ...u.flags, '-c', u.src, '-o', obj, '-MMD', '-MF', dep];
     const normalised = cmd.map((a) => a.split(dir).join('<variant>'));
-    if (fs.existsSync(obj) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === depHash(normalised, u.src, dep))
+    if (fs.existsSync(obj) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === depHash(normalised, u.src, dep, dir))
       return false;
     if (variant !== 'default') {
+      // The default build's object, when this variant's source and headers hash the same.
+      const baseDir = path.join(OUT, 'default');
       const baseObj = path.join(baseObjDir, u.obj);
       const baseStamp = `${baseObj}.hash`;
-      const srcText = fs.readFileSync(u.src);
-      const baseSrc = u.src.split(dir).join(path.join(OUT, 'default'));
-      if (
-        fs.existsSync(baseObj) &&
-        fs.existsSync(baseStamp) &&
-        fs.existsSync(baseSrc) &&
-        Buffer.compare(fs.readFileSync(baseSrc), srcText) === 0 &&
-        fs.readFileSync(baseStamp, 'utf8') === depHash(normalised, baseSrc, `${baseObj}.d`)
-      ) {
-        fs.copyFileSync(baseObj, obj);
-        fs.copyFileSync(`${baseObj}.d`, dep);
-        fs.writeFileSync(stamp, depHash(normalised, u.src, dep));
-        return false;
+      if (fs.existsSync(baseObj) && fs.existsSync(baseStamp) && fs.existsSync(`${baseObj}.d`)) {
+        fs.writeFileSync(dep, fs.readFileSync(`${baseObj}.d`, 'utf8').split(baseDir).join(dir));
+        const h = depHash(normalised, u.src, dep, dir);
+        if (fs.readFileSync(baseStamp, 'utf8') === h) {
+          fs.copyFileSync(baseObj, obj);
+          fs.writeFileSync(stamp, h);
+          return false;
+        }
       }
     }
     await run(cmd[0], cmd.slice(1), verbose);
-    fs.writeFileSync(stamp, depHash(normalised, u.src, dep));
+    fs.writeFileSync(stamp, depHash(normalised, u.src, dep, dir));
     return true;
   });
   const jobs = Math.max(1, Number(process.env.TK_EMU_JOBS) || Math.min(2, os.cpus().length));
