@@ -483,6 +483,124 @@ suite('CUDA kernels under the emulator match the CPU', () => {
   });
 });
 
+// ---- the emulator itself (test/cuda-emu/selftest.cu) ----------------------------------------------
+
+suite('the emulator itself', () => {
+  let emu: EmuAddon;
+  beforeAll(async () => {
+    emu = loadAddon(await emuBuild.build());
+  }, 600000);
+
+  function fault(...args: unknown[]): string {
+    try {
+      emu.selftest(...args);
+    } catch (e) {
+      const err = e as { kind?: string; message: string };
+      return `${err.kind}: ${err.message}`;
+    }
+    return 'no error';
+  }
+
+  it('reports overruns with end-aligned buffers and underruns with start-aligned ones', () => {
+    emu.configure({ seed: 0, alignEnd: true });
+    expect(fault('shifted_store', new Float32Array(100), 2, 64, 0, 1, 100)).toMatch(
+      /^fault: out-of-bounds write: 0 bytes past the end of cudaMalloc buffer #\d+ \(400 bytes\) in kernel shifted_store_kernel \(launched at test\/cuda-emu\/selftest.cu:\d+\), block \(1,0,0\), thread \(35,0,0\)$/,
+    );
+    emu.configure({ seed: 0, alignEnd: false });
+    expect(fault('shifted_store', new Float32Array(100), 2, 64, 0, -1, 100)).toMatch(
+      /^fault: out-of-bounds write: 4 bytes before the start of cudaMalloc buffer #\d+ \(400 bytes\) .* block \(0,0,0\), thread \(0,0,0\)$/,
+    );
+    const ok = new Float32Array(100);
+    expect(fault('shifted_store', ok, 2, 64, 0, 0, 100)).toBe('no error');
+    expect(Array.from(ok)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it('guards static and dynamic shared memory, and enforces the shared memory limits', () => {
+    emu.configure({ seed: 0, alignEnd: true });
+    expect(fault('shared_overrun', new Float32Array(64), 1, 64, 0, 1, 0)).toMatch(
+      /out-of-bounds write: 0 bytes past the end of __shared__ s \(256 bytes\) .* thread \(63,0,0\)$/,
+    );
+    emu.configure({ seed: 0, alignEnd: false });
+    expect(fault('shared_overrun', new Float32Array(64), 1, 64, 0, -1, 0)).toMatch(
+      /out-of-bounds write: 4 bytes before the start of __shared__ s \(256 bytes\) .* thread \(0,0,0\)$/,
+    );
+    emu.configure({ seed: 0, alignEnd: true });
+    const out = new Float32Array(64);
+    expect(fault('dynamic_shared', out, 1, 64, 256, 0, 0)).toBe('no error');
+    expect(out[0]).toBe(1);
+    expect(out[63]).toBe(0);
+    // The launch's shmem bytes are all there is: 128 bytes hold 32 floats.
+    expect(fault('dynamic_shared', new Float32Array(64), 1, 64, 128, 0, 0)).toMatch(
+      /past the end of extern __shared__ memory \(128 bytes\) .* thread \(32,0,0\)$/,
+    );
+    expect(fault('too_much_shared', new Float32Array(64), 1, 64, 0, 0, 0)).toMatch(/exceeds 48 KB \(52000 bytes\)/);
+    // Over 48 KB of dynamic shared memory without cudaFuncSetAttribute fails at launch, as on a GPU.
+    expect(fault('dynamic_shared', new Float32Array(64), 1, 64, 60000, 0, 0)).toBe('error: launch failed: invalid argument');
+    expect(fault('shifted_store', new Float32Array(64), 1, 2048, 0, 0, 10)).toBe(
+      'error: launch failed: invalid configuration argument',
+    );
+  });
+
+  it('fails a barrier that not all threads reach, and a shuffle with an exited lane', () => {
+    emu.configure({ seed: 0 });
+    expect(fault('divergent_barrier', new Float32Array(32), 1, 32, 0, 0, 0)).toMatch(
+      /^fault: __syncthreads\(\) reached by 16 of 32 threads; the others exited without reaching it \(e.g. thread \(16,0,0\)\)/,
+    );
+    expect(fault('exited_lane', new Float32Array(32), 1, 32, 0, 0, 0)).toMatch(
+      /^fault: __shfl_sync: lane 3 of the mask has already exited/,
+    );
+  });
+
+  it('runs threads in different orders, so a missing barrier shows', () => {
+    const nanCounts = ORDERS.map((o) => {
+      emu.configure({ ...o });
+      const out = new Float32Array(256);
+      emu.selftest('neighbour', out, 2, 128, 0, 0, 0);
+      return out.filter(Number.isNaN).length;
+    });
+    expect(nanCounts.every((n) => n > 0)).toBe(true); // ascending: 254; descending: 2; random: ~128
+    expect(new Set(nanCounts).size).toBeGreaterThan(2);
+    for (const o of ORDERS) {
+      emu.configure({ ...o });
+      const out = new Float32Array(256);
+      emu.selftest('neighbour', out, 2, 128, 0, 1, 0);
+      expect(Array.from(out)).toEqual(Array.from({ length: 256 }, (_, i) => (i >> 7) * 1000 + (((i & 127) + 1) % 128)));
+    }
+  });
+
+  it('gives CUDA semantics to shuffles (with widths), votes and atomics', () => {
+    for (const o of ORDERS) {
+      emu.configure({ ...o });
+      const w = new Int32Array(64 * 8);
+      emu.selftest('warp_ops', w, 1, 64, 0, 0, 0);
+      let ballot = 0;
+      for (let l = 0; l < 32; l += 3) ballot |= 1 << l;
+      for (let t = 0; t < 64; ++t) {
+        const lane = t & 31;
+        const seg = lane & ~7;
+        expect(Array.from(w.subarray(t * 8, t * 8 + 8))).toEqual([
+          50,
+          (lane ^ 3) * 10,
+          (lane & 7) + 2 < 8 ? (lane + 2) * 10 : lane * 10,
+          (lane & 7) >= 3 ? (seg + (lane & 7) - 3) * 10 : lane * 10,
+          ballot,
+          t >= 32 ? 1 : 0,
+          0,
+          lane < 16 ? lane ^ 1 : -1,
+        ]);
+      }
+      const counter = new Int32Array(1),
+        sum = new Float32Array(1),
+        mx = new Int32Array(1),
+        first = new Int32Array([-1]);
+      emu.selftest('atomics', counter, 3, 96, 0, 0, 0, sum, mx, first);
+      expect([counter[0], sum[0], mx[0]]).toEqual([288, 144, 100]);
+      expect(first[0]).toBeGreaterThanOrEqual(0);
+      if (o.seed === 0) expect(first[0]).toBe(0);
+    }
+  });
+});
+
 // ---- deliberately broken copies --------------------------------------------------------------------
 
 interface Injection {

@@ -284,8 +284,10 @@ bool resolve_stall() {
     int first_done = -1;
     for (int i = 0; i < n && first_done < 0; ++i)
       if (b.fibers[size_t(i)].state == kDone) first_done = i;
+    const uint3 t = b.fibers[size_t(first_done)].tid;
     msg = "__syncthreads() reached by " + std::to_string(b.at_barrier) + " of " + std::to_string(n) +
-          " threads; the others exited without reaching it (e.g. " + where(first_done) + ")";
+          " threads; the others exited without reaching it (e.g. thread (" + std::to_string(t.x) + "," +
+          std::to_string(t.y) + "," + std::to_string(t.z) + "))";
   } else {
     msg = "deadlock: " + std::to_string(b.at_barrier) + " threads wait at __syncthreads(), " +
           std::to_string(b.done) + " exited";
@@ -562,7 +564,7 @@ void launch(const Launch& l, void (*body)(void*), void* ctx) {
     g_in_launch = false;
     restore_handler();
     g_block.cur = -1;
-    g_last_error = cudaErrorLaunchFailure;
+    // The exception is the report: unlike a real context, the emulator stays usable afterwards.
     throw KernelFault(g_fail_msg);
   }
   for (uint64_t k = 0; k < nblocks; ++k) {

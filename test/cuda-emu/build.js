@@ -204,6 +204,14 @@ async function build(opts = {}) {
     units.push({ src: path.join(launcherDir, f), obj: `launcher_${f}.o`, flags: [...common, ...napi] });
   }
   units.push({ src: path.join(__dirname, 'addon.cc'), obj: 'addon.o', flags: [...common, ...napi] });
+  // The emulator's own test kernels (test/cuda-emu/*.cu), rewritten like cuda/*.cu.
+  fs.mkdirSync(path.join(gen, 'selftest'), { recursive: true });
+  for (const f of fs.readdirSync(__dirname).filter((n) => n.endsWith('.cu'))) {
+    const out = rewrite(fs.readFileSync(path.join(__dirname, f), 'utf8'), `test/cuda-emu/${f}`);
+    const dst = path.join(gen, 'selftest', f);
+    if (!fs.existsSync(dst) || fs.readFileSync(dst, 'utf8') !== out) fs.writeFileSync(dst, out);
+    units.push({ src: dst, obj: `selftest_${f}.o`, flags: ['-x', 'c++', ...common, ...napi] });
+  }
 
   // Objects of a variant equal to the default build's are taken from there (the broken copies
   // recompile only the file they change).
