@@ -27,12 +27,13 @@ interface EmuStats {
   warpSyncs: number;
   atomics: number;
 }
-interface EmuAddon {
+interface EmuControl {
   configure(c: { seed?: number; alignEnd?: boolean; shuffleBlocks?: boolean; atomicYield?: number }): void;
   stats(): EmuStats;
   resetStats(): void;
-  [launcher: string]: Fn;
 }
+// The control functions, and one launcher per kernel (test/cuda-emu/launchers/*.cc).
+type EmuAddon = EmuControl & Record<string, Fn>;
 
 const cpu = native as unknown as Record<string, Fn>;
 const compilerPresent = emuBuild.hasCompiler();
@@ -80,7 +81,9 @@ function mismatch(
   for (let i = 0; i < want.length; ++i) {
     const g = got[i],
       w = want[i];
-    if (Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= atol + rtol * Math.abs(w))
+    if (
+      Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= atol + rtol * Math.abs(w)
+    )
       continue;
     return { i, got: g, want: w };
   }
@@ -134,10 +137,46 @@ function runGemm(impl: Record<string, Fn>, c: GemmCase, seed: number): Float32Ar
   const cc = rand(Math.max(1, spanC * batch), seed + 2);
   if (c.nanC) cc.fill(NaN);
   if (batch === 1) {
-    impl.sgemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, a, 0, Math.max(1, lda), b, 0, Math.max(1, ldb), c.beta, cc, 0, Math.max(1, ldc));
+    impl.sgemm(
+      c.ta,
+      c.tb,
+      c.m,
+      c.n,
+      c.k,
+      c.alpha,
+      a,
+      0,
+      Math.max(1, lda),
+      b,
+      0,
+      Math.max(1, ldb),
+      c.beta,
+      cc,
+      0,
+      Math.max(1, ldc),
+    );
   } else {
     impl.sgemmStridedBatched(
-      c.ta, c.tb, c.m, c.n, c.k, c.alpha, a, 0, lda, b, 0, ldb, c.beta, cc, 0, ldc, batch, spanA, spanB, spanC,
+      c.ta,
+      c.tb,
+      c.m,
+      c.n,
+      c.k,
+      c.alpha,
+      a,
+      0,
+      lda,
+      b,
+      0,
+      ldb,
+      c.beta,
+      cc,
+      0,
+      ldc,
+      batch,
+      spanA,
+      spanB,
+      spanC,
     );
   }
   return cc;
@@ -245,7 +284,22 @@ function rnnRun(impl: Record<string, Fn>, c: RnnCase, saved?: Record<string, Flo
   };
   const args = [c.cell, !!c.reverse, !!c.residual, T, B, I, H];
   impl.rnnForward(
-    ...args, fwd.y, 1, ldy, fwd.hN, fwd.cN, fwd.savedGates, fwd.savedH, fwd.savedC, x, h0, c0, wIh, wHh, bIh, bHh,
+    ...args,
+    fwd.y,
+    1,
+    ldy,
+    fwd.hN,
+    fwd.cN,
+    fwd.savedGates,
+    fwd.savedH,
+    fwd.savedC,
+    x,
+    h0,
+    c0,
+    wIh,
+    wHh,
+    bIh,
+    bHh,
     lengths,
   );
   // The backward reads the CPU's saved state when given (both sides then see the same inputs).
@@ -261,8 +315,27 @@ function rnnRun(impl: Record<string, Fn>, c: RnnCase, saved?: Record<string, Flo
     dbHh: c.noBias ? null : new Float32Array(G * H),
   };
   impl.rnnBackward(
-    ...args, bwd.dx, true, bwd.dh0, bwd.dc0, bwd.dwIh, bwd.dwHh, bwd.dbIh, bwd.dbHh, dy, 1, ldy, rand(BH, 33),
-    lstm ? rand(BH, 34) : null, x, wIh, wHh, sv.savedGates, sv.savedH, lstm ? sv.savedC : null, lengths,
+    ...args,
+    bwd.dx,
+    true,
+    bwd.dh0,
+    bwd.dc0,
+    bwd.dwIh,
+    bwd.dwHh,
+    bwd.dbIh,
+    bwd.dbHh,
+    dy,
+    1,
+    ldy,
+    rand(BH, 33),
+    lstm ? rand(BH, 34) : null,
+    x,
+    wIh,
+    wHh,
+    sv.savedGates,
+    sv.savedH,
+    lstm ? sv.savedC : null,
+    lengths,
   );
   return { fwd, bwd };
 }
@@ -281,7 +354,8 @@ function checkRnn(emu: EmuAddon, c: RnnCase, order: string) {
     if (v) expectMatch(`${label} ${k}`, (got.fwd as Record<string, Float32Array | null>)[k] as Float32Array, v);
   }
   for (const [k, v] of Object.entries(want.bwd)) {
-    if (v) expectMatch(`${label} ${k}`, (got.bwd as Record<string, Float32Array | null>)[k] as Float32Array, v, 2e-5, 1e-4);
+    if (v)
+      expectMatch(`${label} ${k}`, (got.bwd as Record<string, Float32Array | null>)[k] as Float32Array, v, 2e-5, 1e-4);
   }
 }
 
@@ -375,7 +449,23 @@ function sgnsArgs(syn0: Float32Array, syn1: Float32Array) {
     for (let i = 0; i < n; ++i) ids.push((cw + 1 + i * 7) % V);
     ctxPtr[b + 1] = ids.length;
   });
-  return [syn0, syn1, D, centers, ctxPtr, Int32Array.from(ids), 2 * window, K, 0.025, 12345, starts, buckets, shift, V, tableSize];
+  return [
+    syn0,
+    syn1,
+    D,
+    centers,
+    ctxPtr,
+    Int32Array.from(ids),
+    2 * window,
+    K,
+    0.025,
+    12345,
+    starts,
+    buckets,
+    shift,
+    V,
+    tableSize,
+  ];
 }
 
 function checkSgns(emu: EmuAddon, order: string) {
@@ -403,7 +493,9 @@ suite('CUDA kernels under the emulator match the CPU', () => {
 
   it('covers every kernel file in cuda/ with a launcher', () => {
     const kernels = fs.readdirSync(path.join(emuBuild.ROOT, 'cuda')).filter((f) => f.endsWith('.cu'));
-    const launchers = fs.readdirSync(path.join(__dirname, 'cuda-emu', 'launchers')).map((f) => f.replace(/\.cc$/, '.cu'));
+    const launchers = fs
+      .readdirSync(path.join(__dirname, 'cuda-emu', 'launchers'))
+      .map((f) => f.replace(/\.cc$/, '.cu'));
     expect(kernels.filter((k) => !launchers.includes(k))).toEqual([]);
   });
 
@@ -479,7 +571,9 @@ suite('CUDA kernels under the emulator match the CPU', () => {
       err = e as typeof err;
     }
     expect(err.kind).toBe('fault');
-    expect(err.message).toMatch(/out-of-bounds write: 0 bytes past the end of cudaMalloc buffer #\d+ \(116 bytes\) in kernel sgemm_tiled_kernel<TA, TB> \(launched at cuda\/gemm\.cu:\d+\), block \(0,0,0\), thread \(\d+,0,0\)/);
+    expect(err.message).toMatch(
+      /out-of-bounds write: 0 bytes past the end of cudaMalloc buffer #\d+ \(116 bytes\) in kernel sgemm_tiled_kernel<TA, TB> \(launched at cuda\/gemm\.cu:\d+\), block \(0,0,0\), thread \(\d+,0,0\)/,
+    );
   });
 });
 
@@ -535,7 +629,9 @@ suite('the emulator itself', () => {
     );
     expect(fault('too_much_shared', new Float32Array(64), 1, 64, 0, 0, 0)).toMatch(/exceeds 48 KB \(52000 bytes\)/);
     // Over 48 KB of dynamic shared memory without cudaFuncSetAttribute fails at launch, as on a GPU.
-    expect(fault('dynamic_shared', new Float32Array(64), 1, 64, 60000, 0, 0)).toBe('error: launch failed: invalid argument');
+    expect(fault('dynamic_shared', new Float32Array(64), 1, 64, 60000, 0, 0)).toBe(
+      'error: launch failed: invalid argument',
+    );
     expect(fault('shifted_store', new Float32Array(64), 1, 2048, 0, 0, 10)).toBe(
       'error: launch failed: invalid configuration argument',
     );

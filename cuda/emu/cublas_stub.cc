@@ -8,6 +8,8 @@ namespace tk::cuda {
 
 const CublasApi* cublas_api() { return nullptr; }
 
-cublasHandle_t cublas_handle(cudaStream_t) { throw std::runtime_error("cuBLAS is not available in the emulator"); }
+cublasHandle_t cublas_handle(cudaStream_t) {
+  throw std::runtime_error("cuBLAS is not available in the emulator");
+}
 
 }  // namespace tk::cuda

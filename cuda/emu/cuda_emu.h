@@ -91,11 +91,11 @@ struct KernelFault : std::runtime_error {
 };
 
 struct Config {
-  uint64_t seed = 0;            // 0: threads in ascending order, 1: descending, else seeded random
-  bool align_end = true;        // buffers end at a guard page (overruns fault); false: start after one
-  bool shuffle_blocks = true;   // random seeds also permute the order of the blocks
-  double atomic_yield = 0.5;    // random seeds: chance of switching threads after an atomic
-  bool poison = true;           // fill fresh shared memory and cudaMalloc buffers with 0xFF (NaN)
+  uint64_t seed = 0;           // 0: threads in ascending order, 1: descending, else seeded random
+  bool align_end = true;       // buffers end at a guard page (overruns fault); false: start after one
+  bool shuffle_blocks = true;  // random seeds also permute the order of the blocks
+  double atomic_yield = 0.5;   // random seeds: chance of switching threads after an atomic
+  bool poison = true;          // fill fresh shared memory and cudaMalloc buffers with 0xFF (NaN)
 };
 Config& config();
 
@@ -203,7 +203,8 @@ T shfl_from(unsigned mask, T var, int src, const char* what) {
   const unsigned lane = lane_id();
   const uint64_t* slots = warp_exchange(mask, bits, what);
   if (src < 0) return var;  // out of the segment: the lane keeps its own value
-  if (!(mask >> src & 1u)) fail(std::string(what) + ": source lane " + std::to_string(src) + " is not in the mask");
+  if (!(mask >> src & 1u))
+    fail(std::string(what) + ": source lane " + std::to_string(src) + " is not in the mask");
   (void)lane;
   T out;
   std::memcpy(&out, &slots[src], sizeof(T));
@@ -250,20 +251,20 @@ inline int __all_sync(unsigned mask, int pred) { return __ballot_sync(mask, pred
 
 // ---- atomics: one thread runs at a time, so a read-modify-write is atomic; randomised runs may
 // switch threads right after it ----------------------------------------------------------------------
-#define TK_EMU_ATOMIC(name, expr)                                                      \
-  template <typename T>                                                                \
-  T name(T* p, typename ::tk_emu::nondeduced<T>::type v) {                             \
-    T old = *p;                                                                        \
-    *p = (expr);                                                                       \
-    ::tk_emu::after_atomic();                                                          \
-    return old;                                                                        \
+#define TK_EMU_ATOMIC(name, expr)                          \
+  template <typename T>                                    \
+  T name(T* p, typename ::tk_emu::nondeduced<T>::type v) { \
+    T old = *p;                                            \
+    *p = (expr);                                           \
+    ::tk_emu::after_atomic();                              \
+    return old;                                            \
   }
 TK_EMU_ATOMIC(atomicAdd, T(old + v))
 TK_EMU_ATOMIC(atomicSub, T(old - v))
 TK_EMU_ATOMIC(atomicExch, v)
 TK_EMU_ATOMIC(atomicMax, old < v ? v : old)
 TK_EMU_ATOMIC(atomicMin, v < old ? v : old)
-TK_EMU_ATOMIC(atomicAnd, T(old & v))
+TK_EMU_ATOMIC(atomicAnd, T(old& v))
 TK_EMU_ATOMIC(atomicOr, T(old | v))
 TK_EMU_ATOMIC(atomicXor, T(old ^ v))
 #undef TK_EMU_ATOMIC

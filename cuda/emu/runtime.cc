@@ -157,8 +157,8 @@ char* stack_for(size_t i) {
   auto& s = stacks();
   while (s.size() <= i) {
     const size_t pg = page_size();
-    void* m = mmap(nullptr, kStackBytes + pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    void* m = mmap(nullptr, kStackBytes + pg, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED) throw KernelFault("emulator: out of memory for fiber stacks");
     mprotect(m, pg, PROT_NONE);
     s.push_back(Stack{static_cast<char*>(m)});
@@ -204,8 +204,8 @@ uint64_t splitmix(uint64_t x) {
 std::string where(int fiber) {
   char buf[512];
   const Launch& l = *g_launch;
-  int n = std::snprintf(buf, sizeof buf, "kernel %s (launched at %s:%d), block (%u,%u,%u)", l.name, l.file, l.line,
-                        g_block_idx.x, g_block_idx.y, g_block_idx.z);
+  int n = std::snprintf(buf, sizeof buf, "kernel %s (launched at %s:%d), block (%u,%u,%u)", l.name, l.file,
+                        l.line, g_block_idx.x, g_block_idx.y, g_block_idx.z);
   if (fiber >= 0 && n > 0 && size_t(n) < sizeof buf) {
     const uint3 t = g_block.fibers[size_t(fiber)].tid;
     std::snprintf(buf + n, sizeof buf - size_t(n), ", thread (%u,%u,%u)", t.x, t.y, t.z);
@@ -361,7 +361,8 @@ void on_fault(int sig, siginfo_t* si, void* uc_raw) {
   std::string what;
   // A fault in a fiber's guard page is its stack overflowing.
   for (const Stack& s : stacks()) {
-    if (addr >= reinterpret_cast<uintptr_t>(s.base) && addr < reinterpret_cast<uintptr_t>(s.base) + page_size())
+    if (addr >= reinterpret_cast<uintptr_t>(s.base) &&
+        addr < reinterpret_cast<uintptr_t>(s.base) + page_size())
       what = "stack overflow of a thread (more than 256 KB)";
   }
   if (what.empty()) what = std::string("out-of-bounds ") + access + ": " + describe_address(addr);
@@ -431,7 +432,8 @@ const uint64_t* warp_exchange(unsigned mask, uint64_t bits, const char* what) {
   Fiber& f = current();
   Warp& w = g_block.warps[f.warp];
   const std::string op(what);
-  if (!(mask >> f.lane & 1u)) fail(op + ": the calling lane " + std::to_string(f.lane) + " is not in the mask");
+  if (!(mask >> f.lane & 1u))
+    fail(op + ": the calling lane " + std::to_string(f.lane) + " is not in the mask");
   if (mask & ~w.exist)
     fail(op + ": the mask names lanes " + lanes_str(mask & ~w.exist) + " that this block does not have");
   for (int l = 0; l < 32; ++l) {
@@ -486,7 +488,8 @@ void* shared_alloc(void** key, size_t bytes, size_t align, const char* name) {
     slot->epoch = g_block_epoch;
     g_static_shared += bytes;
     if (g_static_shared > kMaxStaticShared)
-      fail("static __shared__ memory of the block exceeds 48 KB (" + std::to_string(g_static_shared) + " bytes)");
+      fail("static __shared__ memory of the block exceeds 48 KB (" + std::to_string(g_static_shared) +
+           " bytes)");
   }
   return slot->region->ptr;
 }
@@ -636,7 +639,9 @@ cudaError_t cudaMemset(void* p, int value, size_t bytes) {
   std::memset(p, value, bytes);
   return cudaSuccess;
 }
-cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t) { return cudaMemset(p, value, bytes); }
+cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t) {
+  return cudaMemset(p, value, bytes);
+}
 cudaError_t cudaGetLastError() {
   cudaError_t e = tk_emu::g_last_error;
   tk_emu::g_last_error = cudaSuccess;

@@ -77,5 +77,7 @@ void register_launcher(const char* name, Fn fn) { launchers().emplace_back(name,
 
 }  // namespace tk_emu_addon
 
-static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return tk_emu_addon::Init(env, exports); }
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return tk_emu_addon::Init(env, exports);
+}
 NODE_API_MODULE(cuda_emu, InitModule)

@@ -222,7 +222,11 @@ async function build(opts = {}) {
     const stamp = `${obj}.hash`;
     const cmd = [CXX, ...u.flags, '-c', u.src, '-o', obj, '-MMD', '-MF', dep];
     const normalised = cmd.map((a) => a.split(dir).join('<variant>'));
-    if (fs.existsSync(obj) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === depHash(normalised, u.src, dep, dir))
+    if (
+      fs.existsSync(obj) &&
+      fs.existsSync(stamp) &&
+      fs.readFileSync(stamp, 'utf8') === depHash(normalised, u.src, dep, dir)
+    )
       return false;
     if (variant !== 'default') {
       // The default build's object, when this variant's source and headers hash the same.

@@ -20,9 +20,9 @@ struct Registrar {
   Registrar(const char* name, Fn fn) { register_launcher(name, fn); }
 };
 
-#define TK_EMU_LAUNCHER(name)                                               \
-  static Napi::Value name(const Napi::CallbackInfo& info);                  \
-  static ::tk_emu_addon::Registrar tk_emu_registrar_##name(#name, &name);   \
+#define TK_EMU_LAUNCHER(name)                                             \
+  static Napi::Value name(const Napi::CallbackInfo& info);                \
+  static ::tk_emu_addon::Registrar tk_emu_registrar_##name(#name, &name); \
   static Napi::Value name(const Napi::CallbackInfo& info)
 
 inline void check(cudaError_t e, const char* what) {
@@ -34,7 +34,8 @@ class Dev {
  public:
   Dev(const Napi::CallbackInfo& info, size_t i) {
     if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return;
-    if (!info[i].IsTypedArray()) throw std::invalid_argument("argument " + std::to_string(i) + " is not a typed array");
+    if (!info[i].IsTypedArray())
+      throw std::invalid_argument("argument " + std::to_string(i) + " is not a typed array");
     Napi::TypedArray a = info[i].As<Napi::TypedArray>();
     Napi::ArrayBuffer buf = a.ArrayBuffer();
     host_ = static_cast<char*>(buf.Data()) + a.ByteOffset();
@@ -63,8 +64,12 @@ class Dev {
   size_t bytes_ = 0;
 };
 
-inline int64_t Int(const Napi::CallbackInfo& info, size_t i) { return int64_t(info[i].As<Napi::Number>().DoubleValue()); }
-inline double Num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
+inline int64_t Int(const Napi::CallbackInfo& info, size_t i) {
+  return int64_t(info[i].As<Napi::Number>().DoubleValue());
+}
+inline double Num(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().DoubleValue();
+}
 inline bool Bool(const Napi::CallbackInfo& info, size_t i) { return info[i].ToBoolean().Value(); }
 
 }  // namespace tk_emu_addon

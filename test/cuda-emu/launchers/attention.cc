@@ -49,8 +49,8 @@ tk::AttentionMask mask(const Napi::CallbackInfo& info, size_t i, const Dev& add,
 TK_EMU_LAUNCHER(attentionForward) {
   Common c = sizes(info, 8);
   Dev out(info, 0), lse(info, 1), q(info, 2), k(info, 3), v(info, 4), add(info, 5), kp(info, 7);
-  tk::attention_forward_cuda(out.f(), lse.f(), q.f(), k.f(), v.f(), mask(info, 5, add, kp, c.causal), c.drop, c.B,
-                             c.H, c.Tq, c.Tk, c.D, c.scale, nullptr);
+  tk::attention_forward_cuda(out.f(), lse.f(), q.f(), k.f(), v.f(), mask(info, 5, add, kp, c.causal), c.drop,
+                             c.B, c.H, c.Tq, c.Tk, c.D, c.scale, nullptr);
   out.back();
   lse.back();
   return info.Env().Undefined();

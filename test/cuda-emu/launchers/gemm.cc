@@ -14,7 +14,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info, bool batched) {
   const float alpha = float(Num(info, 5)), beta = float(Num(info, 12));
   Dev a(info, 6), b(info, 9), c(info, 13);
   const int64_t batch = batched ? Int(info, 16) : 1;
-  const int64_t sa = batched ? Int(info, 17) : 0, sb = batched ? Int(info, 18) : 0, sc = batched ? Int(info, 19) : 0;
+  const int64_t sa = batched ? Int(info, 17) : 0, sb = batched ? Int(info, 18) : 0,
+                sc = batched ? Int(info, 19) : 0;
   tk::sgemm_strided_batched_cuda(ta, tb, m, n, k, alpha, a.f(Int(info, 7)), Int(info, 8), b.f(Int(info, 10)),
                                  Int(info, 11), beta, c.f(Int(info, 14)), Int(info, 15), batch, sa, sb, sc,
                                  nullptr, tk::GemmImpl::kTiled);

@@ -34,8 +34,8 @@ TK_EMU_LAUNCHER(rnnForward) {
       lengths(info, 22);
   Workspace ws(tk::rnn_forward_cuda_workspace(d));
   tk::rnn_forward_cuda(y.f(Int(info, 8)), Int(info, 9), h_n.f(), c_n.f(), gates.f(), sh.f(), sc.f(), x.f(),
-                       h0.f(), c0.f(), w_ih.f(), w_hh.f(), b_ih.f(), b_hh.f(), lengths.ptr<int32_t>(), d, ws.p,
-                       nullptr);
+                       h0.f(), c0.f(), w_ih.f(), w_hh.f(), b_ih.f(), b_hh.f(), lengths.ptr<int32_t>(), d,
+                       ws.p, nullptr);
   for (const Dev* o : {&y, &h_n, &c_n, &gates, &sh, &sc}) o->back();
   return info.Env().Undefined();
 }
@@ -46,8 +46,8 @@ TK_EMU_LAUNCHER(rnnForward) {
 TK_EMU_LAUNCHER(rnnBackward) {
   const tk::RnnDims d = dims(info);
   Dev dx(info, 7), dh0(info, 9), dc0(info, 10), dw_ih(info, 11), dw_hh(info, 12), db_ih(info, 13),
-      db_hh(info, 14), dy(info, 15), dh_n(info, 18), dc_n(info, 19), x(info, 20), w_ih(info, 21), w_hh(info, 22),
-      gates(info, 23), sh(info, 24), sc(info, 25), lengths(info, 26);
+      db_hh(info, 14), dy(info, 15), dh_n(info, 18), dc_n(info, 19), x(info, 20), w_ih(info, 21),
+      w_hh(info, 22), gates(info, 23), sh(info, 24), sc(info, 25), lengths(info, 26);
   Workspace ws(tk::rnn_backward_cuda_workspace(d));
   tk::rnn_backward_cuda(dx.f(), Bool(info, 8), dh0.f(), dc0.f(), dw_ih.f(), dw_hh.f(), db_ih.f(), db_hh.f(),
                         dy.f(Int(info, 16)), Int(info, 17), dh_n.f(), dc_n.f(), x.f(), w_ih.f(), w_hh.f(),

@@ -5,15 +5,17 @@
 //
 // (syn0, syn1neg, D, centers, ctxPtr, ctxIds, maxInputs, K, alpha, seed, starts: BigInt64Array,
 //  bucketWord: Int32Array, shift, vocabSize, tableSize); syn0 and syn1neg are updated in place.
+#include "textkernels/math/sgns.h"
+
 #include <vector>
 
 #include "test/cuda-emu/emu_addon.h"
-#include "textkernels/math/sgns.h"
 
 namespace tk::cuda {
 cudaError_t sgns_windows_cuda(float* syn0, float* syn1neg, int64_t D, const int32_t* centers,
                               const int32_t* ctx_ptr, const int32_t* ctx_ids, int B, int max_inputs, int K,
-                              float alpha, uint64_t seed, tk::sgns::UnigramTableView table, cudaStream_t stream);
+                              float alpha, uint64_t seed, tk::sgns::UnigramTableView table,
+                              cudaStream_t stream);
 }
 
 namespace tk_emu_addon {
@@ -33,7 +35,8 @@ TK_EMU_LAUNCHER(sgnsWindows) {
                                    int32_t(Int(info, 13)), Int(info, 14)};
   check(tk::cuda::sgns_windows_cuda(syn0.f(), syn1.f(), Int(info, 2), centers.ptr<int32_t>(),
                                     ctx_ptr.ptr<int32_t>(), ctx_ids.ptr<int32_t>(), B, int(Int(info, 6)),
-                                    int(Int(info, 7)), float(Num(info, 8)), uint64_t(Int(info, 9)), table, nullptr),
+                                    int(Int(info, 7)), float(Num(info, 8)), uint64_t(Int(info, 9)), table,
+                                    nullptr),
         "sgns_windows_cuda");
   syn0.back();
   syn1.back();
@@ -70,7 +73,8 @@ TK_EMU_LAUNCHER(sgnsReference) {
     }
     std::vector<float> in(size_t(n_in * D)), out(size_t(n_out * D)), g(size_t(n_in * n_out));
     for (int64_t e = 0; e < n_in * D; ++e) in[size_t(e)] = syn0[int64_t(ctx_ids[begin + e / D]) * D + e % D];
-    for (int64_t e = 0; e < n_out * D; ++e) out[size_t(e)] = syn1[int64_t(targets[size_t(e / D)]) * D + e % D];
+    for (int64_t e = 0; e < n_out * D; ++e)
+      out[size_t(e)] = syn1[int64_t(targets[size_t(e / D)]) * D + e % D];
     for (int p = 0; p < n_in * n_out; ++p) {
       const int i = p / n_out, j = p % n_out;
       float s[32];  // the lanes' partial sums, then the kernel's shuffle-down tree
