@@ -664,7 +664,7 @@ suite('the emulator itself', () => {
     }
   });
 
-  it('gives CUDA semantics to shuffles (with widths), votes and atomics', () => {
+  it('gives CUDA semantics to shuffles (with widths), votes, counting barriers and atomics', () => {
     for (const o of ORDERS) {
       emu.configure({ ...o });
       const w = new Int32Array(64 * 8);
@@ -685,6 +685,9 @@ suite('the emulator itself', () => {
           lane < 16 ? lane ^ 1 : -1,
         ]);
       }
+      const counts = new Int32Array(40 * 4);
+      emu.selftest('barrier_count', counts, 1, 40, 0, 0, 0);
+      expect(Array.from(counts)).toEqual(Array.from({ length: 40 }, () => [20, 5, 1, 1]).flat());
       const counter = new Int32Array(1),
         sum = new Float32Array(1),
         mx = new Int32Array(1),

@@ -53,6 +53,28 @@ struct dim3 {
   constexpr dim3(uint3 v) : x(v.x), y(v.y), z(v.z) {}
 };
 
+// Vector types (the alignment the device gives them).
+struct alignas(8) float2 {
+  float x, y;
+};
+struct alignas(16) float4 {
+  float x, y, z, w;
+};
+struct alignas(8) int2 {
+  int x, y;
+};
+struct alignas(16) int4 {
+  int x, y, z, w;
+};
+struct alignas(16) double2 {
+  double x, y;
+};
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+inline int2 make_int2(int x, int y) { return {x, y}; }
+inline int4 make_int4(int x, int y, int z, int w) { return {x, y, z, w}; }
+inline double2 make_double2(double x, double y) { return {x, y}; }
+
 enum cudaError_t : int {
   cudaSuccess = 0,
   cudaErrorInvalidValue = 1,
@@ -121,6 +143,8 @@ extern uint3 g_thread_idx, g_block_idx;
 extern dim3 g_block_dim, g_grid_dim;
 
 void syncthreads();
+// A barrier that also counts the threads whose predicate is non-zero (__syncthreads_count/and/or).
+int syncthreads_count(int pred);
 // The warp rendezvous: every lane in `mask` deposits `bits` and gets back the parity slot to read.
 const uint64_t* warp_exchange(unsigned mask, uint64_t bits, const char* what);
 unsigned lane_id();
@@ -189,6 +213,12 @@ struct nondeduced {
 
 // ---- synchronisation, warps ----------------------------------------------------------------------
 inline void __syncthreads() { ::tk_emu::syncthreads(); }
+inline int __syncthreads_count(int pred) { return ::tk_emu::syncthreads_count(pred); }
+inline int __syncthreads_and(int pred) {
+  return ::tk_emu::syncthreads_count(pred) ==
+         int(::tk_emu::g_block_dim.x * ::tk_emu::g_block_dim.y * ::tk_emu::g_block_dim.z);
+}
+inline int __syncthreads_or(int pred) { return ::tk_emu::syncthreads_count(pred) != 0; }
 inline void __syncwarp(unsigned mask = 0xffffffffu) { ::tk_emu::warp_exchange(mask, 0, "__syncwarp"); }
 inline void __threadfence() {}
 inline void __threadfence_block() {}
@@ -366,6 +396,21 @@ cudaError_t cudaStreamCreate(cudaStream_t* s);
 cudaError_t cudaStreamDestroy(cudaStream_t s);
 cudaError_t cudaStreamSynchronize(cudaStream_t s);
 cudaError_t cudaGetDeviceCount(int* n);
+cudaError_t cudaGetDevice(int* device);
+cudaError_t cudaSetDevice(int device);
+cudaError_t cudaMallocAsync(void** p, size_t bytes, cudaStream_t stream);
+cudaError_t cudaFreeAsync(void* p, cudaStream_t stream);
+enum cudaDeviceAttr : int {
+  cudaDevAttrMaxThreadsPerBlock = 1,
+  cudaDevAttrMaxSharedMemoryPerBlock = 8,
+  cudaDevAttrWarpSize = 10,
+  cudaDevAttrMultiProcessorCount = 16,
+  cudaDevAttrComputeCapabilityMajor = 75,
+  cudaDevAttrComputeCapabilityMinor = 76,
+  cudaDevAttrMaxSharedMemoryPerBlockOptin = 97,
+};
+// An sm_90-like device: 132 multiprocessors, 48 KB / 227 KB (opt-in) of shared memory per block.
+cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device);
 namespace tk_emu {
 cudaError_t set_func_attribute(const void* kernel, cudaFuncAttribute attr, int value);
 }
@@ -379,6 +424,18 @@ cudaError_t cudaMemcpyToSymbolAsync(T& symbol, const void* src, size_t bytes, si
   if (offset + bytes > sizeof(T) || kind != cudaMemcpyHostToDevice) return cudaErrorInvalidValue;
   std::memcpy(reinterpret_cast<char*>(&symbol) + offset, src, bytes);
   return cudaSuccess;
+}
+template <typename T>
+cudaError_t cudaMemcpyFromSymbolAsync(void* dst, const T& symbol, size_t bytes, size_t offset = 0,
+                                      cudaMemcpyKind kind = cudaMemcpyDeviceToHost, cudaStream_t = nullptr) {
+  if (offset + bytes > sizeof(T) || kind != cudaMemcpyDeviceToHost) return cudaErrorInvalidValue;
+  std::memcpy(dst, reinterpret_cast<const char*>(&symbol) + offset, bytes);
+  return cudaSuccess;
+}
+template <typename T>
+cudaError_t cudaMemcpyFromSymbol(void* dst, const T& symbol, size_t bytes, size_t offset = 0,
+                                 cudaMemcpyKind kind = cudaMemcpyDeviceToHost) {
+  return cudaMemcpyFromSymbolAsync(dst, symbol, bytes, offset, kind);
 }
 template <typename T>
 cudaError_t cudaMemcpyToSymbol(T& symbol, const void* src, size_t bytes, size_t offset = 0,

@@ -172,6 +172,8 @@ struct Block {
   std::vector<int> ready;
   int cur = -1;
   int at_barrier = 0, done = 0;
+  int parity = 0;  // of the current barrier, for __syncthreads_count
+  int count[2] = {0, 0};
   ucontext_t sched;
 };
 
@@ -275,6 +277,8 @@ bool resolve_stall() {
   if (b.done == n) return false;
   if (b.at_barrier == n) {
     b.at_barrier = 0;
+    b.parity ^= 1;
+    b.count[b.parity] = 0;
     stats().barriers++;
     for (int i = 0; i < n; ++i) make_ready(i);
     return true;
@@ -307,6 +311,8 @@ void run_block() {
   const int n = int(b.fibers.size());
   b.ready.clear();
   b.at_barrier = b.done = 0;
+  b.parity = 0;
+  b.count[0] = b.count[1] = 0;
   b.cur = -1;
   for (auto& w : b.warps) {
     w.arrived = 0;
@@ -424,6 +430,13 @@ void fail(const std::string& what) {
 void syncthreads() {
   g_block.at_barrier++;
   park(kBarrier);
+}
+
+int syncthreads_count(int pred) {
+  const int p = g_block.parity;
+  if (pred) g_block.count[p]++;
+  syncthreads();
+  return g_block.count[p];  // the next barrier counts into the other slot
 }
 
 unsigned lane_id() { return current().lane; }
@@ -677,6 +690,42 @@ cudaError_t cudaStreamCreate(cudaStream_t* s) {
 }
 cudaError_t cudaStreamDestroy(cudaStream_t) { return cudaSuccess; }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaGetDevice(int* device) {
+  *device = 0;
+  return cudaSuccess;
+}
+cudaError_t cudaSetDevice(int device) {
+  return device == 0 ? cudaSuccess : (tk_emu::g_last_error = cudaErrorInvalidValue);
+}
+cudaError_t cudaMallocAsync(void** p, size_t bytes, cudaStream_t) { return cudaMalloc(p, bytes); }
+cudaError_t cudaFreeAsync(void* p, cudaStream_t) { return cudaFree(p); }
+cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
+  if (device != 0) return tk_emu::g_last_error = cudaErrorInvalidValue;
+  switch (attr) {
+    case cudaDevAttrMaxThreadsPerBlock:
+      *value = 1024;
+      return cudaSuccess;
+    case cudaDevAttrMaxSharedMemoryPerBlock:
+      *value = 48 * 1024;
+      return cudaSuccess;
+    case cudaDevAttrWarpSize:
+      *value = 32;
+      return cudaSuccess;
+    case cudaDevAttrMultiProcessorCount:
+      *value = 132;
+      return cudaSuccess;
+    case cudaDevAttrComputeCapabilityMajor:
+      *value = 9;
+      return cudaSuccess;
+    case cudaDevAttrComputeCapabilityMinor:
+      *value = 0;
+      return cudaSuccess;
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin:
+      *value = 227 * 1024;
+      return cudaSuccess;
+  }
+  return tk_emu::g_last_error = cudaErrorInvalidValue;
+}
 cudaError_t cudaGetDeviceCount(int* n) {
   *n = 1;
   return cudaSuccess;

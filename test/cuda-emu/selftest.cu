@@ -76,6 +76,18 @@ __global__ void atomics_kernel(int* counter, float* sum, int* mx, int* first) {
   atomicCAS(first, -1, i);
 }
 
+// Two barriers that count: out[t] = count of even threads, then of threads below 5; plus and/or.
+__global__ void barrier_count_kernel(int* out) {
+  const int a = __syncthreads_count(threadIdx.x % 2 == 0);
+  const int b = __syncthreads_count(threadIdx.x < 5);
+  const int c = __syncthreads_and(threadIdx.x < 1000);
+  const int d = __syncthreads_or(threadIdx.x == 7);
+  out[threadIdx.x * 4] = a;
+  out[threadIdx.x * 4 + 1] = b;
+  out[threadIdx.x * 4 + 2] = c;
+  out[threadIdx.x * 4 + 3] = d;
+}
+
 }  // namespace
 
 namespace tk_emu_addon {
@@ -104,6 +116,8 @@ TK_EMU_LAUNCHER(selftest) {
     neighbour_kernel<<<grid, block, shmem>>>(out.f(), p0);
   } else if (name == "warp_ops") {
     warp_ops_kernel<<<grid, block, shmem>>>(out.ptr<int>());
+  } else if (name == "barrier_count") {
+    barrier_count_kernel<<<grid, block, shmem>>>(out.ptr<int>());
   } else if (name == "atomics") {
     Dev sum(info, 7), mx(info, 8), first(info, 9);
     atomics_kernel<<<grid, block, shmem>>>(out.ptr<int>(), sum.f(), mx.ptr<int>(), first.ptr<int>());
