@@ -42,8 +42,11 @@ if (!compilerPresent) {
 }
 const suite = compilerPresent ? describe : describe.skip;
 
-// Thread orders (seed 0 ascending, 1 descending, others seeded random with permuted blocks) and
-// guard placements (alignEnd: buffers end at a guard page, else start right after one).
+// Thread orders (cuda/emu/runtime.cc): seed 0 runs the lowest ready thread first (each thread, and
+// so each warp, as far as it can), 1 the highest, odd seeds by random per-thread priorities, even
+// seeds a random ready thread at every switch (near lockstep); the random ones also permute blocks
+// and switch after atomics. Guard placements: alignEnd buffers end at a guard page, else start
+// right after one.
 const ORDERS = [
   { seed: 0, alignEnd: true },
   { seed: 1, alignEnd: false },
@@ -708,7 +711,11 @@ interface Injection {
   from: RegExp | string;
   to: string;
   nth?: number; // which occurrence (0-based)
-  expect: 'mismatch' | 'fault';
+  underrun?: boolean;
+  // race: the result is wrong (a mismatch, or garbage that then faults) in every order except
+  // mayPass; fault: out of bounds past the end (caught end-aligned) or, with underrun, before the start.
+  expect: 'race' | 'fault';
+  mayPass?: number[]; // seeds in which the race cannot show (said why at the injection)
   run: (emu: EmuAddon, order: string) => void;
 }
 
@@ -734,7 +741,7 @@ const INJECTIONS: Injection[] = [
     from: '__syncthreads();',
     to: '/* removed */',
     nth: 0,
-    expect: 'mismatch',
+    expect: 'race',
     run: (emu, order) => checkGemm(emu, GEMM_CASES[1], order),
   },
   {
@@ -743,7 +750,7 @@ const INJECTIONS: Injection[] = [
     from: '__syncthreads();',
     to: '/* removed */',
     nth: 1,
-    expect: 'mismatch',
+    expect: 'race',
     run: (emu, order) => checkGemm(emu, GEMM_CASES[1], order),
   },
   {
@@ -769,8 +776,72 @@ const INJECTIONS: Injection[] = [
     from: '__syncthreads();',
     to: '/* removed */',
     nth: 0,
-    expect: 'mismatch',
+    expect: 'race',
     run: (emu, order) => checkAttention(emu, { B: 1, H: 1, Tq: 16, Tk: 70, D: 24 }, order),
+  },
+  {
+    name: 'attention: the barrier after the key/value tile loads removed',
+    file: 'cuda/attention.cu',
+    from: '__syncthreads();',
+    to: '/* removed */',
+    nth: 1,
+    expect: 'race',
+    run: (emu, order) => checkAttention(emu, { B: 1, H: 1, Tq: 16, Tk: 70, D: 24 }, order),
+  },
+  {
+    name: 'attention backward: the barrier after staging K and V removed',
+    file: 'cuda/attention.cu',
+    from: '__syncthreads();',
+    to: '/* removed */',
+    nth: 2,
+    expect: 'race',
+    run: (emu, order) => checkAttention(emu, { B: 1, H: 1, Tq: 16, Tk: 40, D: 24 }, order),
+  },
+  {
+    name: 'attention backward: the barrier before writing dK and dV removed',
+    file: 'cuda/attention.cu',
+    from: '__syncthreads();',
+    to: '/* removed */',
+    nth: 3,
+    expect: 'race',
+    // The race needs one warp to finish its rows while another still adds into dK/dV: the random
+    // pick order keeps warps too close to lockstep for that; the priority orders do not.
+    mayPass: [4242],
+    run: (emu, order) => checkAttention(emu, { B: 1, H: 1, Tq: 16, Tk: 40, D: 24 }, order),
+  },
+  ...[0, 1, 2].map((nth): Injection => ({
+    name: `sgns: barrier ${nth + 1} of 3 removed`,
+    file: 'cuda/sgns.cu',
+    from: '__syncthreads();',
+    to: '/* removed */',
+    nth,
+    expect: 'race',
+    // Barrier 1 guards the negatives thread 0 draws: lowest-index-first runs thread 0 first.
+    mayPass: nth === 0 ? [0] : [],
+    run: (emu, order) => checkSgns(emu, order),
+  })),
+  {
+    name: 'gemm tiles: `s >= n` became `s > n` in the store of C',
+    file: 'cuda/gemm_tiles.cuh',
+    from: 'if (s >= n) continue;',
+    to: 'if (s > n) continue;',
+    expect: 'fault',
+    run: (emu, order) => checkGemm(emu, GEMM_CASES[1], order),
+  },
+  {
+    name: 'random: element index one too low (`blk * 4 + lane - 1`)',
+    file: 'cuda/random_block.cuh',
+    from: 'const int64_t i = blk * 4 + lane;',
+    to: 'const int64_t i = blk * 4 + lane - 1;',
+    expect: 'fault',
+    underrun: true,
+    run: (emu) => {
+      const want = new Float32Array(1027),
+        got = new Float32Array(1027);
+      cpu.randomFill(0, want, 77, 3, 0, 1);
+      emu.randomFill(0, got, 77, 3, 0, 1);
+      expectMatch('randomFill uniform', got, want, 0, 0);
+    },
   },
 ];
 
@@ -789,21 +860,27 @@ suite('deliberately broken copies of the kernels fail under the emulator', () =>
         const emu = loadAddon(await emuBuild.build({ variant, overrides: { [inj.file]: broken } }));
         const outcomes: string[] = [];
         for (const o of ORDERS) {
-          emu.configure({ ...o, shuffleBlocks: true });
+          emu.configure({ ...o, shuffleBlocks: inj.file !== 'cuda/sgns.cu' });
           try {
             inj.run(emu, `seed ${o.seed}`);
             outcomes.push('pass');
           } catch (e) {
             const err = e as { kind?: string; message: string };
-            outcomes.push(err.kind === 'fault' ? 'fault' : 'mismatch');
+            outcomes.push(inj.expect === 'race' ? 'race' : err.kind === 'fault' ? 'fault' : 'mismatch');
             if (err.kind === 'fault' && inj.expect === 'fault') {
-              expect(err.message).toMatch(/out-of-bounds (read|write): \d+ bytes past the end of/);
+              expect(err.message).toMatch(
+                inj.underrun
+                  ? /out-of-bounds (read|write): \d+ bytes before the start of/
+                  : /out-of-bounds (read|write): \d+ bytes past the end of/,
+              );
             }
           }
         }
-        // Overruns fault wherever buffers end at a guard page (start-aligned runs catch underruns
-        // instead); races must show in every order, not by chance.
-        const expected = ORDERS.map((o, i) => (inj.expect === 'fault' && !o.alignEnd ? outcomes[i] : inj.expect));
+        // Overruns fault wherever buffers end at a guard page, underruns where they start right
+        // after one; races must show in every order, not by chance.
+        const caught = (o: (typeof ORDERS)[number]) =>
+          inj.expect === 'race' ? !(inj.mayPass ?? []).includes(o.seed) : o.alignEnd !== !!inj.underrun;
+        const expected = ORDERS.map((o, i) => (caught(o) ? inj.expect : outcomes[i]));
         expect(outcomes).toEqual(expected);
       },
       300000,

@@ -3,9 +3,10 @@
 // kernels here. Every block runs on its own, one after the other; its threads are cooperative
 // fibers (ucontext) that switch only at __syncthreads(), at warp shuffles/votes (a rendezvous of
 // the warp's lanes) and, in randomised runs, at atomics. Between those points the scheduler picks
-// the next thread in a seeded order (ascending, descending or random), so a missing barrier shows
+// the next thread in a seeded order (by thread index up or down, by random priorities, or at
+// random), so a missing barrier shows
 // up as a wrong result. Global buffers from cudaMalloc and every __shared__ array sit against
-// PROT_NONE guard pages (at the end of a page, or at its start: TK_EMU alignment mode), so an
+// PROT_NONE guard pages (ending at the upper guard or starting at the lower one: Config::align_end), so an
 // out-of-bounds access faults; the fault handler names the kernel, block, thread and buffer, and
 // the launch throws tk_emu::KernelFault. A barrier that not all threads of the block reach, a
 // shuffle whose lanes never all arrive, or an exited lane in a shuffle's mask fail the same way.
@@ -113,7 +114,7 @@ struct KernelFault : std::runtime_error {
 };
 
 struct Config {
-  uint64_t seed = 0;           // 0: threads in ascending order, 1: descending, else seeded random
+  uint64_t seed = 0;  // 0: lowest ready thread first, 1: highest, odd: random priorities, even: random picks
   bool align_end = true;       // buffers end at a guard page (overruns fault); false: start after one
   bool shuffle_blocks = true;  // random seeds also permute the order of the blocks
   double atomic_yield = 0.5;   // random seeds: chance of switching threads after an atomic

@@ -187,7 +187,14 @@ sigjmp_buf g_jmp;
 uint64_t g_block_epoch = 0;
 size_t g_static_shared = 0;
 Region* g_dyn = nullptr;
-bool g_random = false, g_descending = false;
+// Who runs next: seed 0 the lowest ready thread index, 1 the highest (each runs a thread, and so
+// its warp, as far as it can before the next one: the opposite of lockstep); other odd seeds the
+// same with a random priority per thread (drawn per block); even seeds a uniformly random ready
+// thread at every switch (close to lockstep, with random drift).
+enum class Order { kAscending, kDescending, kRandomPriority, kRandomPick };
+Order g_order = Order::kAscending;
+bool g_random = false;  // the random orders also switch after atomics and permute blocks
+std::vector<uint32_t> g_priority;
 uint64_t g_rng = 1;
 
 uint64_t next_rand() {  // xorshift64*
@@ -246,20 +253,26 @@ void make_ready(int i) {
 
 int pick() {
   auto& r = g_block.ready;
-  size_t k;
-  if (g_random)
+  size_t k = 0;
+  if (g_order == Order::kRandomPick) {
     k = size_t(next_rand() % r.size());
-  else if (g_descending)
-    k = r.size() - 1;
-  else
-    k = 0;
-  int i = r[k];
-  if (g_random) {
-    r[k] = r.back();
-    r.pop_back();
   } else {
-    r.erase(r.begin() + std::ptrdiff_t(k));
+    auto before = [](int a, int b) {
+      switch (g_order) {
+        case Order::kAscending:
+          return a < b;
+        case Order::kDescending:
+          return a > b;
+        default:
+          return g_priority[size_t(a)] < g_priority[size_t(b)];
+      }
+    };
+    for (size_t j = 1; j < r.size(); ++j)
+      if (before(r[j], r[k])) k = j;
   }
+  const int i = r[k];
+  r[k] = r.back();
+  r.pop_back();
   return i;
 }
 
@@ -321,6 +334,11 @@ void run_block() {
   g_block_epoch++;
   g_static_shared = 0;
   if (g_dyn && config().poison) std::memset(g_dyn->ptr, 0xFF, g_dyn->bytes);
+  if (g_order == Order::kRandomPriority) {
+    g_priority.resize(size_t(n));
+    for (int i = 0; i < n; ++i) g_priority[size_t(i)] = uint32_t(i);
+    for (size_t i = g_priority.size(); i > 1; --i) std::swap(g_priority[i - 1], g_priority[size_t(next_rand() % i)]);
+  }
   for (int i = 0; i < n; ++i) {
     Fiber& f = b.fibers[size_t(i)];
     getcontext(&f.ctx);
@@ -465,11 +483,14 @@ const uint64_t* warp_exchange(unsigned mask, uint64_t bits, const char* what) {
   w.vals[p][f.lane] = bits;
   w.arrived |= 1u << f.lane;
   if (w.arrived == mask) {
+    // The last lane releases the others and, like them, waits for the scheduler to pick it.
     w.arrived = 0;
     w.parity ^= 1;
     for (int l = 0; l < 32; ++l) {
       if ((mask >> l & 1u) && unsigned(l) != f.lane) make_ready(int(f.warp * 32 + unsigned(l)));
     }
+    g_block.ready.push_back(g_block.cur);
+    park(kReady);
   } else {
     park(kWarp);
   }
@@ -552,8 +573,11 @@ void launch(const Launch& l, void (*body)(void*), void* ctx) {
   g_body = body;
   g_body_ctx = ctx;
   const Config& c = config();
+  g_order = c.seed == 0   ? Order::kAscending
+            : c.seed == 1 ? Order::kDescending
+            : c.seed % 2  ? Order::kRandomPriority
+                          : Order::kRandomPick;
   g_random = c.seed > 1;
-  g_descending = c.seed == 1;
   g_rng = splitmix(c.seed * 0x100000001B3ULL + stats().launches) | 1;
 
   // Dynamic shared memory: exactly the launch's bytes, against a guard page like the rest.
