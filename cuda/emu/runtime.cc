@@ -337,7 +337,8 @@ void run_block() {
   if (g_order == Order::kRandomPriority) {
     g_priority.resize(size_t(n));
     for (int i = 0; i < n; ++i) g_priority[size_t(i)] = uint32_t(i);
-    for (size_t i = g_priority.size(); i > 1; --i) std::swap(g_priority[i - 1], g_priority[size_t(next_rand() % i)]);
+    for (size_t i = g_priority.size(); i > 1; --i)
+      std::swap(g_priority[i - 1], g_priority[size_t(next_rand() % i)]);
   }
   for (int i = 0; i < n; ++i) {
     Fiber& f = b.fibers[size_t(i)];
