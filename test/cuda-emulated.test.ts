@@ -378,6 +378,7 @@ const RNN_CASES: RnnCase[] = [
   { cell: 1, T: 3, B: 2, I: 6, H: 9, reverse: true },
   { cell: 2, T: 3, B: 3, I: 4, H: 5, residual: true, noBias: true },
   { cell: 3, T: 2, B: 1, I: 3, H: 33, reverse: true, lengths: [1] },
+  { cell: 0, T: 2, B: 4, I: 3, H: 70 }, // 280 units: two blocks per step kernel, several GEMM tiles
 ];
 
 // ---- attention -----------------------------------------------------------------------------------
@@ -435,6 +436,8 @@ function checkAttention(emu: EmuAddon, c: AttnCase, order: string) {
 const ATTN_CASES: AttnCase[] = [
   { B: 1, H: 2, Tq: 20, Tk: 37, D: 24 },
   { B: 2, H: 1, Tq: 17, Tk: 33, D: 40, causal: true, padding: true, addMask: true, p: 0.25 },
+  { B: 1, H: 1, Tq: 33, Tk: 16, D: 128, causal: true }, // the largest head size, three query tiles
+  { B: 1, H: 1, Tq: 1, Tk: 5, D: 1, p: 0.5 },
 ];
 
 // ---- SGNS ----------------------------------------------------------------------------------------

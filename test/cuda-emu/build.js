@@ -70,16 +70,23 @@ function rewrite(text, rel) {
   return `#line 1 "${rel}"\n${t}`;
 }
 
+// node-addon-api, and Node-API's C headers: the node-api-headers package (cmake-js brings it), else
+// the headers next to the node binary (official builds and distributions ship them), else
+// node-gyp's download cache.
 function nodeIncludes() {
-  const inc = [];
-  inc.push(require('node-addon-api').include_dir.replace(/"/g, ''));
+  const napi = require('node-addon-api').include_dir.replace(/"/g, '');
+  const candidates = [];
   try {
-    inc.push(require('node-api-headers').include_dir);
+    candidates.push(require('node-api-headers').include_dir);
   } catch {
-    // Fall back to the headers next to the node binary (distributions ship them there).
-    inc.push(path.join(path.dirname(process.execPath), '..', 'include', 'node'));
+    // not installed
   }
-  return inc.map((p) => (path.isAbsolute(p) ? p : path.join(ROOT, p)));
+  candidates.push(path.join(path.dirname(process.execPath), '..', 'include', 'node'));
+  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  candidates.push(path.join(cache, 'node-gyp', process.versions.node, 'include', 'node'));
+  const c = candidates.find((d) => fs.existsSync(path.join(d, 'node_api.h')));
+  if (!c) throw new Error(`cuda-emu: no node_api.h in ${candidates.join(', ')} (npm install node-api-headers)`);
+  return [napi, c].map((p) => (path.isAbsolute(p) ? p : path.join(ROOT, p)));
 }
 
 function sha1(...parts) {
