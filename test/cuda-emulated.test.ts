@@ -28,7 +28,13 @@ interface EmuStats {
   atomics: number;
 }
 interface EmuControl {
-  configure(c: { seed?: number; alignEnd?: boolean; shuffleBlocks?: boolean; atomicYield?: number }): void;
+  configure(c: {
+    seed?: number;
+    alignEnd?: boolean;
+    shuffleBlocks?: boolean;
+    atomicYield?: number;
+    timeoutMs?: number;
+  }): void;
   stats(): EmuStats;
   resetStats(): void;
 }
@@ -659,6 +665,20 @@ suite('the emulator itself', () => {
     expect(fault('exited_lane', new Float32Array(32), 1, 32, 0, 0, 0)).toMatch(
       /^fault: __shfl_sync: lane 3 of the mask has already exited/,
     );
+  });
+
+  it('ends a kernel that never reaches a switch point (the watchdog)', () => {
+    emu.configure({ seed: 0, timeoutMs: 300 });
+    try {
+      expect(fault('spin_wait', new Float32Array(2), 1, 32, 0, 0, 0)).toMatch(
+        /^fault: the kernel did not finish within 300 ms .* thread \(0,0,0\)$/,
+      );
+      // Thread 1 first: the flag is already set when thread 0 looks.
+      emu.configure({ seed: 1 });
+      expect(fault('spin_wait', new Float32Array(2), 1, 32, 0, 0, 0)).toBe('no error');
+    } finally {
+      emu.configure({ timeoutMs: 30000 });
+    }
   });
 
   it('runs threads in different orders, so a missing barrier shows', () => {

@@ -118,6 +118,7 @@ struct Config {
   bool align_end = true;       // buffers end at a guard page (overruns fault); false: start after one
   bool shuffle_blocks = true;  // random seeds also permute the order of the blocks
   double atomic_yield = 0.5;   // random seeds: chance of switching threads after an atomic
+  long timeout_ms = 30000;     // a launch running longer fails (0: no limit)
   bool poison = true;          // fill fresh shared memory and cudaMalloc buffers with 0xFF (NaN)
 };
 Config& config();

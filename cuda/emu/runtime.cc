@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -364,7 +365,7 @@ void run_block() {
 
 // ---- the fault handler -----------------------------------------------------------------------------
 
-struct sigaction g_old_segv, g_old_bus;
+struct sigaction g_old_segv, g_old_bus, g_old_alrm;
 stack_t g_old_alt;
 std::unique_ptr<char[]> g_alt_stack;
 constexpr size_t kAltBytes = 64 * 1024;
@@ -395,6 +396,24 @@ void on_fault(int sig, siginfo_t* si, void* uc_raw) {
   siglongjmp(g_jmp, 1);
 }
 
+// The watchdog: a kernel that never reaches a switch point (an endless loop, or a spin-wait on
+// another thread, which cooperative fibers cannot preempt) would hang the test run.
+void on_timeout(int, siginfo_t*, void*) {
+  if (!g_in_launch) return;
+  g_fail_msg =
+      "the kernel did not finish within " + std::to_string(config().timeout_ms) +
+      " ms (an endless loop, or a spin-wait on another thread, which the emulator cannot preempt) in " +
+      where(g_block.cur);
+  siglongjmp(g_jmp, 1);
+}
+
+void set_timer(long ms) {
+  itimerval t{};
+  t.it_value.tv_sec = ms / 1000;
+  t.it_value.tv_usec = (ms % 1000) * 1000;
+  setitimer(ITIMER_REAL, &t, nullptr);
+}
+
 void install_handler() {
   if (!g_alt_stack) g_alt_stack.reset(new char[kAltBytes]);
   stack_t ss{};
@@ -407,9 +426,18 @@ void install_handler() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGSEGV, &sa, &g_old_segv);
   sigaction(SIGBUS, &sa, &g_old_bus);
+  if (config().timeout_ms > 0) {
+    sa.sa_sigaction = on_timeout;
+    sigaction(SIGALRM, &sa, &g_old_alrm);
+    set_timer(config().timeout_ms);
+  }
 }
 
 void restore_handler() {
+  if (config().timeout_ms > 0) {
+    set_timer(0);
+    sigaction(SIGALRM, &g_old_alrm, nullptr);
+  }
   sigaction(SIGSEGV, &g_old_segv, nullptr);
   sigaction(SIGBUS, &g_old_bus, nullptr);
   if (g_old_alt.ss_flags & SS_DISABLE) {

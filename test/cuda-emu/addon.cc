@@ -1,5 +1,5 @@
 // Entry of the test-only emulator addon: the registered launchers (test/cuda-emu/launchers/*.cc),
-// configure({ seed, alignEnd, shuffleBlocks, atomicYield, poison }), stats(), resetStats().
+// configure({ seed, alignEnd, shuffleBlocks, atomicYield, poison, timeoutMs }), stats(), resetStats().
 #include <utility>
 #include <vector>
 
@@ -41,6 +41,7 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
   if (o.Has("shuffleBlocks")) c.shuffle_blocks = o.Get("shuffleBlocks").ToBoolean().Value();
   if (o.Has("atomicYield")) c.atomic_yield = o.Get("atomicYield").As<Napi::Number>().DoubleValue();
   if (o.Has("poison")) c.poison = o.Get("poison").ToBoolean().Value();
+  if (o.Has("timeoutMs")) c.timeout_ms = long(o.Get("timeoutMs").As<Napi::Number>().DoubleValue());
   return info.Env().Undefined();
 }
 

@@ -88,6 +88,16 @@ __global__ void barrier_count_kernel(int* out) {
   out[threadIdx.x * 4 + 3] = d;
 }
 
+// Thread 0 waits for thread 1's flag without a barrier: fine on a GPU with independent thread
+// scheduling, an endless loop for cooperative fibers (the watchdog ends it).
+__global__ void spin_wait_kernel(float* out) {
+  volatile float* flag = out;
+  if (threadIdx.x == 0)
+    while (flag[1] == 0.0f) {
+    }
+  if (threadIdx.x == 1) flag[1] = 1.0f;
+}
+
 }  // namespace
 
 namespace tk_emu_addon {
@@ -118,6 +128,8 @@ TK_EMU_LAUNCHER(selftest) {
     warp_ops_kernel<<<grid, block, shmem>>>(out.ptr<int>());
   } else if (name == "barrier_count") {
     barrier_count_kernel<<<grid, block, shmem>>>(out.ptr<int>());
+  } else if (name == "spin_wait") {
+    spin_wait_kernel<<<grid, block, shmem>>>(out.f());
   } else if (name == "atomics") {
     Dev sum(info, 7), mx(info, 8), first(info, 9);
     atomics_kernel<<<grid, block, shmem>>>(out.ptr<int>(), sum.f(), mx.ptr<int>(), first.ptr<int>());
