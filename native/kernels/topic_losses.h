@@ -1,0 +1,77 @@
+// Topic-model losses and samplers (issue 6). Per-element math: textkernels/math/topics.h.
+//
+// MMD: the unbiased estimator of seed eq. (10) between rows of x [n, d] and y [m, d],
+//   sum_{i!=j} k(x_i, x_j) / (n(n-1)) + sum_{i!=j} k(y_i, y_j) / (m(m-1)) - 2 sum_{i,j} k(x_i, y_j) / (nm),
+// computed in one pass over blocks of 64 query rows: each block multiplies its rows by a block of at
+// most 512 key rows (sgemm_cpu), turns the products into kernel values and gradient coefficients
+// in place, and multiplies the coefficients back into the key rows to accumulate its gradient rows.
+// No more than 64 x 512 kernel values exist at a time per thread. Every row of x and of y is a query
+// row once, so no gradient row is written by two blocks; row sums are kept in double per row and
+// added in row order, so the result does not depend on the thread count.
+//
+// Gaussian KLs: per batch row, summed over the latent dimension; backward passes take the upstream
+// gradient as dloss[b * dloss_stride] * scale (stride 1, scale 1: reduction 'none'; stride 0: 'sum'
+// with scale 1 or 'mean' with scale 1 / B), as native/kernels/loss.h.
+#pragma once
+#include <cstdint>
+
+namespace tk {
+
+// Returns the MMD. gx / gy (may be null) receive d MMD / d x and d MMD / d y (the caller scales
+// them by the upstream gradient). kind: math::MmdKernelKind; bandwidth > 0; n, m >= 2.
+double mmd_forward_cpu(float* gx,       // [n, d] or null; must not alias x or y
+                       float* gy,       // [m, d] or null; must not alias x or y
+                       const float* x,  // [n, d]
+                       const float* y,  // [m, d]
+                       int64_t n, int64_t m, int64_t d, int kind, float bandwidth);
+
+// loss[b] = -0.5 sum_j (1 + logvar - mu^2 - exp(logvar))
+void gaussian_kl_forward_cpu(float* loss,          // [B]
+                             const float* mu,      // [B, J]
+                             const float* logvar,  // [B, J]
+                             int64_t B, int64_t J);
+void gaussian_kl_backward_cpu(float* dmu,           // [B, J] or null
+                              float* dlogvar,       // [B, J] or null
+                              const float* dloss,   // [B] (stride 1) or [1] (stride 0)
+                              const float* mu,      // [B, J]
+                              const float* logvar,  // [B, J]
+                              int64_t B, int64_t J, int64_t dloss_stride, float scale);
+
+// The GMVAE KL of seed eq. (17) with responsibilities eta = softmax_c(logPi_c + log N(z; means_c,
+// exp(logvars_c))) (eq. 18). Writes per-row losses and log eta (kept for the backward pass).
+void gaussian_mixture_kl_forward_cpu(float* loss,           // [B]
+                                     float* log_eta,        // [B, K]
+                                     const float* z,        // [B, J]
+                                     const float* mu,       // [B, J]
+                                     const float* logvar,   // [B, J]
+                                     const float* means,    // [K, J]
+                                     const float* logvars,  // [K, J]
+                                     const float* log_pi,   // [K]
+                                     int64_t B, int64_t J, int64_t K);
+// Gradients of all six inputs (each may be null), including the path through eta. Outputs must not
+// alias inputs or one another.
+void gaussian_mixture_kl_backward_cpu(float* dz,             // [B, J] or null
+                                      float* dmu,            // [B, J] or null
+                                      float* dlogvar,        // [B, J] or null
+                                      float* dmeans,         // [K, J] or null
+                                      float* dlogvars,       // [K, J] or null
+                                      float* dlog_pi,        // [K] or null
+                                      const float* dloss,    // [B] (stride 1) or [1] (stride 0)
+                                      const float* z,        // [B, J]
+                                      const float* mu,       // [B, J]
+                                      const float* logvar,   // [B, J]
+                                      const float* means,    // [K, J]
+                                      const float* logvars,  // [K, J]
+                                      const float* log_pi,   // [K]
+                                      const float* log_eta,  // [B, K] from the forward pass
+                                      int64_t B, int64_t J, int64_t K, int64_t dloss_stride, float scale);
+
+// n draws of Gamma(alpha, 1) at generator state (seed, offset); see math/topics.h for the streams.
+void gamma_sample_cpu(float* out, int64_t n, float alpha, uint64_t seed, uint64_t offset);
+// num_samples rows of Dirichlet(concentration[0..K)): normalised gammas (normalised in log space,
+// so rows stay finite when every gamma underflows). Element (r, k) is gamma sample r * K + k.
+void dirichlet_sample_cpu(float* out,                  // [num_samples, K]
+                          const float* concentration,  // [K], each > 0
+                          int64_t num_samples, int64_t K, uint64_t seed, uint64_t offset);
+
+}  // namespace tk
