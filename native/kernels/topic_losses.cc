@@ -38,7 +38,8 @@ struct MmdQuery {
   double* loss;  // [rows] each row's share of the loss
 };
 
-void mmd_against(const MmdQuery& q, const MmdKeys& k) {
+template <int kKind>
+void mmd_against_kind(const MmdQuery& q, const MmdKeys& k) {
   const int64_t d = q.d;
   for (int64_t c0 = 0; c0 < k.rows; c0 += kKeyCols) {
     const int64_t nc = std::min(kKeyCols, k.rows - c0);
@@ -50,9 +51,9 @@ void mmd_against(const MmdQuery& q, const MmdKeys& k) {
       double ksum = 0.0, csum = 0.0;
       for (int64_t j = 0; j < nc; ++j) {
         float stat = t[j];
-        if (q.kind != math::kMmdDiffusion) stat = (q.norms[r] + k.norms[c0 + j]) - 2.0f * stat;
+        if (kKind != math::kMmdDiffusion) stat = (q.norms[r] + k.norms[c0 + j]) - 2.0f * stat;
         float dk;
-        const float kv = math::mmd_kernel(q.kind, stat, q.h, &dk);
+        const float kv = math::mmd_kernel(kKind, stat, q.h, &dk);
         if (j == self) {
           t[j] = 0.0f;
           continue;
@@ -66,6 +67,13 @@ void mmd_against(const MmdQuery& q, const MmdKeys& k) {
     }
     if (q.want_grad) sgemm_cpu(false, false, q.rows, d, nc, 1.0f, q.tile, nc, kf, d, 1.0f, q.acc, d);
   }
+}
+
+// The kernel is a template argument so that the per-pair loop has no branch on it.
+void mmd_against(const MmdQuery& q, const MmdKeys& k) {
+  if (q.kind == math::kMmdDiffusion) return mmd_against_kind<math::kMmdDiffusion>(q, k);
+  if (q.kind == math::kMmdRbf) return mmd_against_kind<math::kMmdRbf>(q, k);
+  return mmd_against_kind<math::kMmdImq>(q, k);
 }
 
 void row_sq_norms(float* out, const float* a, int64_t rows, int64_t d) {
@@ -352,21 +360,8 @@ void gamma_sample_cpu(float* out, int64_t n, float alpha, uint64_t seed, uint64_
 
 void dirichlet_sample_cpu(float* out, const float* concentration, int64_t num_samples, int64_t K, uint64_t seed,
                           uint64_t offset) {
-  parallel_for(num_samples, std::max<int64_t>(1, 1024 / std::max<int64_t>(K, 1)), [&](int64_t r0, int64_t r1) {
-    std::vector<double> lg(static_cast<size_t>(K));
-    for (int64_t r = r0; r < r1; ++r) {
-      double mx = -INFINITY;
-      for (int64_t k = 0; k < K; ++k) {
-        lg[size_t(k)] = math::gamma_sample(concentration[k], seed, offset, uint64_t(r * K + k)).log_value;
-        mx = std::max(mx, lg[size_t(k)]);
-      }
-      double s = 0.0;
-      for (int64_t k = 0; k < K; ++k) {
-        lg[size_t(k)] = std::exp(lg[size_t(k)] - mx);
-        s += lg[size_t(k)];
-      }
-      for (int64_t k = 0; k < K; ++k) out[r * K + k] = float(lg[size_t(k)] / s);
-    }
+  parallel_for(num_samples, std::max<int64_t>(1, 512 / std::max<int64_t>(K, 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) math::dirichlet_row(out + r * K, concentration, K, seed, offset, uint64_t(r));
   });
 }
 

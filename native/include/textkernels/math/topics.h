@@ -39,13 +39,15 @@ TK_HD float diffusion_feature_grad(float x, float f) {
   return clamp_mask(x, kDiffusionClipLow, 1.0f) * (0.5f / f);
 }
 
-// arccos(q) / sqrt(1 - q^2) written as a / sin(a) for a = arccos(q) in [0, pi/2].
-TK_HD float acos_ratio(float a) {
+// arccos(c) / sqrt(1 - c^2) for c in [0, 1] with a = arccos(c): a / sin(a), from its series below
+// a = 0.05; above, sqrt((1 - c)(1 + c)) is sin(a) to a few ulp (1 - c is exact for c >= 0.5) and
+// costs less than sinf.
+TK_HD float acos_ratio(float a, float c) {
   if (a < 0.05f) {
     const float a2 = a * a;
     return 1.0f + a2 * (1.0f / 6.0f + a2 * (7.0f / 360.0f));
   }
-  return a / sinf(a);
+  return a / sqrtf((1.0f - c) * (1.0f + c));
 }
 
 // k(q) and dk/dq for the kernel `kind` with bandwidth h (diffusion: t = h).
@@ -55,7 +57,7 @@ TK_HD float mmd_kernel(int kind, float q, float h, float* dk_dq) {
     const float a = acosf(c);
     const float k = expf(-(a * a) / h);
     // d/dq exp(-a^2 / t) = k * (2 / t) * a / sqrt(1 - q^2)
-    *dk_dq = clamp_mask(q, 0.0f, 1.0f) * (k * (2.0f * acos_ratio(a) / h));
+    *dk_dq = clamp_mask(q, 0.0f, 1.0f) * (k * (2.0f * acos_ratio(a, c) / h));
     return k;
   }
   const float d2 = q > 0.0f ? q : (q == q ? 0.0f : q);  // q is ||a||^2 + ||b||^2 - 2ab: rounding can dip below 0
@@ -140,6 +142,26 @@ TK_HD GammaDraw gamma_sample(float alpha, uint64_t seed, uint64_t offset, uint64
   out.log_value = double(logf(g)) + double(logf(boost_u)) / double(alpha);
   out.value = float(exp(out.log_value));
   return out;
+}
+
+// Row `row` of a Dirichlet(conc[0..K)) draw: gammas r K + k, normalised in log space (online max
+// and rescaled sum, then a second pass that redraws the same gammas), so a row stays finite and sums
+// to 1 when every gamma underflows float.
+TK_HD void dirichlet_row(float* out, const float* conc, int64_t K, uint64_t seed, uint64_t offset, uint64_t row) {
+  double mx = -INFINITY, s = 0.0;
+  for (int64_t k = 0; k < K; ++k) {
+    const double l = gamma_sample(conc[k], seed, offset, row * uint64_t(K) + uint64_t(k)).log_value;
+    if (l > mx) {
+      s = s * exp(mx - l) + 1.0;
+      mx = l;
+    } else {
+      s += exp(l - mx);
+    }
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    const double l = gamma_sample(conc[k], seed, offset, row * uint64_t(K) + uint64_t(k)).log_value;
+    out[k] = float(exp(l - mx) / s);
+  }
 }
 
 }  // namespace tk::math
