@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/thread_pool.h"
 #include "textkernels/math/topics.h"
@@ -38,9 +39,32 @@ struct MmdQuery {
   double* loss;  // [rows] each row's share of the loss
 };
 
+// One row of a tile, scalar: the same contract as isa::mmd_row_avx2 (topic_losses.h).
+template <int kKind>
+double mmd_row_scalar(float* t, int64_t nc, float h, float grad_weight, int64_t self, float qn, const float* kn,
+                      double* csum) {
+  double ksum = 0.0, cs = 0.0;
+  for (int64_t j = 0; j < nc; ++j) {
+    float stat = t[j];
+    if (kKind != math::kMmdDiffusion) stat = (qn + kn[j]) - 2.0f * stat;
+    float dk;
+    const float kv = math::mmd_kernel(kKind, stat, h, &dk);
+    if (j == self) {
+      t[j] = 0.0f;
+      continue;
+    }
+    ksum += kv;
+    t[j] = grad_weight * dk;
+    cs += t[j];
+  }
+  *csum += cs;
+  return ksum;
+}
+
 template <int kKind>
 void mmd_against_kind(const MmdQuery& q, const MmdKeys& k) {
   const int64_t d = q.d;
+  const bool avx2 = simd_level() >= SimdLevel::kAvx2;
   for (int64_t c0 = 0; c0 < k.rows; c0 += kKeyCols) {
     const int64_t nc = std::min(kKeyCols, k.rows - c0);
     const float* kf = k.feat + c0 * d;
@@ -48,22 +72,11 @@ void mmd_against_kind(const MmdQuery& q, const MmdKeys& k) {
     for (int64_t r = 0; r < q.rows; ++r) {
       float* t = q.tile + r * nc;
       const int64_t self = k.self_first >= 0 ? k.self_first + r - c0 : -1;  // column of the diagonal
-      double ksum = 0.0, csum = 0.0;
-      for (int64_t j = 0; j < nc; ++j) {
-        float stat = t[j];
-        if (kKind != math::kMmdDiffusion) stat = (q.norms[r] + k.norms[c0 + j]) - 2.0f * stat;
-        float dk;
-        const float kv = math::mmd_kernel(kKind, stat, q.h, &dk);
-        if (j == self) {
-          t[j] = 0.0f;
-          continue;
-        }
-        ksum += kv;
-        t[j] = k.grad_weight * dk;
-        csum += t[j];
-      }
+      const float qn = q.norms ? q.norms[r] : 0.0f;
+      const float* kn = k.norms ? k.norms + c0 : nullptr;
+      const double ksum = avx2 ? isa::mmd_row_avx2(t, nc, kKind, q.h, k.grad_weight, self, qn, kn, &q.csum[r])
+                               : mmd_row_scalar<kKind>(t, nc, q.h, k.grad_weight, self, qn, kn, &q.csum[r]);
       q.loss[r] += double(k.loss_weight) * ksum;
-      q.csum[r] += csum;
     }
     if (q.want_grad) sgemm_cpu(false, false, q.rows, d, nc, 1.0f, q.tile, nc, kf, d, 1.0f, q.acc, d);
   }

@@ -74,4 +74,13 @@ void dirichlet_sample_cpu(float* out,                  // [num_samples, K]
                           const float* concentration,  // [K], each > 0
                           int64_t num_samples, int64_t K, uint64_t seed, uint64_t offset);
 
+namespace isa {
+// One row of an MMD tile (topic_losses_avx2.cc; call only when simd_level() >= kAvx2): t[j] holds the
+// pair statistic (diffusion: the feature dot product; rbf/imq: the key's dot product, turned into
+// qn + kn[j] - 2 t[j]) and becomes grad_weight * dk/dq, 0 at column `self` (the diagonal, or any
+// value outside [0, nc)). Returns sum_j k (diagonal excluded) and adds sum_j t[j] to *csum.
+double mmd_row_avx2(float* t, int64_t nc, int kind, float h, float grad_weight, int64_t self, float qn,
+                    const float* kn, double* csum);
+}  // namespace isa
+
 }  // namespace tk
