@@ -106,8 +106,8 @@ __host__ __device__ inline float mmd_accumulate_phase(const MmdArgs& a, const Mm
 }
 
 // The gradient of feature l of query row r from acc[l] and the coefficient sum csum.
-__host__ __device__ inline float mmd_grad_elem(const MmdArgs& a, const MmdSide& side, int64_t r, int64_t l, float acc,
-                                               float csum) {
+__host__ __device__ inline float mmd_grad_elem(const MmdArgs& a, const MmdSide& side, int64_t r, int64_t l,
+                                               float acc, float csum) {
   const float raw = side.raw[r * a.d + l];
   if (a.kind == math::kMmdDiffusion) return acc * math::diffusion_feature_grad(raw, side.feat[r * a.d + l]);
   return 2.0f * (csum * raw - acc);
@@ -115,15 +115,16 @@ __host__ __device__ inline float mmd_grad_elem(const MmdArgs& a, const MmdSide& 
 
 // ---- Gaussian KL ----------------------------------------------------------------------------------
 
-__host__ __device__ inline void gaussian_kl_row(float* loss, const float* mu, const float* lv, int64_t b, int64_t J) {
+__host__ __device__ inline void gaussian_kl_row(float* loss, const float* mu, const float* lv, int64_t b,
+                                                int64_t J) {
   double s = 0.0;
   for (int64_t j = 0; j < J; ++j) s += math::gaussian_kl_term(mu[b * J + j], lv[b * J + j]);
   loss[b] = float(-0.5 * s);
 }
 
-__host__ __device__ inline void gaussian_kl_backward_elem(float* dmu, float* dlv, const float* dloss, const float* mu,
-                                                          const float* lv, int64_t i, int64_t J, int64_t stride,
-                                                          float scale) {
+__host__ __device__ inline void gaussian_kl_backward_elem(float* dmu, float* dlv, const float* dloss,
+                                                          const float* mu, const float* lv, int64_t i,
+                                                          int64_t J, int64_t stride, float scale) {
   const float g = dloss[(i / J) * stride] * scale;
   if (dmu) dmu[i] = g * mu[i];
   if (dlv) dlv[i] = g * (0.5f * (expf(lv[i]) - 1.0f));
@@ -208,8 +209,9 @@ __host__ __device__ inline void gmm_backward_row(const GmmArgs& a, const float* 
 }
 
 // Element i = (c, j) of dmeans / dlogvars: a sum over the batch in row order.
-__host__ __device__ inline void gmm_backward_component_elem(const GmmArgs& a, const double* dl, const double* ge,
-                                                            float* dmeans, float* dlvs, int64_t i) {
+__host__ __device__ inline void gmm_backward_component_elem(const GmmArgs& a, const double* dl,
+                                                            const double* ge, float* dmeans, float* dlvs,
+                                                            int64_t i) {
   const int64_t c = i / a.J, j = i % a.J;
   const float mc = a.means[i], lc = a.lvs[i], ivc = expf(-lc);
   double sm = 0.0, sl = 0.0;

@@ -35,8 +35,9 @@ void gaussian_kl_forward_cuda(float* loss,          // [B]
                               const float* logvar,  // [B, J]
                               int64_t B, int64_t J, cudaStream_t stream);
 // dloss: [B] with stride 1, or [1] with stride 0 (device pointer); scale multiplies it.
-void gaussian_kl_backward_cuda(float* dmu, float* dlogvar, const float* dloss, const float* mu, const float* logvar,
-                               int64_t B, int64_t J, int64_t dloss_stride, float scale, cudaStream_t stream);
+void gaussian_kl_backward_cuda(float* dmu, float* dlogvar, const float* dloss, const float* mu,
+                               const float* logvar, int64_t B, int64_t J, int64_t dloss_stride, float scale,
+                               cudaStream_t stream);
 
 void gaussian_mixture_kl_forward_cuda(float* loss,           // [B]
                                       float* log_eta,        // [B, K]
@@ -50,14 +51,17 @@ void gaussian_mixture_kl_forward_cuda(float* loss,           // [B]
 size_t gaussian_mixture_kl_backward_cuda_workspace_bytes(int64_t B, int64_t K);
 void gaussian_mixture_kl_backward_cuda(float* dz, float* dmu, float* dlogvar, float* dmeans, float* dlogvars,
                                        float* dlog_pi,  // each may be null
-                                       const float* dloss, const float* z, const float* mu, const float* logvar,
-                                       const float* means, const float* logvars, const float* log_pi,
-                                       const float* log_eta, int64_t B, int64_t J, int64_t K, int64_t dloss_stride,
-                                       float scale, void* workspace, cudaStream_t stream);
+                                       const float* dloss, const float* z, const float* mu,
+                                       const float* logvar, const float* means, const float* logvars,
+                                       const float* log_pi, const float* log_eta, int64_t B, int64_t J,
+                                       int64_t K, int64_t dloss_stride, float scale, void* workspace,
+                                       cudaStream_t stream);
 
-void gamma_sample_cuda(float* out, int64_t n, float alpha, uint64_t seed, uint64_t offset, cudaStream_t stream);
+void gamma_sample_cuda(float* out, int64_t n, float alpha, uint64_t seed, uint64_t offset,
+                       cudaStream_t stream);
 void dirichlet_sample_cuda(float* out,                  // [num_samples, K]
                            const float* concentration,  // [K] (device)
-                           int64_t num_samples, int64_t K, uint64_t seed, uint64_t offset, cudaStream_t stream);
+                           int64_t num_samples, int64_t K, uint64_t seed, uint64_t offset,
+                           cudaStream_t stream);
 
 }  // namespace tk

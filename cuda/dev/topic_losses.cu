@@ -37,14 +37,16 @@ struct MmdResult {
   std::vector<float> gx, gy;
 };
 
-MmdResult mmd_reference(const std::vector<float>& x, const std::vector<float>& y, int64_t n, int64_t m, int64_t d,
-                        int kind, double h) {
-  auto feat = [&](float v) { return kind == 0 ? std::sqrt(std::fmin(std::fmax(double(v), double(1e-6f)), 1.0)) : double(v); };
+MmdResult mmd_reference(const std::vector<float>& x, const std::vector<float>& y, int64_t n, int64_t m,
+                        int64_t d, int kind, double h) {
+  auto feat = [&](float v) {
+    return kind == 0 ? std::sqrt(std::fmin(std::fmax(double(v), double(1e-6f)), 1.0)) : double(v);
+  };
   auto dfeat = [&](float v) { return (v >= 1e-6f && v <= 1.0f) ? 0.5 / feat(v) : 0.0; };
   std::vector<double> gx(static_cast<size_t>(n * d)), gy(static_cast<size_t>(m * d));
   double loss = 0.0;
-  auto pair = [&](const std::vector<float>& A, int64_t i, std::vector<double>& ga, const std::vector<float>& B,
-                  int64_t j, std::vector<double>& gb, double w) {
+  auto pair = [&](const std::vector<float>& A, int64_t i, std::vector<double>& ga,
+                  const std::vector<float>& B, int64_t j, std::vector<double>& gb, double w) {
     double q = 0.0;
     for (int64_t l = 0; l < d; ++l) {
       const double u = feat(A[size_t(i * d + l)]), v = feat(B[size_t(j * d + l)]);
@@ -86,7 +88,8 @@ MmdResult mmd_reference(const std::vector<float>& x, const std::vector<float>& y
 }
 
 double gmm_reference_row(const float* z, const float* mu, const float* lv, const std::vector<double>& means,
-                         const std::vector<double>& lvs, const std::vector<double>& lp, int64_t J, int64_t K) {
+                         const std::vector<double>& lvs, const std::vector<double>& lp, int64_t J,
+                         int64_t K) {
   std::vector<double> l(static_cast<size_t>(K));
   double mx = -INFINITY;
   for (int64_t c = 0; c < K; ++c) {
@@ -214,14 +217,15 @@ std::vector<float> simplex_rows(int64_t rows, int64_t d, uint32_t seed, bool edg
   }
   if (edge && rows >= 3) {
     for (int64_t l = 0; l < d; ++l) v[size_t(l)] = l == 1 ? 1.0f : 0.0f;  // one-hot
-    std::memcpy(&v[size_t(d)], &v[0], sizeof(float) * size_t(d));          // duplicated
+    std::memcpy(&v[size_t(d)], &v[0], sizeof(float) * size_t(d));         // duplicated
   }
   return v;
 }
 
 size_t check_mmd(int version, int64_t n, int64_t m, int64_t d, int kind, float h, bool edge) {
   const char* names[3] = {"diffusion", "rbf", "imq"};
-  std::vector<float> x = simplex_rows(n, d, 11u + uint32_t(n), edge), y = simplex_rows(m, d, 97u + uint32_t(m), edge);
+  std::vector<float> x = simplex_rows(n, d, 11u + uint32_t(n), edge),
+                     y = simplex_rows(m, d, 97u + uint32_t(m), edge);
   if (edge) {
     // A row of x in y. Identical rows on the simplex sit at s = 1, where the clamp's one-sided
     // derivative depends on rounding (float here, double in the reference); a zero coordinate puts s
@@ -302,7 +306,8 @@ GmmOut gmm_run(int version, const GmmData& g) {
                            size_t(g.K * g.J), size_t(g.K * g.J), size_t(g.K)};
   for (int i = 0; i < 6; ++i) o.grads[i].resize(sizes[i]);
   if (version == 0) {
-    cuda::GmmArgs a{g.z.data(), g.mu.data(), g.lv.data(), g.means.data(), g.lvs.data(), g.lp.data(), g.B, g.J, g.K};
+    cuda::GmmArgs a{g.z.data(), g.mu.data(), g.lv.data(), g.means.data(), g.lvs.data(), g.lp.data(),
+                    g.B,        g.J,         g.K};
     for (int64_t b = 0; b < g.B; ++b) cuda::gmm_forward_row(a, o.loss.data(), o.log_eta.data(), b);
     std::vector<double> dl(static_cast<size_t>(g.B * g.K)), ge(static_cast<size_t>(g.B * g.K));
     for (int64_t b = 0; b < g.B; ++b)
@@ -310,11 +315,13 @@ GmmOut gmm_run(int version, const GmmData& g) {
                              o.grads[0].data(), o.grads[1].data(), o.grads[2].data(), b);
     for (int64_t i = 0; i < g.K * g.J; ++i)
       cuda::gmm_backward_component_elem(a, dl.data(), ge.data(), o.grads[3].data(), o.grads[4].data(), i);
-    for (int64_t c = 0; c < g.K; ++c) cuda::gmm_backward_log_pi(a, dl.data(), ge.data(), o.grads[5].data(), c);
+    for (int64_t c = 0; c < g.K; ++c)
+      cuda::gmm_backward_log_pi(a, dl.data(), ge.data(), o.grads[5].data(), c);
     return o;
   }
   std::vector<float*> in;
-  for (const auto* v : {&g.z, &g.mu, &g.lv, &g.means, &g.lvs, &g.lp, &g.dloss}) in.push_back(dev::to_device(*v));
+  for (const auto* v : {&g.z, &g.mu, &g.lv, &g.means, &g.lvs, &g.lp, &g.dloss})
+    in.push_back(dev::to_device(*v));
   float *dloss_out, *dlog_eta;
   cudaCheck(cudaMalloc(&dloss_out, o.loss.size() * sizeof(float) + 4));
   cudaCheck(cudaMalloc(&dlog_eta, o.log_eta.size() * sizeof(float) + 4));
@@ -322,10 +329,10 @@ GmmOut gmm_run(int version, const GmmData& g) {
   for (int i = 0; i < 6; ++i) cudaCheck(cudaMalloc(&dg[i], sizes[i] * sizeof(float) + 4));
   void* ws = nullptr;
   cudaCheck(cudaMalloc(&ws, gaussian_mixture_kl_backward_cuda_workspace_bytes(g.B, g.K)));
-  gaussian_mixture_kl_forward_cuda(dloss_out, dlog_eta, in[0], in[1], in[2], in[3], in[4], in[5], g.B, g.J, g.K,
-                                   nullptr);
-  gaussian_mixture_kl_backward_cuda(dg[0], dg[1], dg[2], dg[3], dg[4], dg[5], in[6], in[0], in[1], in[2], in[3],
-                                    in[4], in[5], dlog_eta, g.B, g.J, g.K, 1, 1.0f, ws, nullptr);
+  gaussian_mixture_kl_forward_cuda(dloss_out, dlog_eta, in[0], in[1], in[2], in[3], in[4], in[5], g.B, g.J,
+                                   g.K, nullptr);
+  gaussian_mixture_kl_backward_cuda(dg[0], dg[1], dg[2], dg[3], dg[4], dg[5], in[6], in[0], in[1], in[2],
+                                    in[3], in[4], in[5], dlog_eta, g.B, g.J, g.K, 1, 1.0f, ws, nullptr);
   cudaCheck(cudaDeviceSynchronize());
   o.loss = dev::to_host(dloss_out, o.loss.size());
   o.log_eta = dev::to_host(dlog_eta, o.log_eta.size());
@@ -356,8 +363,10 @@ size_t check_gmm(int version, int64_t B, int64_t J, int64_t K, float spread) {
   }
   // Forward against the double reference; gradients of sum_b dloss_b loss_b against central
   // differences of it.
-  std::vector<double> means(g.means.begin(), g.means.end()), lvs(g.lvs.begin(), g.lvs.end()), lp(g.lp.begin(), g.lp.end());
-  std::vector<double> zd(g.z.begin(), g.z.end()), mud(g.mu.begin(), g.mu.end()), lvd(g.lv.begin(), g.lv.end());
+  std::vector<double> means(g.means.begin(), g.means.end()), lvs(g.lvs.begin(), g.lvs.end()),
+      lp(g.lp.begin(), g.lp.end());
+  std::vector<double> zd(g.z.begin(), g.z.end()), mud(g.mu.begin(), g.mu.end()),
+      lvd(g.lv.begin(), g.lv.end());
   auto objective = [&]() {
     double s = 0;
     for (int64_t b = 0; b < B; ++b) {
@@ -372,7 +381,8 @@ size_t check_gmm(int version, int64_t B, int64_t J, int64_t K, float spread) {
           double q = 0;
           for (int64_t j = 0; j < J; ++j) {
             const double dz = zz[size_t(j)] - means[size_t(c * J + j)];
-            q += -0.5 * (std::log(2 * M_PI) + lvs[size_t(c * J + j)] + dz * dz / std::exp(lvs[size_t(c * J + j)]));
+            q += -0.5 *
+                 (std::log(2 * M_PI) + lvs[size_t(c * J + j)] + dz * dz / std::exp(lvs[size_t(c * J + j)]));
           }
           l[size_t(c)] = lp[size_t(c)] + q;
           mx = std::fmax(mx, l[size_t(c)]);
@@ -399,8 +409,8 @@ size_t check_gmm(int version, int64_t B, int64_t J, int64_t K, float spread) {
   };
   std::vector<float> want_loss(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b)
-    want_loss[size_t(b)] = float(gmm_reference_row(&g.z[size_t(b * J)], &g.mu[size_t(b * J)], &g.lv[size_t(b * J)],
-                                                   means, lvs, lp, J, K));
+    want_loss[size_t(b)] = float(gmm_reference_row(&g.z[size_t(b * J)], &g.mu[size_t(b * J)],
+                                                   &g.lv[size_t(b * J)], means, lvs, lp, J, K));
   bad += dev::validate_result(got.loss, want_loss, (base + " loss").c_str(), 1e-5f, 1e-5f);
   std::vector<double>* params[6] = {&zd, &mud, &lvd, &means, &lvs, &lp};
   for (int i = 0; i < 6; ++i) {
@@ -414,21 +424,24 @@ size_t check_gmm(int version, int64_t B, int64_t J, int64_t K, float spread) {
       (*params[i])[k] = orig;
       num[k] = float((up - down) / (2 * eps));
     }
-    bad += dev::validate_result(got.grads[i], num, (base + " " + names[i] + " vs finite differences").c_str(), 2e-4f,
-                                1e-3f);
+    bad += dev::validate_result(got.grads[i], num, (base + " " + names[i] + " vs finite differences").c_str(),
+                                2e-4f, 1e-3f);
   }
   return bad;
 }
 
 size_t check_gaussian_kl(int version) {
   const int64_t B = 37, J = 11;
-  std::vector<float> mu = dev::make_random_float(size_t(B * J), 21), lv = dev::make_random_float(size_t(B * J), 23);
+  std::vector<float> mu = dev::make_random_float(size_t(B * J), 21),
+                     lv = dev::make_random_float(size_t(B * J), 23);
   std::vector<float> dloss = dev::make_random_float(size_t(B), 29);
-  std::vector<float> loss(static_cast<size_t>(B)), dmu(static_cast<size_t>(B * J)), dlv(static_cast<size_t>(B * J));
+  std::vector<float> loss(static_cast<size_t>(B)), dmu(static_cast<size_t>(B * J)),
+      dlv(static_cast<size_t>(B * J));
   if (version == 0) {
     for (int64_t b = 0; b < B; ++b) cuda::gaussian_kl_row(loss.data(), mu.data(), lv.data(), b, J);
     for (int64_t i = 0; i < B * J; ++i)
-      cuda::gaussian_kl_backward_elem(dmu.data(), dlv.data(), dloss.data(), mu.data(), lv.data(), i, J, 1, 0.5f);
+      cuda::gaussian_kl_backward_elem(dmu.data(), dlv.data(), dloss.data(), mu.data(), lv.data(), i, J, 1,
+                                      0.5f);
   } else {
     float *dm = dev::to_device(mu), *dl = dev::to_device(lv), *dd = dev::to_device(dloss);
     float *dout, *gm, *gl;
@@ -443,7 +456,8 @@ size_t check_gaussian_kl(int version) {
     dlv = dev::to_host(gl, dlv.size());
     for (float* p : {dm, dl, dd, dout, gm, gl}) cudaCheck(cudaFree(p));
   }
-  std::vector<float> wl(static_cast<size_t>(B)), wm(static_cast<size_t>(B * J)), wv(static_cast<size_t>(B * J));
+  std::vector<float> wl(static_cast<size_t>(B)), wm(static_cast<size_t>(B * J)),
+      wv(static_cast<size_t>(B * J));
   for (int64_t b = 0; b < B; ++b) {
     double s = 0;
     for (int64_t j = 0; j < J; ++j) {
@@ -465,7 +479,8 @@ size_t check_gaussian_kl(int version) {
 std::vector<float> gamma_run(int version, int64_t n, float alpha, uint64_t seed, uint64_t offset) {
   std::vector<float> out(static_cast<size_t>(n));
   if (version == 0) {
-    for (int64_t i = 0; i < n; ++i) out[size_t(i)] = math::gamma_sample(alpha, seed, offset, uint64_t(i)).value;
+    for (int64_t i = 0; i < n; ++i)
+      out[size_t(i)] = math::gamma_sample(alpha, seed, offset, uint64_t(i)).value;
     return out;
   }
   float* d = nullptr;
@@ -482,7 +497,8 @@ std::vector<float> dirichlet_run(int version, const std::vector<float>& conc, in
   const int64_t K = int64_t(conc.size());
   std::vector<float> out(static_cast<size_t>(rows * K));
   if (version == 0) {
-    for (int64_t r = 0; r < rows; ++r) math::dirichlet_row(out.data() + r * K, conc.data(), K, seed, offset, uint64_t(r));
+    for (int64_t r = 0; r < rows; ++r)
+      math::dirichlet_row(out.data() + r * K, conc.data(), K, seed, offset, uint64_t(r));
     return out;
   }
   float* dc = dev::to_device(conc);
@@ -513,9 +529,10 @@ size_t check_sampling(int version) {
     std::printf("v%d gamma(%g): mean %.5f var %.5f: %s\n", version, alpha, mean, var, ok ? "OK" : "FAIL");
     bad += !ok;
     std::vector<float> prefix = gamma_run(version, 1000, alpha, 42, 3);
-    bad += dev::validate_result(prefix, std::vector<float>(g.begin(), g.begin() + 1000), "  prefix of the longer draw",
-                                0.0f, 0.0f);
-    if (version != 0) bad += dev::validate_result(g, gamma_run(0, n, alpha, 42, 3), "  against version 0", 1e-6f, 1e-5f);
+    bad += dev::validate_result(prefix, std::vector<float>(g.begin(), g.begin() + 1000),
+                                "  prefix of the longer draw", 0.0f, 0.0f);
+    if (version != 0)
+      bad += dev::validate_result(g, gamma_run(0, n, alpha, 42, 3), "  against version 0", 1e-6f, 1e-5f);
   }
   const std::vector<float> conc = {0.1f, 0.5f, 2.0f, 1e-3f, 1.0f};
   const int64_t rows = 50000, K = int64_t(conc.size());
@@ -532,10 +549,13 @@ size_t check_sampling(int version) {
     for (int64_t r = 0; r < rows; ++r) s += dr[size_t(r * K + k)];
     const double p = conc[size_t(k)] / a0, v = p * (1 - p) / (a0 + 1);
     const bool ok = std::fabs(s / rows - p) < 5 * std::sqrt(v / rows);
-    std::printf("v%d dirichlet mean[%lld] %.5f (want %.5f): %s\n", version, (long long)k, s / rows, p, ok ? "OK" : "FAIL");
+    std::printf("v%d dirichlet mean[%lld] %.5f (want %.5f): %s\n", version, (long long)k, s / rows, p,
+                ok ? "OK" : "FAIL");
     bad += !ok;
   }
-  if (version != 0) bad += dev::validate_result(dr, dirichlet_run(0, conc, rows, 7, 0), "dirichlet vs version 0", 1e-6f, 1e-5f);
+  if (version != 0)
+    bad +=
+        dev::validate_result(dr, dirichlet_run(0, conc, rows, 7, 0), "dirichlet vs version 0", 1e-6f, 1e-5f);
   return bad;
 }
 
@@ -576,8 +596,10 @@ int main(int argc, char** argv) {
   cudaCheck(cudaMalloc(&loss, 8));
   cudaCheck(cudaMalloc(&ws, mmd_cuda_workspace_bytes(n, n, d)));
   for (int kind = 0; kind < 3; ++kind) {
-    const float ms = dev::benchmark_kernel(20, [&] { mmd_forward_cuda(loss, gx, gy, dx, dy, n, n, d, kind, 1.0f, ws, nullptr); });
-    std::printf("mmd kind %d n=m=%lld d=%lld forward + gradients: %.3f ms\n", kind, (long long)n, (long long)d, ms);
+    const float ms = dev::benchmark_kernel(
+        20, [&] { mmd_forward_cuda(loss, gx, gy, dx, dy, n, n, d, kind, 1.0f, ws, nullptr); });
+    std::printf("mmd kind %d n=m=%lld d=%lld forward + gradients: %.3f ms\n", kind, (long long)n,
+                (long long)d, ms);
   }
   for (void* p : {(void*)dx, (void*)dy, (void*)gx, (void*)gy, (void*)loss, ws}) cudaCheck(cudaFree(p));
   return 0;

@@ -160,12 +160,16 @@ Napi::Value JS_gaussianMixtureKlBackward(const Napi::CallbackInfo& info) {
   auto log_pi = GetArrayExact<float>(info, 12, "logPi", s.K);
   auto log_eta = GetArrayExact<float>(info, 13, "logEta", s.B * s.K);
   RequireDisjoint(env,
-                  {{"dz", dz}, {"dmu", dmu}, {"dlogvar", dlv}, {"dmeans", dmeans}, {"dlogvars", dlvs},
+                  {{"dz", dz},
+                   {"dmu", dmu},
+                   {"dlogvar", dlv},
+                   {"dmeans", dmeans},
+                   {"dlogvars", dlvs},
                    {"dlogPi", dlog_pi}},
                   {dloss, z, mu, lv, means, lvs, log_pi, log_eta});
-  gaussian_mixture_kl_backward_cpu(dz.data, dmu.data, dlv.data, dmeans.data, dlvs.data, dlog_pi.data, dloss.data,
-                                   z.data, mu.data, lv.data, means.data, lvs.data, log_pi.data, log_eta.data, s.B,
-                                   s.J, s.K, stride, float(scale));
+  gaussian_mixture_kl_backward_cpu(dz.data, dmu.data, dlv.data, dmeans.data, dlvs.data, dlog_pi.data,
+                                   dloss.data, z.data, mu.data, lv.data, means.data, lvs.data, log_pi.data,
+                                   log_eta.data, s.B, s.J, s.K, stride, float(scale));
   return env.Undefined();
 }
 

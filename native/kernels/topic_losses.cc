@@ -41,8 +41,8 @@ struct MmdQuery {
 
 // One row of a tile, scalar: the same contract as isa::mmd_row_avx2 (topic_losses.h).
 template <int kKind>
-double mmd_row_scalar(float* t, int64_t nc, float h, float grad_weight, int64_t self, float qn, const float* kn,
-                      double* csum) {
+double mmd_row_scalar(float* t, int64_t nc, float h, float grad_weight, int64_t self, float qn,
+                      const float* kn, double* csum) {
   double ksum = 0.0, cs = 0.0;
   for (int64_t j = 0; j < nc; ++j) {
     float stat = t[j];
@@ -133,7 +133,8 @@ double mmd_forward_cpu(float* gx, float* gy, const float* x, const float* y, int
   const int64_t nbx = (n + kQueryRows - 1) / kQueryRows, nby = (m + kQueryRows - 1) / kQueryRows;
 
   parallel_for(nbx + nby, 1, [&](int64_t b0, int64_t b1) {
-    std::vector<float> tile(static_cast<size_t>(kQueryRows * kKeyCols)), acc(static_cast<size_t>(kQueryRows * d));
+    std::vector<float> tile(static_cast<size_t>(kQueryRows * kKeyCols)),
+        acc(static_cast<size_t>(kQueryRows * d));
     std::vector<double> csum(static_cast<size_t>(kQueryRows));
     for (int64_t b = b0; b < b1; ++b) {
       const bool is_x = b < nbx;
@@ -173,11 +174,13 @@ double mmd_forward_cpu(float* gx, float* gy, const float* x, const float* y, int
       for (int64_t r = 0; r < rows; ++r) {
         if (diffusion) {
           for (int64_t l = 0; l < d; ++l)
-            gr[r * d + l] = acc[size_t(r * d + l)] * math::diffusion_feature_grad(raw[r * d + l], q.feat[r * d + l]);
+            gr[r * d + l] =
+                acc[size_t(r * d + l)] * math::diffusion_feature_grad(raw[r * d + l], q.feat[r * d + l]);
         } else {
           // d q / d a = 2 (a - b): sum_j coef_j * 2 (a - b_j) = 2 (csum * a - acc)
           const float cs = float(csum[size_t(r)]);
-          for (int64_t l = 0; l < d; ++l) gr[r * d + l] = 2.0f * (cs * raw[r * d + l] - acc[size_t(r * d + l)]);
+          for (int64_t l = 0; l < d; ++l)
+            gr[r * d + l] = 2.0f * (cs * raw[r * d + l] - acc[size_t(r * d + l)]);
         }
       }
     }
@@ -199,8 +202,8 @@ void gaussian_kl_forward_cpu(float* loss, const float* mu, const float* logvar, 
   });
 }
 
-void gaussian_kl_backward_cpu(float* dmu, float* dlogvar, const float* dloss, const float* mu, const float* logvar,
-                              int64_t B, int64_t J, int64_t dloss_stride, float scale) {
+void gaussian_kl_backward_cpu(float* dmu, float* dlogvar, const float* dloss, const float* mu,
+                              const float* logvar, int64_t B, int64_t J, int64_t dloss_stride, float scale) {
   parallel_for(B, std::max<int64_t>(1, 16384 / std::max<int64_t>(J, 1)), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const float g = dloss[b * dloss_stride] * scale;
@@ -295,8 +298,8 @@ void gaussian_mixture_kl_forward_cpu(float* loss, float* log_eta, const float* z
 void gaussian_mixture_kl_backward_cpu(float* dz, float* dmu, float* dlogvar, float* dmeans, float* dlogvars,
                                       float* dlog_pi, const float* dloss, const float* z, const float* mu,
                                       const float* logvar, const float* means, const float* logvars,
-                                      const float* log_pi, const float* log_eta, int64_t B, int64_t J, int64_t K,
-                                      int64_t dloss_stride, float scale) {
+                                      const float* log_pi, const float* log_eta, int64_t B, int64_t J,
+                                      int64_t K, int64_t dloss_stride, float scale) {
   const std::vector<float> iv = inverse_variances(logvars, K * J);
   // Per row: dl[c] = g eta_c (F_c - sum_c' eta_c' F_c') with F_c = A_c - logPi_c + log eta_c (the
   // gradient of the responsibilities' logits), and ge[c] = g eta_c.
@@ -371,10 +374,11 @@ void gamma_sample_cpu(float* out, int64_t n, float alpha, uint64_t seed, uint64_
   });
 }
 
-void dirichlet_sample_cpu(float* out, const float* concentration, int64_t num_samples, int64_t K, uint64_t seed,
-                          uint64_t offset) {
+void dirichlet_sample_cpu(float* out, const float* concentration, int64_t num_samples, int64_t K,
+                          uint64_t seed, uint64_t offset) {
   parallel_for(num_samples, std::max<int64_t>(1, 512 / std::max<int64_t>(K, 1)), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) math::dirichlet_row(out + r * K, concentration, K, seed, offset, uint64_t(r));
+    for (int64_t r = r0; r < r1; ++r)
+      math::dirichlet_row(out + r * K, concentration, K, seed, offset, uint64_t(r));
   });
 }
 

@@ -73,7 +73,8 @@ double mmd_row_t(float* t, int64_t nc, float h, float grad_weight, int64_t self,
   const __m256 gw = _mm256_set1_ps(grad_weight);
   const __m256 iota = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256 selfv = _mm256_set1_ps(float(self));
-  __m256d ks0 = _mm256_setzero_pd(), ks1 = _mm256_setzero_pd(), cs0 = _mm256_setzero_pd(), cs1 = _mm256_setzero_pd();
+  __m256d ks0 = _mm256_setzero_pd(), ks1 = _mm256_setzero_pd(), cs0 = _mm256_setzero_pd(),
+          cs1 = _mm256_setzero_pd();
   int64_t j = 0;
   for (; j + 8 <= nc; j += 8) {
     __m256 q = _mm256_loadu_ps(t + j);
@@ -83,16 +84,20 @@ double mmd_row_t(float* t, int64_t nc, float h, float grad_weight, int64_t self,
     }
     __m256 k, dk;
     if (kKind == math::kMmdDiffusion) {
-      const __m256 inside = _mm256_and_ps(_mm256_cmp_ps(q, zero, _CMP_GE_OQ), _mm256_cmp_ps(q, one, _CMP_LE_OQ));
+      const __m256 inside =
+          _mm256_and_ps(_mm256_cmp_ps(q, zero, _CMP_GE_OQ), _mm256_cmp_ps(q, one, _CMP_LE_OQ));
       const __m256 c = _mm256_min_ps(one, _mm256_max_ps(zero, q));  // NaN stays NaN (second operands)
       const __m256 a = acos8(c);
       k = exp8(_mm256_div_ps(_mm256_sub_ps(zero, _mm256_mul_ps(a, a)), hv));
       const __m256 a2 = _mm256_mul_ps(a, a);
       const __m256 series = _mm256_add_ps(
-          one, _mm256_mul_ps(a2, _mm256_add_ps(_mm256_set1_ps(1.0f / 6.0f), _mm256_mul_ps(a2, _mm256_set1_ps(7.0f / 360.0f)))));
+          one, _mm256_mul_ps(a2, _mm256_add_ps(_mm256_set1_ps(1.0f / 6.0f),
+                                               _mm256_mul_ps(a2, _mm256_set1_ps(7.0f / 360.0f)))));
       const __m256 sn = _mm256_sqrt_ps(_mm256_mul_ps(_mm256_sub_ps(one, c), _mm256_add_ps(one, c)));
-      const __m256 ratio = _mm256_blendv_ps(_mm256_div_ps(a, sn), series, _mm256_cmp_ps(a, _mm256_set1_ps(0.05f), _CMP_LT_OQ));
-      dk = _mm256_and_ps(inside, _mm256_mul_ps(k, _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(2.0f), ratio), hv)));
+      const __m256 ratio =
+          _mm256_blendv_ps(_mm256_div_ps(a, sn), series, _mm256_cmp_ps(a, _mm256_set1_ps(0.05f), _CMP_LT_OQ));
+      dk = _mm256_and_ps(inside,
+                         _mm256_mul_ps(k, _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(2.0f), ratio), hv)));
     } else {
       const __m256 d2 = _mm256_max_ps(zero, q);  // q < 0 from rounding -> 0; NaN stays NaN
       if (kKind == math::kMmdRbf) {
@@ -139,7 +144,8 @@ double mmd_row_t(float* t, int64_t nc, float h, float grad_weight, int64_t self,
 double mmd_row_avx2(float* t, int64_t nc, int kind, float h, float grad_weight, int64_t self, float qn,
                     const float* kn, double* csum) {
   // Column indices are compared as floats: exact below 2^24, far beyond a 512-column tile.
-  if (kind == math::kMmdDiffusion) return mmd_row_t<math::kMmdDiffusion>(t, nc, h, grad_weight, self, qn, kn, csum);
+  if (kind == math::kMmdDiffusion)
+    return mmd_row_t<math::kMmdDiffusion>(t, nc, h, grad_weight, self, qn, kn, csum);
   if (kind == math::kMmdRbf) return mmd_row_t<math::kMmdRbf>(t, nc, h, grad_weight, self, qn, kn, csum);
   return mmd_row_t<math::kMmdImq>(t, nc, h, grad_weight, self, qn, kn, csum);
 }

@@ -60,7 +60,8 @@ TK_HD float mmd_kernel(int kind, float q, float h, float* dk_dq) {
     *dk_dq = clamp_mask(q, 0.0f, 1.0f) * (k * (2.0f * acos_ratio(a, c) / h));
     return k;
   }
-  const float d2 = q > 0.0f ? q : (q == q ? 0.0f : q);  // q is ||a||^2 + ||b||^2 - 2ab: rounding can dip below 0
+  const float d2 =
+      q > 0.0f ? q : (q == q ? 0.0f : q);  // q is ||a||^2 + ||b||^2 - 2ab: rounding can dip below 0
   if (kind == kMmdRbf) {
     const float two_h2 = 2.0f * h * h;
     const float k = expf(-d2 / two_h2);
@@ -147,7 +148,8 @@ TK_HD GammaDraw gamma_sample(float alpha, uint64_t seed, uint64_t offset, uint64
 // Row `row` of a Dirichlet(conc[0..K)) draw: gammas r K + k, normalised in log space (online max
 // and rescaled sum, then a second pass that redraws the same gammas), so a row stays finite and sums
 // to 1 when every gamma underflows float.
-TK_HD void dirichlet_row(float* out, const float* conc, int64_t K, uint64_t seed, uint64_t offset, uint64_t row) {
+TK_HD void dirichlet_row(float* out, const float* conc, int64_t K, uint64_t seed, uint64_t offset,
+                         uint64_t row) {
   double mx = -INFINITY, s = 0.0;
   for (int64_t k = 0; k < K; ++k) {
     const double l = gamma_sample(conc[k], seed, offset, row * uint64_t(K) + uint64_t(k)).log_value;
