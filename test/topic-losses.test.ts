@@ -391,6 +391,33 @@ describe('gaussianMixtureKL', () => {
     );
   });
 
+  it('gives the same bits on 1 and 2 threads', () => {
+    const [B, J, K] = [300, 8, 6];
+    const ins = [
+      tk.randn([B, J], { seed: 1 }),
+      tk.randn([B, J], { seed: 2 }),
+      tk.mul(tk.randn([B, J], { seed: 3 }), 0.3).detach(),
+      tk.randn([K, J], { seed: 4 }),
+      tk.mul(tk.randn([K, J], { seed: 5 }), 0.3).detach(),
+      tk.logSoftmax(tk.randn([K], { seed: 6 }), 0).detach(),
+    ].map((t) => t.setRequiresGrad());
+    const run = (threads: number): Float32Array[] => {
+      tk.setNumThreads(threads);
+      ins.forEach((t) => (t.grad = null));
+      const l = tk.gaussianMixtureKL(ins[0], ins[1], ins[2], ins[3], ins[4], ins[5]);
+      l.backward();
+      return [l.f32.slice(), ...ins.map((t) => t.grad!.f32.slice())];
+    };
+    const before = tk.getNumThreads();
+    try {
+      const a = run(1);
+      const b = run(2);
+      a.forEach((v, i) => expect(Buffer.from(b[i].buffer).equals(Buffer.from(v.buffer))).toBe(true));
+    } finally {
+      tk.setNumThreads(before);
+    }
+  });
+
   it('stays finite when responsibilities underflow (far components)', () => {
     const z = tk.tensor([
       [0, 0],
