@@ -302,6 +302,9 @@ describe('mmd', () => {
     expectThrow(() => tk.mmd(x, y, { bandwidth: -1 }), 'RangeError', /^bandwidth/);
     expectThrow(() => tk.mmd(x, y, { bandwidth: NaN }), 'RangeError', /^bandwidth/);
     expectThrow(() => tk.mmd(x, y, { bandwidth: Infinity }), 'RangeError', /^bandwidth/);
+    expectThrow(() => tk.mmd(x, y, { kernel: 'rbf', bandwidth: 1e-30 }), 'RangeError', /^bandwidth/);
+    expectThrow(() => tk.mmd(x, y, { kernel: 'rbf', bandwidth: 1e30 }), 'RangeError', /^bandwidth/);
+    expectThrow(() => tk.mmd(x, y, { bandwidth: 1e-40 }), 'RangeError', /^bandwidth/);
     expectThrow(() => tk.mmd(x, y, { bandwidth: '1' as unknown as number }), 'TypeError', /^bandwidth/);
   });
 });

@@ -122,6 +122,15 @@ export function mmd(x: Tensor, y: Tensor, opts: MmdOptions = {}): Tensor {
   if (!(bandwidth > 0) || !Number.isFinite(bandwidth) || !(Math.fround(bandwidth) > 0)) {
     throw rangeError('bandwidth', 'a positive finite number', bandwidth);
   }
+  // The kernels divide by 2 h^2 (rbf) or h (diffusion, imq) in float32: keep those finite and nonzero.
+  const scaleF32 = Math.fround(kernelName === 'rbf' ? 2 * bandwidth * bandwidth : 2 / bandwidth);
+  if (!(scaleF32 > 0) || !Number.isFinite(scaleF32)) {
+    throw rangeError(
+      'bandwidth',
+      `a value whose ${kernelName === 'rbf' ? '2 h^2' : '2 / h'} is a normal float32`,
+      bandwidth,
+    );
+  }
   const wantGrad = isGradEnabled() && (x.requiresGrad || y.requiresGrad);
   const gx = wantGrad && x.requiresGrad ? new Float32Array(n * d) : null;
   const gy = wantGrad && y.requiresGrad ? new Float32Array(m * d) : null;
