@@ -12,32 +12,14 @@
 namespace tk {
 namespace {
 
-// A block of query rows against blocks of key rows: 64 x 512 floats (128 KB) of kernel values per
-// thread, reused for the gradient coefficients.
-constexpr int64_t kQueryRows = 64;
-constexpr int64_t kKeyCols = 512;
-
-struct MmdKeys {
-  const float* feat;   // [rows, d] features (diffusion: sqrt of clipped inputs; otherwise raw)
-  const float* norms;  // [rows] squared norms (rbf/imq) or null
-  int64_t rows;
-  int64_t self_first;  // global index of query row 0 within this set, or -1 if another set
-  float loss_weight;   // multiplies sum_j k into the row's loss share
-  float grad_weight;   // multiplies dk/dq into the gradient coefficient
-};
-
-struct MmdQuery {
-  const float* feat;   // [rows, d]
-  const float* norms;  // [rows] or null
-  int64_t rows, d;
-  int kind;
-  float h;
-  bool want_grad;
-  float* tile;   // [kQueryRows, kKeyCols]
-  float* acc;    // [rows, d] sum_j coef_j * key_j
-  double* csum;  // [rows] sum_j coef_j
-  double* loss;  // [rows] each row's share of the loss
-};
+// Rows of x and y together are cut into blocks of kBlockRows (x blocks first). Every unordered pair
+// of blocks {A, B} (A <= B) is one tile: its kernel values are computed once (128 x 128 floats per
+// thread) and feed both blocks' gradients, which halves the work of visiting every (row, key) pair
+// from both sides. Tiles run in waves in which no block appears twice (first every diagonal tile,
+// then the rounds of a round-robin tournament), so the tiles of a wave can run in parallel without
+// sharing an output row, and each row's sums are accumulated in wave order whatever the thread
+// count.
+constexpr int64_t kBlockRows = 128;
 
 // One row of a tile, scalar: the same contract as isa::mmd_row_avx2 (topic_losses.h).
 template <int kKind>
@@ -61,33 +43,35 @@ double mmd_row_scalar(float* t, int64_t nc, float h, float grad_weight, int64_t 
   return ksum;
 }
 
-template <int kKind>
-void mmd_against_kind(const MmdQuery& q, const MmdKeys& k) {
-  const int64_t d = q.d;
-  const bool avx2 = simd_level() >= SimdLevel::kAvx2;
-  for (int64_t c0 = 0; c0 < k.rows; c0 += kKeyCols) {
-    const int64_t nc = std::min(kKeyCols, k.rows - c0);
-    const float* kf = k.feat + c0 * d;
-    sgemm_cpu(false, true, q.rows, nc, d, 1.0f, q.feat, d, kf, d, 0.0f, q.tile, nc);
-    for (int64_t r = 0; r < q.rows; ++r) {
-      float* t = q.tile + r * nc;
-      const int64_t self = k.self_first >= 0 ? k.self_first + r - c0 : -1;  // column of the diagonal
-      const float qn = q.norms ? q.norms[r] : 0.0f;
-      const float* kn = k.norms ? k.norms + c0 : nullptr;
-      const double ksum = avx2 ? isa::mmd_row_avx2(t, nc, kKind, q.h, k.grad_weight, self, qn, kn, &q.csum[r])
-                               : mmd_row_scalar<kKind>(t, nc, q.h, k.grad_weight, self, qn, kn, &q.csum[r]);
-      q.loss[r] += double(k.loss_weight) * ksum;
-    }
-    if (q.want_grad) sgemm_cpu(false, false, q.rows, d, nc, 1.0f, q.tile, nc, kf, d, 1.0f, q.acc, d);
-  }
+double mmd_row(float* t, int64_t nc, int kind, float h, float grad_weight, int64_t self, float qn,
+               const float* kn, double* csum) {
+  if (simd_level() >= SimdLevel::kAvx2)
+    return isa::mmd_row_avx2(t, nc, kind, h, grad_weight, self, qn, kn, csum);
+  if (kind == math::kMmdDiffusion)
+    return mmd_row_scalar<math::kMmdDiffusion>(t, nc, h, grad_weight, self, qn, kn, csum);
+  if (kind == math::kMmdRbf) return mmd_row_scalar<math::kMmdRbf>(t, nc, h, grad_weight, self, qn, kn, csum);
+  return mmd_row_scalar<math::kMmdImq>(t, nc, h, grad_weight, self, qn, kn, csum);
 }
 
-// The kernel is a template argument so that the per-pair loop has no branch on it.
-void mmd_against(const MmdQuery& q, const MmdKeys& k) {
-  if (q.kind == math::kMmdDiffusion) return mmd_against_kind<math::kMmdDiffusion>(q, k);
-  if (q.kind == math::kMmdRbf) return mmd_against_kind<math::kMmdRbf>(q, k);
-  return mmd_against_kind<math::kMmdImq>(q, k);
-}
+struct MmdBlock {
+  bool is_x;
+  int64_t r0;     // first row within its set
+  int64_t rows;   // <= kBlockRows
+  int64_t first;  // first row in the union (x rows, then y rows)
+};
+
+struct MmdPlan {
+  const float* feat[2];   // x, y features (diffusion: sqrt of clipped inputs; otherwise raw)
+  const float* norms[2];  // squared norms (rbf/imq) or null
+  bool grad[2];           // whether that set's gradient is wanted
+  int64_t d;
+  int kind;
+  float h, wxx, wyy, wxy;
+  std::vector<MmdBlock> blocks;
+  float* acc;          // [n + m, d] sum_j coef_j * key_j, or null without gradients
+  double* csum;        // [n + m] sum_j coef_j
+  double* block_loss;  // [blocks] each block's share of the loss
+};
 
 void row_sq_norms(float* out, const float* a, int64_t rows, int64_t d) {
   parallel_for(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(d, 1)), [&](int64_t r0, int64_t r1) {
@@ -99,14 +83,52 @@ void row_sq_norms(float* out, const float* a, int64_t rows, int64_t d) {
   });
 }
 
+// Tile {A, B} (A <= B, so a cross tile has A in x and B in y). t: kBlockRows^2 floats.
+void mmd_tile(const MmdPlan& p, int64_t ia, int64_t ib, float* t) {
+  const MmdBlock& a = p.blocks[size_t(ia)];
+  const MmdBlock& b = p.blocks[size_t(ib)];
+  const int sa = a.is_x ? 0 : 1, sb = b.is_x ? 0 : 1;
+  const int64_t d = p.d;
+  const float* fa = p.feat[sa] + a.r0 * d;
+  const float* fb = p.feat[sb] + b.r0 * d;
+  const bool same = sa == sb, diag = ia == ib;
+  const float w = same ? (a.is_x ? p.wxx : p.wyy) : p.wxy;
+  // Within a set, the sum over i != j has both (i, j) and (j, i): the gradient weight doubles, and an
+  // off-diagonal tile, which holds only one of each pair, counts twice in the loss.
+  const float grad_w = same ? 2.0f * w : w;
+  const double loss_w = (same && !diag) ? 2.0 * double(w) : double(w);
+  const bool want_a = p.grad[sa], want_b = !diag && p.grad[sb];
+  sgemm_cpu(false, true, a.rows, b.rows, d, 1.0f, fa, d, fb, d, 0.0f, t, b.rows);
+  double ksum = 0.0;
+  const float* kn = p.norms[sb] ? p.norms[sb] + b.r0 : nullptr;
+  for (int64_t r = 0; r < a.rows; ++r) {
+    const float qn = p.norms[sa] ? p.norms[sa][a.r0 + r] : 0.0f;
+    ksum += mmd_row(t + r * b.rows, b.rows, p.kind, p.h, grad_w, diag ? r : -1, qn, kn, &p.csum[a.first + r]);
+  }
+  p.block_loss[ia] += loss_w * ksum;
+  if (!p.acc) return;
+  if (want_b && p.kind != math::kMmdDiffusion) {
+    for (int64_t j = 0; j < b.rows; ++j) {
+      double s = 0.0;
+      for (int64_t r = 0; r < a.rows; ++r) s += t[r * b.rows + j];
+      p.csum[b.first + j] += s;
+    }
+  }
+  if (want_a)
+    sgemm_cpu(false, false, a.rows, d, b.rows, 1.0f, t, b.rows, fb, d, 1.0f, p.acc + a.first * d, d);
+  if (want_b) sgemm_cpu(true, false, b.rows, d, a.rows, 1.0f, t, b.rows, fa, d, 1.0f, p.acc + b.first * d, d);
+}
+
 }  // namespace
 
 double mmd_forward_cpu(float* gx, float* gy, const float* x, const float* y, int64_t n, int64_t m, int64_t d,
                        int kind, float bandwidth) {
   const bool diffusion = kind == math::kMmdDiffusion;
   std::vector<float> fx_buf, fy_buf, nx, ny;
-  const float* fx = x;
-  const float* fy = y;
+  MmdPlan p;
+  p.feat[0] = x;
+  p.feat[1] = y;
+  p.norms[0] = p.norms[1] = nullptr;
   if (diffusion) {
     fx_buf.resize(static_cast<size_t>(n * d));
     fy_buf.resize(static_cast<size_t>(m * d));
@@ -116,77 +138,83 @@ double mmd_forward_cpu(float* gx, float* gy, const float* x, const float* y, int
     parallel_for(m * d, 1 << 15, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) fy_buf[size_t(i)] = math::diffusion_feature(y[i]);
     });
-    fx = fx_buf.data();
-    fy = fy_buf.data();
+    p.feat[0] = fx_buf.data();
+    p.feat[1] = fy_buf.data();
   } else {
     nx.resize(static_cast<size_t>(n));
     ny.resize(static_cast<size_t>(m));
     row_sq_norms(nx.data(), x, n, d);
     row_sq_norms(ny.data(), y, m, d);
+    p.norms[0] = nx.data();
+    p.norms[1] = ny.data();
   }
-  const float* nxp = diffusion ? nullptr : nx.data();
-  const float* nyp = diffusion ? nullptr : ny.data();
+  p.grad[0] = gx != nullptr;
+  p.grad[1] = gy != nullptr;
+  p.d = d;
+  p.kind = kind;
+  p.h = bandwidth;
   const double dn = double(n), dm = double(m);
-  const float wxx = float(1.0 / (dn * (dn - 1.0))), wyy = float(1.0 / (dm * (dm - 1.0)));
-  const float wxy = float(-2.0 / (dn * dm));
-  std::vector<double> row_loss(size_t(n + m), 0.0);
-  const int64_t nbx = (n + kQueryRows - 1) / kQueryRows, nby = (m + kQueryRows - 1) / kQueryRows;
+  p.wxx = float(1.0 / (dn * (dn - 1.0)));
+  p.wyy = float(1.0 / (dm * (dm - 1.0)));
+  p.wxy = float(-2.0 / (dn * dm));
+  for (int set = 0; set < 2; ++set) {
+    const int64_t total = set == 0 ? n : m;
+    for (int64_t r0 = 0; r0 < total; r0 += kBlockRows)
+      p.blocks.push_back(MmdBlock{set == 0, r0, std::min(kBlockRows, total - r0), (set == 0 ? 0 : n) + r0});
+  }
+  const int64_t nb = int64_t(p.blocks.size());
+  std::vector<float> acc;
+  std::vector<double> csum(static_cast<size_t>(n + m), 0.0), block_loss(static_cast<size_t>(nb), 0.0);
+  if (gx || gy) acc.assign(static_cast<size_t>((n + m) * d), 0.0f);
+  p.acc = acc.empty() ? nullptr : acc.data();
+  p.csum = csum.data();
+  p.block_loss = block_loss.data();
 
-  parallel_for(nbx + nby, 1, [&](int64_t b0, int64_t b1) {
-    std::vector<float> tile(static_cast<size_t>(kQueryRows * kKeyCols)),
-        acc(static_cast<size_t>(kQueryRows * d));
-    std::vector<double> csum(static_cast<size_t>(kQueryRows));
-    for (int64_t b = b0; b < b1; ++b) {
-      const bool is_x = b < nbx;
-      const int64_t r0 = (is_x ? b : b - nbx) * kQueryRows;
-      const int64_t total = is_x ? n : m;
-      const int64_t rows = std::min(kQueryRows, total - r0);
-      float* g = is_x ? gx : gy;
-      const float* self_feat = is_x ? fx : fy;
-      const float* self_norms = is_x ? nxp : nyp;
-      MmdQuery q;
-      q.feat = self_feat + r0 * d;
-      q.norms = self_norms ? self_norms + r0 : nullptr;
-      q.rows = rows;
-      q.d = d;
-      q.kind = kind;
-      q.h = bandwidth;
-      q.want_grad = g != nullptr;
-      q.tile = tile.data();
-      q.acc = acc.data();
-      q.csum = csum.data();
-      q.loss = row_loss.data() + (is_x ? 0 : n) + r0;
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      std::fill(csum.begin(), csum.end(), 0.0);
-      // Same set: the diagonal is left out; the factor 2 in the gradient weight is k(a, b) = k(b, a)
-      // (row i appears as both arguments of the sum over i != j).
-      const float w_same = is_x ? wxx : wyy;
-      mmd_against(q, MmdKeys{self_feat, self_norms, total, r0, w_same, 2.0f * w_same});
-      // Cross term: its loss is counted once, by the x rows; y rows visit x only for their gradient.
-      if (is_x) {
-        mmd_against(q, MmdKeys{fy, nyp, m, -1, wxy, wxy});
-      } else if (q.want_grad) {
-        mmd_against(q, MmdKeys{fx, nxp, n, -1, 0.0f, wxy});
-      }
-      if (!q.want_grad) continue;
-      const float* raw = (is_x ? x : y) + r0 * d;
-      float* gr = g + r0 * d;
-      for (int64_t r = 0; r < rows; ++r) {
+  // Wave 0: the diagonal tiles. Then round r of the circle method over N (even) players: N - 1 is
+  // fixed and meets r; the others pair as (r + k, r - k) mod N - 1. A player numbered nb (when nb
+  // is odd) is a bye.
+  parallel_for(nb, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<float> t(static_cast<size_t>(kBlockRows * kBlockRows));
+    for (int64_t b = b0; b < b1; ++b) mmd_tile(p, b, b, t.data());
+  });
+  const int64_t N = nb + (nb & 1);
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t r = 0; r + 1 < N; ++r) {
+    pairs.clear();
+    for (int64_t k = 0; k < N / 2; ++k) {
+      const int64_t u = k == 0 ? N - 1 : (r + k) % (N - 1);
+      const int64_t v = k == 0 ? r : (r - k + (N - 1)) % (N - 1);
+      if (u < nb && v < nb) pairs.emplace_back(std::min(u, v), std::max(u, v));
+    }
+    parallel_for(int64_t(pairs.size()), 1, [&](int64_t i0, int64_t i1) {
+      std::vector<float> t(static_cast<size_t>(kBlockRows * kBlockRows));
+      for (int64_t i = i0; i < i1; ++i)
+        mmd_tile(p, pairs[size_t(i)].first, pairs[size_t(i)].second, t.data());
+    });
+  }
+
+  for (int set = 0; set < 2; ++set) {
+    float* g = set == 0 ? gx : gy;
+    if (!g) continue;
+    const int64_t rows = set == 0 ? n : m, first = set == 0 ? 0 : n;
+    const float* raw = set == 0 ? x : y;
+    const float* feat = p.feat[set];
+    parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(d, 1)), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* a = acc.data() + (first + r) * d;
         if (diffusion) {
           for (int64_t l = 0; l < d; ++l)
-            gr[r * d + l] =
-                acc[size_t(r * d + l)] * math::diffusion_feature_grad(raw[r * d + l], q.feat[r * d + l]);
+            g[r * d + l] = a[l] * math::diffusion_feature_grad(raw[r * d + l], feat[r * d + l]);
         } else {
           // d q / d a = 2 (a - b): sum_j coef_j * 2 (a - b_j) = 2 (csum * a - acc)
-          const float cs = float(csum[size_t(r)]);
-          for (int64_t l = 0; l < d; ++l)
-            gr[r * d + l] = 2.0f * (cs * raw[r * d + l] - acc[size_t(r * d + l)]);
+          const float cs = float(csum[size_t(first + r)]);
+          for (int64_t l = 0; l < d; ++l) g[r * d + l] = 2.0f * (cs * raw[r * d + l] - a[l]);
         }
       }
-    }
-  });
+    });
+  }
   double loss = 0.0;
-  for (double v : row_loss) loss += v;
+  for (double v : block_loss) loss += v;
   return loss;
 }
 

@@ -2,12 +2,12 @@
 //
 // MMD: the unbiased estimator of seed eq. (10) between rows of x [n, d] and y [m, d],
 //   sum_{i!=j} k(x_i, x_j) / (n(n-1)) + sum_{i!=j} k(y_i, y_j) / (m(m-1)) - 2 sum_{i,j} k(x_i, y_j) / (nm),
-// computed in one pass over blocks of 64 query rows: each block multiplies its rows by a block of at
-// most 512 key rows (sgemm_cpu), turns the products into kernel values and gradient coefficients
-// in place, and multiplies the coefficients back into the key rows to accumulate its gradient rows.
-// No more than 64 x 512 kernel values exist at a time per thread. Every row of x and of y is a query
-// row once, so no gradient row is written by two blocks; row sums are kept in double per row and
-// added in row order, so the result does not depend on the thread count.
+// in one pass over 128 x 128 tiles of row pairs (the rows of x and y cut into blocks; one tile per
+// unordered pair of blocks, its products by sgemm_cpu). Each tile turns its products into kernel
+// values and gradient coefficients in place and multiplies the coefficients into both blocks'
+// gradient rows, so each pair of rows is visited once and no n x m matrix is stored. Tiles run in
+// waves in which no block appears twice (the rounds of a round-robin tournament), so no two
+// threads write one row, and every sum is accumulated in the same order on any number of threads.
 //
 // Gaussian KLs: per batch row, summed over the latent dimension; backward passes take the upstream
 // gradient as dloss[b * dloss_stride] * scale (stride 1, scale 1: reduction 'none'; stride 0: 'sum'
