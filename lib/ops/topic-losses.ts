@@ -92,10 +92,14 @@ function check2d(name: string, t: Tensor, what: string): void {
  *  - 'diffusion' (W-LDA's information diffusion kernel): k(a, b) = exp(-arccos(s)^2 / t) with
  *    s = clamp(sum_i sqrt(a'_i b'_i), 0, 1), a' = clamp(a, 1e-6, 1) (W-LDA clips inputs so; its upper
  *    clip of s is 1 - 1e-6, ours is 1 with a stable derivative, so identical rows get the finite
- *    limit instead of NaN). Gradients at the clamps are torch.clamp's: 0 outside [lo, hi].
+ *    limit instead of NaN). Gradients at the clamps are torch.clamp's: 0 outside [lo, hi], passed at
+ *    the bounds. An identical pair of rows on the simplex sits at s = 1 up to rounding, so whether
+ *    the clamp passes its (finite) gradient is decided by the last bit of s; rows with a coordinate
+ *    below 1e-6 have s > 1 with their twin and get no gradient through that pair.
  *  - 'rbf': exp(-||a - b||^2 / (2 h^2)); 'imq': C / (C + ||a - b||^2) with C = bandwidth.
- * n, m >= 2. Forward and gradient are one fused pass over blocks of rows (the n x m kernel matrices
- * are never stored); the gradient is computed with the value whenever x or y requires grad.
+ * n, m >= 2. Value and gradients are one fused native pass over 128 x 128 tiles of row pairs (the
+ * n x m kernel matrices are never stored), run whenever x or y requires grad; the backward pass only
+ * scales those gradients by the upstream gradient.
  */
 export function mmd(x: Tensor, y: Tensor, opts: MmdOptions = {}): Tensor {
   checkTensor('x', x, 'float32');
