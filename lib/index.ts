@@ -13,6 +13,8 @@ export * from './ops/reduce';
 export * from './ops/shape';
 export * from './ops/nn';
 export * from './ops/losses';
+export * from './ops/topic-losses';
+export * from './ops/sampling';
 export * as sparse from './sparse';
 export * as nn from './nn';
 export * as optim from './optim';

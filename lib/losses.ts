@@ -1,2 +1,3 @@
 // tk.losses: every loss function in one namespace (they are also exported at the top level).
 export * from './ops/losses';
+export * from './ops/topic-losses';
