@@ -7,7 +7,7 @@
 // whatever the thread count (and on CUDA, up to libm rounding). Each call advances the generator's
 // offset by exactly 1 block; its streams have the top bit set, so they never meet the uniform /
 // normal fills (stream 0) of the same generator.
-import { checkInt, rangeError, shapeStr, typeError } from '../errors';
+import { checkInt, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import { RandomOptions, resolveGenerator, Generator } from '../random';
 import { checkShape, checkTensor, numelOf, Tensor } from '../tensor';
@@ -45,6 +45,7 @@ function drawWith(gen: Generator, draw: (seed: number, offset: number) => number
 
 /** Samples of Gamma(concentration, 1) (rate 1), Marsaglia-Tsang with the U^(1/alpha) boost below 1. */
 export function gamma(shape: readonly number[], concentration: number, opts: RandomOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   const s = checkShape('shape', shape);
   const alpha = checkConcentration('concentration', concentration);
   const gen = resolveGenerator(opts);
@@ -64,6 +65,7 @@ export function dirichlet(
   numSamples: number,
   opts: RandomOptions = {},
 ): Tensor {
+  opts = checkOptions('opts', opts);
   let conc: Float32Array;
   if (concentration instanceof Tensor) {
     checkTensor('concentration', concentration, 'float32');
@@ -94,6 +96,7 @@ export function dirichlet(
  * in mu and logvar (composite ops). mu and logvar must have the same shape.
  */
 export function reparameterize(mu: Tensor, logvar: Tensor, opts: RandomOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   checkTensor('mu', mu, 'float32');
   checkTensor('logvar', logvar, 'float32');
   if (mu.shape.length !== logvar.shape.length || mu.shape.some((s, i) => s !== logvar.shape[i])) {

@@ -3,7 +3,7 @@
 // (native/kernels/topic_losses.cc; per-element math in native/include/textkernels/math/topics.h).
 // Also exported as tk.losses.*. These take several inputs, so they are functions only (no Tensor
 // methods).
-import { rangeError, shapeStr, typeError } from '../errors';
+import { checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import { checkTensor, fromOp, isGradEnabled, Tensor } from '../tensor';
 import { checkReduction, Reduction, sumOf } from './nnutil';
@@ -102,6 +102,7 @@ function check2d(name: string, t: Tensor, what: string): void {
  * scales those gradients by the upstream gradient.
  */
 export function mmd(x: Tensor, y: Tensor, opts: MmdOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   checkTensor('x', x, 'float32');
   checkTensor('y', y, 'float32');
   check2d('x', x, '[n, d]');
@@ -188,6 +189,7 @@ function checkKlReduction(opts: KLOptions): string {
  * gives [B]).
  */
 export function gaussianKL(mu: Tensor, logvar: Tensor, opts: KLOptions = {}): Tensor {
+  opts = checkOptions('opts', opts);
   checkTensor('mu', mu, 'float32');
   checkTensor('logvar', logvar, 'float32');
   check2d('mu', mu, '[B, J]');
@@ -225,6 +227,7 @@ export function gaussianMixtureKL(
   logPi: Tensor,
   opts: KLOptions = {},
 ): Tensor {
+  opts = checkOptions('opts', opts);
   checkTensor('z', z, 'float32');
   checkTensor('mu', mu, 'float32');
   checkTensor('logvar', logvar, 'float32');

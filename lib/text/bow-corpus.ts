@@ -7,7 +7,7 @@
 // Building streams: each document is tokenised and counted into (provisional word id, count) pairs
 // as it arrives, so a corpus can be read from a file line by line (fromAsync) without holding the
 // texts; the vocabulary is pruned and the columns renumbered once every document has been seen.
-import { rangeError, typeError } from '../errors';
+import { checkOptions, rangeError, typeError } from '../errors';
 import { resolveGenerator, type Generator } from '../random';
 import { CsrMatrix } from '../sparse';
 import type { BowData } from '../topics/types';
@@ -539,6 +539,7 @@ export class BowCorpus implements BowData {
    * rows are canonicalised (columns sorted, duplicates summed, zeros dropped).
    */
   constructor(counts: CsrMatrix, vocab: readonly string[], opts: { tokenizer?: Tokenizer } = {}) {
+    opts = checkOptions('opts', opts);
     const checked = checkCsrCounts(counts, vocab);
     this.counts = canonicalRows(checked.counts);
     // A frozen array cannot change under us, so corpora made from this one share it.
@@ -679,6 +680,7 @@ export class BowCorpus implements BowData {
    * form the test set. Both sides keep the corpus order.
    */
   split(opts: SplitOptions = {}): BowSplit {
+    opts = checkOptions('opts', opts);
     if (opts === null || typeof opts !== 'object') throw typeError('opts', 'an options object', opts);
     const f = opts.testFraction ?? 0.2;
     if (typeof f !== 'number' || Number.isNaN(f)) throw typeError('testFraction', 'a number', f);

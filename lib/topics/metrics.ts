@@ -11,7 +11,7 @@
 // - diversity: ETM's get_topic_diversity (TD): distinct words in the top-N of all topics / (N K).
 // - topicUniqueness: W-LDA's calc_topic_uniqueness (TU): mean over topics of mean_l 1/cnt(l).
 // - documentCompletionPerplexity: ETM's evaluate() (commit 52b090b main.py).
-import { rangeError, shapeStr, typeError } from '../errors';
+import { checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { Tensor } from '../tensor';
 import { BowCorpus } from '../text/bow-corpus';
 import type { BowData } from './types';
@@ -119,6 +119,7 @@ function referenceCorpus(reference: unknown): BowCorpus {
  * see npmi().
  */
 export function topicNpmi(topics: TopicsInput, reference: BowCorpus | BowData, opts: TopNOptions = {}): Float64Array {
+  opts = checkOptions('opts', opts);
   const topN = checkTopN(opts?.topN, 10, 2);
   const ref = referenceCorpus(reference);
   const { lists, kind } = topicLists(topics, topN);
@@ -165,6 +166,7 @@ export function topicNpmi(topics: TopicsInput, reference: BowCorpus | BowData, o
  * scored it throws.
  */
 export function npmi(topics: TopicsInput, reference: BowCorpus | BowData, opts: TopNOptions = {}): number {
+  opts = checkOptions('opts', opts);
   const per = topicNpmi(topics, reference, opts);
   let s = 0;
   let n = 0;
@@ -182,6 +184,7 @@ export function npmi(topics: TopicsInput, reference: BowCorpus | BowData, opts: 
 
 /** ETM's topic diversity (TD): distinct words among the top-N of all K topics, divided by N K. Default topN 25. */
 export function diversity(topics: TopicsInput, opts: TopNOptions = {}): number {
+  opts = checkOptions('opts', opts);
   const topN = checkTopN(opts?.topN, 25, 1);
   const { lists } = topicLists(topics, topN);
   const all = new Set<string | number>();
@@ -195,6 +198,7 @@ export function diversity(topics: TopicsInput, opts: TopNOptions = {}): number {
  * [1/K, 1]. Default topN 10.
  */
 export function topicUniqueness(topics: TopicsInput, opts: TopNOptions = {}): number {
+  opts = checkOptions('opts', opts);
   const topN = checkTopN(opts?.topN, 10, 1);
   const { lists } = topicLists(topics, topN);
   const cnt = new Map<string | number, number>();
@@ -256,6 +260,7 @@ export function documentCompletionPerplexity(
   second: BowData,
   opts: PerplexityOptions = {},
 ): number {
+  opts = checkOptions('opts', opts);
   if (second === null || typeof second !== 'object' || !('counts' in second)) {
     throw typeError('second', 'a BowData ({ counts: CsrMatrix, vocab })', second);
   }
