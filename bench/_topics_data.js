@@ -10,7 +10,8 @@ const path = require('path');
 
 // scikit-learn's English stop words (CountVectorizer(stop_words='english'), sklearn 1.2, 318 words, from
 // the Glasgow Information Retrieval Group's list; BSD). tk.text.ENGLISH_STOP_WORDS is used when present.
-const SKLEARN_STOP_WORDS = `a about above across after afterwards again against all almost alone along already also although
+const SKLEARN_STOP_WORDS =
+  `a about above across after afterwards again against all almost alone along already also although
 always am among amongst amoungst amount an and another any anyhow anyone anything anyway anywhere are around as at back be
 became because become becomes becoming been before beforehand behind being below beside besides between beyond bill both
 bottom but by call can cannot cant co con could couldnt cry de describe detail do done down due during each eg eight either
@@ -74,10 +75,19 @@ function rng(seed) {
  * frequency, ties alphabetical); ids in alphabetical order (as CountVectorizer). Then every document
  * keeps only vocabulary words and documents with fewer than minDocLength of them are dropped (ETM drops
  * test documents of length 1: document completion needs two halves). Test documents are split in
- * halves by token order as ETM's script does (first floor(n/2) tokens, the rest).
+ * halves by token order as ETM's script does (first floor(n/2) tokens, the rest). maxDocs > 0 keeps a
+ * random subset of the paragraphs (--quick).
  */
 function prepareCorpus(tk, brown, opts = {}) {
-  const { minDf = 5, maxDf = 0.7, vocabSize = 0, testFraction = 0.15, seed = 2019, minDocLength = 2 } = opts;
+  const {
+    minDf = 5,
+    maxDf = 0.7,
+    vocabSize = 0,
+    testFraction = 0.15,
+    seed = 2019,
+    minDocLength = 2,
+    maxDocs = 0,
+  } = opts;
   const stops = stopWords(tk);
   const raw = brownParagraphs(brown);
   const docs = raw.map((words) => words.filter((w) => w.length > 1 && /^[a-z]+$/.test(w) && !stops.has(w)));
@@ -87,6 +97,7 @@ function prepareCorpus(tk, brown, opts = {}) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
+  if (maxDocs > 0 && order.length > maxDocs) order.length = maxDocs; // --quick: a random subset
   const numTest = Math.round(order.length * testFraction);
   const testIds = order.slice(0, numTest).sort((a, b) => a - b);
   const trainIds = order.slice(numTest).sort((a, b) => a - b);
@@ -123,6 +134,7 @@ function prepareCorpus(tk, brown, opts = {}) {
       minDf,
       maxDf,
       vocabCap: vocabSize,
+      maxDocs,
       testFraction,
       seed,
       minDocLength,
