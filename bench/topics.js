@@ -4,8 +4,8 @@
 // and gensim's LdaModel, on the Brown corpus split into paragraphs, in one run.
 //
 //   npm run build:ts && npm run bench -- topics [--k 20,50] [--epochs 50] [--models nvdm,wlda,etm,gmntm,lda]
-//       [--threads N] [--lda-passes 20] [--pretrain-epochs 10] [--vocab-size 0] [--seed 1] [--quick]
-//       [--python /tmp/torch-env/bin/python] [--gensim-python /usr/bin/python3] [--keep DIR] [--no-write]
+//       [--threads N[,M]] [--lda-passes 20] [--pretrain-epochs 10] [--vocab-size 0] [--seed 1] [--quick]
+//       [--torch-first-layer auto|dense|sparse] [--python /tmp/torch-env/bin/python] [--gensim-python /usr/bin/python3] [--keep DIR] [--no-write]
 //
 // The corpus is prepared once (bench/_topics_data.js: ETM's preprocessing, min_df 5, max_df 0.7, a seeded
 // 85/15 split, test documents halved for document completion) and written to a temporary directory that
@@ -50,7 +50,8 @@ const pretrainEpochs = Number(arg('pretrain-epochs', quick ? '1' : '10'));
 const models = arg('models', 'nvdm,wlda,etm,gmntm,lda')
   .split(',')
   .filter((m) => m && m !== 'none');
-const threads = Number(arg('threads', String(os.cpus().length)));
+const threadCounts = arg('threads', String(os.cpus().length)).split(',').map(Number);
+const torchFirstLayer = arg('torch-first-layer', 'auto');
 const seed = Number(arg('seed', '1'));
 const vocabSize = Number(arg('vocab-size', quick ? '1000' : '0'));
 const maxDocs = Number(arg('max-docs', quick ? '4000' : '0'));
@@ -65,8 +66,8 @@ for (const m of models) {
     process.exit(2);
   }
 }
-if (!(epochs >= 1) || ks.some((k) => !(k >= 2)) || !(threads >= 1)) {
-  console.error('bench/topics: --epochs must be >= 1, every --k >= 2 and --threads >= 1');
+if (!(epochs >= 1) || ks.some((k) => !(k >= 2)) || threadCounts.some((t) => !(t >= 1))) {
+  console.error('bench/topics: --epochs must be >= 1, every --k >= 2 and every --threads >= 1');
   process.exit(2);
 }
 
@@ -77,7 +78,7 @@ if (!keep) process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: tru
 const fmt = (x, d = 1) => (x === undefined || x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
 const canImport = (python, mod) => spawnSync(python, ['-c', `import ${mod}`], { encoding: 'utf8' }).status === 0;
 
-function childEnv() {
+function childEnv(threads) {
   const n = String(threads);
   return {
     ...process.env,
@@ -89,9 +90,9 @@ function childEnv() {
 }
 
 /** Runs one trainer; returns its JSON result, or { error } when the child failed. */
-function runChild(label, cmd, args, out) {
+function runChild(label, cmd, args, out, threads) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, env: childEnv() });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, env: childEnv(threads) });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0 || !fs.existsSync(out)) {
     const why =
@@ -104,28 +105,21 @@ function runChild(label, cmd, args, out) {
   return res;
 }
 
-function runOurs(model, k) {
-  const out = path.join(tmp, `ours-${model}-${k}.json`);
+function runOurs(model, k, threads) {
+  const out = path.join(tmp, `ours-${model}-${k}-t${threads}.json`);
   const spec = { data: tmp, model, k, epochs, threads, seed, out, top: TOP, pretrainEpochs };
-  return runChild(
-    `textkernels ${NAMES[model]} K=${k}`,
-    process.execPath,
-    [path.join(__dirname, '_topics_ours.js'), JSON.stringify(spec)],
-    out,
-  );
+  const script = path.join(__dirname, '_topics_ours.js');
+  return runChild(`textkernels ${NAMES[model]} K=${k}`, process.execPath, [script, JSON.stringify(spec)], out, threads);
 }
 
-function runPeer(python, model, k) {
-  const out = path.join(tmp, `peer-${model}-${k}.json`);
-  const args = [path.join(__dirname, '_topics_peer.py'), '--data', tmp, '--model', model, '--k', String(k)];
-  args.push('--epochs', String(model === 'lda' ? ldaPasses : epochs), '--threads', String(threads));
+function runPeer(python, model, k, threads) {
+  const out = path.join(tmp, `peer-${model}-${k}-t${threads}.json`);
+  const args = ['-W', 'ignore', path.join(__dirname, '_topics_peer.py'), '--data', tmp, '--model', model];
+  args.push('--k', String(k), '--epochs', String(model === 'lda' ? ldaPasses : epochs), '--threads', String(threads));
   args.push('--seed', String(seed), '--out', out, '--top', String(TOP), '--pretrain-epochs', String(pretrainEpochs));
-  return runChild(
-    `${model === 'lda' ? 'gensim' : 'PyTorch'} ${NAMES[model]} K=${k}`,
-    python,
-    ['-W', 'ignore', ...args],
-    out,
-  );
+  if (model !== 'lda') args.push('--first-layer', torchFirstLayer);
+  const who = model === 'lda' ? 'gensim' : 'PyTorch';
+  return runChild(`${who} ${NAMES[model]} K=${k}`, python, args, out, threads);
 }
 
 // ------------------------------------------------------------------------------------------------ metrics
@@ -273,23 +267,24 @@ function main() {
 
   const results = [];
   let turn = 0;
-  for (const k of ks) {
-    for (const model of neural) {
-      const runners = [];
-      if (oursOk) runners.push(() => runOurs(model, k));
-      if (torchOk) runners.push(() => runPeer(torchPython, model, k));
-      const order = runners.map((_, i) => runners[(i + turn) % runners.length]);
-      turn++;
-      for (const run of order) {
-        const r = run();
-        results.push({ model, k, ...r });
-        report(results[results.length - 1]);
+  const record = (impl, model, k, threads, r) => {
+    results.push({ impl, model, k, threads, ...r });
+    report(results[results.length - 1]);
+  };
+  for (const threads of threadCounts) {
+    for (const k of ks) {
+      for (const model of neural) {
+        const runners = [];
+        if (oursOk) runners.push(['ours', () => runOurs(model, k, threads)]);
+        if (torchOk) runners.push(['torch', () => runPeer(torchPython, model, k, threads)]);
+        // Alternate who goes first from one configuration to the next, so that neither always gets the
+        // quieter (or the warmer) machine.
+        const order = runners.map((_, i) => runners[(i + turn) % runners.length]);
+        turn++;
+        for (const [impl, run] of order) record(impl, model, k, threads, run());
       }
-    }
-    if (models.includes('lda') && gensimOk) {
-      const r = runPeer(gensimPython, 'lda', k);
-      results.push({ model: 'lda', k, ...r });
-      report(results[results.length - 1]);
+      if (models.includes('lda') && gensimOk)
+        record('gensim', 'lda', k, threads, runPeer(gensimPython, 'lda', k, threads));
     }
   }
 
@@ -297,14 +292,15 @@ function main() {
   for (const r of results) if (r.topics) Object.assign(r, scorer.score(r.topics));
   const rows = results.filter((r) => r.topics);
   for (const r of rows) {
-    const peer = rows.find((x) => x.impl === 'torch' && x.model === r.model && x.k === r.k);
+    const peer = rows.find((x) => x.impl === 'torch' && x.model === r.model && x.k === r.k && x.threads === r.threads);
     if (r.impl === 'ours' && peer) r.ratio = peer.seconds_per_epoch / r.seconds_per_epoch;
   }
 
-  const header = ['system', 'K', 'NPMI', 'TD', 'TU', 'held-out ppl', 's/epoch', 'PyTorch ÷ ours'];
+  const header = ['system', 'K', 'threads', 'NPMI', 'TD', 'TU', 'held-out ppl', 's/epoch', 'PyTorch ÷ ours'];
   const table = rows.map((r) => [
     label(r),
     String(r.k),
+    String(r.threads),
     fmt(r.npmi, 3),
     fmt(r.td, 3),
     fmt(r.tu, 3),
@@ -318,32 +314,38 @@ function main() {
   console.log(line(header));
   for (const row of table) console.log(line(row));
   const failed = results.filter((r) => r.error);
-  for (const r of failed) console.log(`${label(r)} K=${r.k}: failed (${r.error})`);
+  for (const r of failed) console.log(`${label(r)} K=${r.k} threads=${r.threads}: failed (${r.error})`);
 
   if (!write) return;
   const cmd = `npm run build:ts && npm run bench -- topics${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
   const torchInfo = rows.find((r) => r.impl === 'torch');
+  const torchThreads = rows.some((r) => r.impl === 'torch' && r.threads > 1);
   const ldaInfo = rows.find((r) => r.impl === 'gensim');
   const busy = load[0] > 0.5 * os.cpus().length;
   const lines = [
     '## Topic models',
     '',
-    `Corpus: ${info.source}: ${info.paragraphs} paragraphs${info.maxDocs ? `, a random ${info.maxDocs} of them (--quick)` : ''}; lowercased, ` +
+    `Corpus: ${info.source}: ${info.paragraphs} paragraphs${info.maxDocs ? `, a random ${info.maxDocs} of them (--quick)` : ''}, built with ${info.builtWith}; lowercased, ` +
       `scikit-learn's English stop words, tokens of one letter and tokens with anything but letters dropped (ETM's preprocessing); ` +
       `vocabulary from the training documents with document frequency >= ${info.minDf} and <= ${info.maxDf} x documents` +
-      `${info.vocabCap ? `, the ${info.vocabCap} most frequent` : ''}: V = ${info.vocabSize}; documents with fewer than ${info.minDocLength} ` +
-      `vocabulary words dropped; a seeded ${Math.round(100 * (1 - info.testFraction))}/${Math.round(100 * info.testFraction)} split: ` +
+      `${info.vocabCap ? `, the ${info.vocabCap} most frequent` : ''}: V = ${info.vocabSize}; training documents with fewer than ${info.minDocLength} ` +
+      `vocabulary words dropped, test documents with fewer than 2; a seeded ${Math.round(100 * (1 - info.testFraction))}/${Math.round(100 * info.testFraction)} split: ` +
       `${info.trainDocs} training documents (${info.trainTokens} tokens), ${info.testDocs} test documents (${info.testTokens} tokens), each halved by token order for document completion.`,
-    `Machine: ${cpuModel()}, ${os.cpus().length} logical CPUs; our SIMD level ${tk.backend().simd}; ${threads} thread(s) for every trainer. ` +
+    `Machine: ${cpuModel()}, ${os.cpus().length} logical CPUs; our SIMD level ${tk.backend().simd}; ${threadCounts.join(' and ')} thread(s), the same for every trainer of a row (torch.set_num_threads, OMP/OPENBLAS/MKL_NUM_THREADS). ` +
       `Run ${started.toISOString().replace(/\.\d+Z$/, 'Z')}, load average before the run ${load.map((x) => x.toFixed(2)).join(' / ')}.` +
       (busy
-        ? ' **The machine was busy: timings were taken under load;** ours and PyTorch alternate per configuration, so compare the ratios.'
+        ? ' **The machine was busy: timings were taken under load;** ours and PyTorch alternate per configuration, so compare the ratios' +
+          (torchThreads
+            ? ", and only at 1 thread: PyTorch's OpenMP threads degrade badly when the cores are shared (a PyTorch WLDA step took 30 ms on 1 thread and 175-645 ms on 2 threads of this machine under load)."
+            : '.')
         : ''),
     `Command: \`${cmd}\`.`,
     `Neural models: the architectures and optimisers of the spec (NVDM Adam 1e-3 batch 512; WLDA Adam 2e-3 batch 200; ETM Adam 5e-3, weight decay 1.2e-6, batch 1000, trainable rho; ` +
       `GMNTM Adam 2e-3 batch 200, ${pretrainEpochs} pretraining epoch(s), then EM, then the mixture ELBO), ${epochs} epoch(s) each (GMNTM: ${epochs} after pretraining and EM). ` +
-      `PyTorch peer: bench/_topics_peer.py${torchInfo ? `, ${torchInfo.system}, first layer ${torchInfo.first_layer} (the faster of dense and torch.sparse in a short timing before training)` : ''}; ` +
-      'ours read the counts through tk.sparse.spmm.',
+      `PyTorch peer: bench/_topics_peer.py${torchInfo ? ` (${torchInfo.system})` : ''}; in brackets how it read the bag of words, ` +
+      `${torchFirstLayer === 'auto' ? 'the faster in three timed steps of each before training' : `--torch-first-layer ${torchFirstLayer}`}: ` +
+      'dense = a dense [B, V] batch for nn.Linear and the loss, sparse = a torch.sparse CSR batch for the first layer (torch.addmm) and the loss read at the stored entries only. ' +
+      'Ours read the counts through tk.sparse.spmm and evaluate the loss at the stored entries.',
     `LDA: gensim LdaModel (online variational Bayes), ${ldaPasses} passes, chunksize 2000, iterations 50, alpha symmetric 1/K, eta 1/K, decay 0.5, offset 1${ldaInfo ? ` (${ldaInfo.system})` : ''}; ` +
       "s/epoch is its time per pass; its perplexity uses theta from gensim's inference() on the first halves and its topic-word matrix, with the same formula" +
       (ldaInfo
@@ -353,7 +355,7 @@ function main() {
             .join(', ')}, not comparable.`
         : '.'),
     `Metrics (${scorer.source}), the same code for every system, from each system's top words: NPMI over the top 10 words with document co-occurrence in the ${info.testDocs} held-out test documents ` +
-      '(ETM’s formula, a pair that never co-occurs scores -1); TD = unique words among the top 25 of all topics / (25 K); TU = W-LDA’s topic uniqueness over the top 10. ' +
+      '(ETM’s formula: a pair that never co-occurs scores -1); TD = unique words among the top 25 of all topics / (25 K); TU = W-LDA’s topic uniqueness over the top 10. ' +
       'Held-out perplexity: document completion (theta from the first half, exp of the mean over documents of -Σ n log p / N on the second half), each model through its own decoder. ' +
       's/epoch: median over the epochs after the first.',
     '',
@@ -364,9 +366,10 @@ function main() {
       .join('|')}|`,
     ...table.map((row) => `| ${row.join(' | ')} |`),
   ];
-  if (failed.length) lines.push('', ...failed.map((r) => `- ${label(r)} K=${r.k} failed: ${r.error}`));
+  if (failed.length)
+    lines.push('', ...failed.map((r) => `- ${label(r)} K=${r.k} threads=${r.threads} failed: ${r.error}`));
   const k0 = ks[0];
-  const shown = rows.filter((r) => r.k === k0);
+  const shown = rows.filter((r) => r.k === k0 && r.threads === threadCounts[0]);
   if (shown.length) {
     lines.push('', `<details><summary>Top 10 words of the first 5 topics, K = ${k0}</summary>`, '');
     for (const r of shown) {
@@ -382,16 +385,16 @@ function main() {
 function label(r) {
   const who =
     r.impl === 'ours' ? 'textkernels' : r.impl === 'torch' ? 'PyTorch' : r.impl === 'gensim' ? 'gensim' : r.impl || '?';
-  return `${who} ${NAMES[r.model] || r.model}`;
+  const how = r.impl === 'torch' && r.first_layer ? ` (${r.first_layer})` : '';
+  return `${who} ${NAMES[r.model] || r.model}${how}`;
 }
 
 function report(r) {
   if (r.error) return;
   const first = r.topics && r.topics[0] ? r.topics[0].slice(0, 8).join(' ') : '';
   console.log(
-    `${label(r).padEnd(20)} K=${String(r.k).padEnd(3)} ${fmt(r.seconds_per_epoch, 2)} s/epoch  ` +
-      `[${(r.epoch_seconds || []).map((t) => t.toFixed(2)).join(' ')}]  ppl ${fmt(r.perplexity, 0)}` +
-      `${r.first_layer && r.impl === 'torch' ? `  (${r.first_layer})` : ''}  topic 0: ${first}`,
+    `${label(r).padEnd(28)} K=${String(r.k).padEnd(3)} ${fmt(r.seconds_per_epoch, 2)} s/epoch  ` +
+      `t=${r.threads}  [${(r.epoch_seconds || []).map((t) => t.toFixed(2)).join(' ')}]  ppl ${fmt(r.perplexity, 0)}  topic 0: ${first}`,
   );
 }
 
