@@ -107,6 +107,7 @@ async function main() {
     all_epoch_seconds: times.all,
     seconds_per_epoch: times.main.length > 1 ? median(times.main.slice(1)) : times.main[0],
     total_seconds: total,
+    losses: result && Array.isArray(result.losses) ? result.losses.slice(-spec.epochs) : [],
     final_loss: losses.length ? losses[losses.length - 1] : null,
     fit_result: plain(result),
     topics,

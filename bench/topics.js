@@ -7,18 +7,24 @@
 //       [--threads N[,M]] [--lda-passes 20] [--pretrain-epochs 10] [--vocab-size 0] [--seed 1] [--quick]
 //       [--torch-first-layer auto|dense|sparse] [--python /tmp/torch-env/bin/python] [--gensim-python /usr/bin/python3] [--keep DIR] [--no-write]
 //
-// The corpus is prepared once (bench/_topics_data.js: ETM's preprocessing, min_df 5, max_df 0.7, a seeded
-// 85/15 split, test documents halved for document completion) and written to a temporary directory that
-// every trainer reads. Every trainer runs in a child process of its own on the same thread count; for each
-// (model, K) ours and PyTorch's alternate, the order rotating from one configuration to the next, so that
-// background load hits both alike. Each child writes its time per epoch (the median over the epochs after
-// the first), its top words and its held-out perplexity (document completion, each with its own decoder:
-// theta from the first half of a test document, exp of the mean over documents of -sum n log p / N on the
-// second half). The quality metrics are then computed here, by one piece of code for every system, from
-// the word lists: NPMI (tk.topics.npmi, top 10, document co-occurrence in the held-out test documents),
-// topic diversity (tk.topics.diversity, top 25) and topic uniqueness (tk.topics.topicUniqueness, top 10).
-// `--quick` (a 4000-paragraph subset, 1000 words, K = 20, 2 epochs) only checks the harness.
-// Writes the "## Topic models" section of bench/RESULTS.md unless --no-write.
+// The corpus is prepared once (bench/_topics_data.js: tk.text.BowCorpus over lib/data's Brown paragraphs,
+// ETM's preprocessing, min_df 5, max_df 0.7, a seeded 85/15 split, test documents halved for document
+// completion) and written to a temporary directory that every trainer reads, so all see the same
+// vocabulary and documents. Every trainer runs in a child process of its own on the same thread count
+// (--threads 1,2 runs the whole set for each); for each (model, K) ours and PyTorch's alternate, the order
+// rotating from one configuration to the next, so that background load hits both alike. Each child writes
+// its time per epoch (the table shows the median over the epochs after the first), its top 25 words per
+// topic and its held-out perplexity (document completion through its own decoder: theta from the first
+// half of a test document, exp of the mean over documents of -sum n log p / N on the second half). The
+// quality metrics are then computed here, by one piece of code for every system, from the word lists:
+// NPMI (tk.topics.npmi, top 10, document co-occurrence in the held-out test documents), topic diversity
+// (tk.topics.diversity, top 25) and topic uniqueness (tk.topics.topicUniqueness, top 10).
+// The PyTorch peer picks, per model, the faster of a dense batch and torch.sparse (a few timed steps of
+// each before training; --torch-first-layer dense|sparse fixes it) and says which.
+// `--quick` (a 4000-paragraph subset, 1000 words, K = 20, 2 epochs, 1 pretraining epoch, 2 LDA passes)
+// only checks the harness (about a minute on a quiet 2-core machine).
+// Peers missing (no torch in --python, no gensim in --gensim-python) or tk.topics models missing in the
+// build: skipped with a message. Writes the "## Topic models" section of bench/RESULTS.md unless --no-write.
 'use strict';
 const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
 const fs = require('fs');
@@ -394,7 +400,8 @@ function report(r) {
   const first = r.topics && r.topics[0] ? r.topics[0].slice(0, 8).join(' ') : '';
   console.log(
     `${label(r).padEnd(28)} K=${String(r.k).padEnd(3)} ${fmt(r.seconds_per_epoch, 2)} s/epoch  ` +
-      `t=${r.threads}  [${(r.epoch_seconds || []).map((t) => t.toFixed(2)).join(' ')}]  ppl ${fmt(r.perplexity, 0)}  topic 0: ${first}`,
+      `t=${r.threads}  [${(r.epoch_seconds || []).map((t) => t.toFixed(2)).join(' ')}]  ppl ${fmt(r.perplexity, 0)}` +
+      `${r.losses && r.losses.length ? `  loss ${fmt(r.losses[0], 2)} -> ${fmt(r.losses[r.losses.length - 1], 2)}` : ''}  topic 0: ${first}`,
   );
 }
 
