@@ -283,12 +283,12 @@ def build_torch_models():
 
         normalized_input = True
 
-        def __init__(self, V, K, hidden=800, emb=300):
+        def __init__(self, V, K, hidden=(800, 800), emb=300):
             super().__init__()
-            self.fc1 = FirstLayer(V, hidden)
-            self.fc2 = nn.Linear(hidden, hidden)
-            self.mu = nn.Linear(hidden, K)
-            self.logvar = nn.Linear(hidden, K)
+            self.fc1 = FirstLayer(V, hidden[0])
+            self.fc2 = nn.Linear(hidden[0], hidden[1])
+            self.mu = nn.Linear(hidden[1], K)
+            self.logvar = nn.Linear(hidden[1], K)
             self.rho = nn.Linear(emb, V, bias=False)  # rho = rho.weight [V, E], as ETM's code
             self.alphas = nn.Linear(emb, K, bias=False)
 

@@ -289,6 +289,20 @@ function main() {
   if (!gensimOk && models.includes('lda'))
     console.error(`gensim not importable by ${gensimPython} (apt-get install python3-gensim): LDA skipped`);
 
+  // The peer must compute what ours computes: its loss and gradients against the one-step fixtures our
+  // models are tested with (absent before the topic models land).
+  let peerCheck = null;
+  if (torchOk && neural.length) {
+    const r = spawnSync(torchPython, ['-W', 'ignore', path.join(__dirname, '_topics_peer_check.py')], {
+      encoding: 'utf8',
+      env: childEnv(1),
+    });
+    const out = (r.stdout || '').trim().split('\n');
+    peerCheck = out[out.length - 1] || `check failed to run: ${(r.stderr || '').trim().split('\n').pop()}`;
+    console.log(`PyTorch peer check (bench/_topics_peer_check.py): ${peerCheck}`);
+    if (r.status !== 0) console.error(out.join('\n'));
+  }
+
   const results = [];
   let turn = 0;
   const record = (impl, model, k, threads, r) => {
@@ -374,7 +388,10 @@ function main() {
       `PyTorch peer: bench/_topics_peer.py${torchInfo ? ` (${torchInfo.system})` : ''}; in brackets how it read the bag of words, ` +
       `${torchFirstLayer === 'auto' ? 'the faster in three timed steps of each before training' : `--torch-first-layer ${torchFirstLayer}`}: ` +
       'dense = a dense [B, V] batch for nn.Linear and the loss, sparse = a torch.sparse CSR batch for the first layer (torch.addmm) and the loss read at the stored entries only. ' +
-      'Ours read the counts through tk.sparse.spmm and evaluate the loss at the stored entries.',
+      'Ours read the counts through tk.sparse.spmm and evaluate the loss at the stored entries.' +
+      (peerCheck
+        ? ` Peer check against the one-step fixtures of test/fixtures/topic_models.json (loss and gradients, both paths): ${peerCheck}.`
+        : ''),
     `LDA: gensim LdaModel (online variational Bayes), ${ldaPasses} passes, chunksize 2000, iterations 50, alpha symmetric 1/K, eta 1/K, decay 0.5, offset 1${ldaInfo ? ` (${ldaInfo.system})` : ''}; ` +
       "s/epoch is its time per pass; its perplexity uses theta from gensim's inference() on the first halves and its topic-word matrix, with the same formula" +
       (ldaInfo
