@@ -204,7 +204,8 @@ def build_torch_models():
         return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)).mean()
 
     class NVDM(nn.Module):
-        """GSM: V -> 1024 -> 512 (ReLU) -> mu, logvar; theta = softmax(Linear(K, K)(z)); p = softmax(Linear(K, V)(theta))."""
+        """GSM: V -> 1024 -> 512 (ReLU) -> mu, logvar; z = mu + sigma eps; theta = softmax(Linear(K, K)(z));
+        p = softmax(Linear(K, V)(theta))."""
 
         def __init__(self, V, K, hidden=(1024, 512)):
             super().__init__()
@@ -320,7 +321,8 @@ def build_torch_models():
             return self.beta()
 
     class GMNTM(nn.Module):
-        """GMNTM: V -> 500 -> 500 (ReLU) -> mu, logvar (J = K); theta = softmax(Linear(K, K)(z)); p = softmax(Linear(K, V)(theta)).
+        """GMNTM: V -> 500 -> 500 (ReLU) -> mu, logvar (J = K); theta = softmax(Linear(K, K)(z));
+        p = softmax(Linear(K, V)(theta)).
         Stage 1 autoencoder (z = mu, recon only); stage 2 GMM by EM on mu; stage 3 recon + mixture KL."""
 
         def __init__(self, V, K, hidden=(500, 500)):
@@ -392,7 +394,8 @@ class Batch:
         self.size = len(ids)
         V = csr.cols
         if normalized:
-            doc_len = torch.from_numpy(np.add.reduceat(csr.values[take], np.concatenate([[0], np.cumsum(lengths)[:-1]])))
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            doc_len = torch.from_numpy(np.add.reduceat(csr.values[take], starts))
             inp_vals = vals / doc_len[rows]
         else:
             inp_vals = vals
@@ -436,7 +439,8 @@ def fit_gmm(X, K, rng, max_iter=100, tol=1e-4, reg=1e-6):
         means = resp.T @ X / nk[:, None]
         var = np.maximum(resp.T @ X2 / nk[:, None] - means**2, 0) + reg
         logw = np.log(nk / N)
-        logp = -0.5 * (J * math.log(2 * math.pi) + np.log(var).sum(1))[None] - 0.5 * sq_dist(means, 1 / var) + logw[None]
+        log_norm = -0.5 * (J * math.log(2 * math.pi) + np.log(var).sum(1))
+        logp = log_norm[None] - 0.5 * sq_dist(means, 1 / var) + logw[None]
         mx = logp.max(1, keepdims=True)
         lse = mx[:, 0] + np.log(np.exp(logp - mx).sum(1))
         resp = np.exp(logp - lse[:, None])
@@ -534,6 +538,7 @@ def run_torch(args):
         times.append(t)
         losses.append(loss)
 
+    pretrain = args.pretrain_epochs if args.model == "gmntm" else None
     model.eval()
     with torch.no_grad():
         beta = model.topic_word().double().numpy()
@@ -549,7 +554,7 @@ def run_torch(args):
         "impl": "torch",
         "first_layer": "sparse" if sparse else "dense",
         "calibration_seconds_per_step": calibration,
-        "settings": {**cfg, "epochs": args.epochs, **({"pretrain_epochs": args.pretrain_epochs} if args.model == "gmntm" else {})},
+        "settings": {**cfg, "epochs": args.epochs, "pretrain_epochs": pretrain},
         "threads": torch.get_num_threads(),
         "epoch_seconds": times,
         "seconds_per_epoch": per_epoch(times),

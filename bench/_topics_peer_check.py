@@ -50,7 +50,7 @@ def param(model, path):
 
 def main():
     if not os.path.exists(FIXTURE):
-        print("no test/fixtures/topic_models.json in this checkout (the topic models have not landed): nothing to check")
+        print("no test/fixtures/topic_models.json here (the topic models have not landed): nothing to check")
         return 0
     with open(FIXTURE) as f:
         fx = json.load(f)
