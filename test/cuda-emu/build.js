@@ -9,7 +9,10 @@
 // errors and fault reports point into cuda/:
 //   k<<<grid, block, shmem, stream>>>(args)  ->  k * ::tk_emu::cfg("k", __FILE__, __LINE__, grid, block, shmem, stream)(args)
 //   __shared__ T name[..];                   ->  a guarded per-block array (tk_emu::shared_var)
+//   __shared__ T a[..], b, c[..][..];        ->  one guarded per-block array per declarator
 //   extern __shared__ T name[];              ->  T* name = the launch's guarded dynamic shared memory
+//
+// Comments and string literals are not rewritten.
 //
 // CLI: node test/cuda-emu/build.js [--verbose]. API: build({ variant, overrides, verbose }) -> path,
 // where overrides maps 'cuda/<file>' to replacement source text (the deliberately broken copies).
