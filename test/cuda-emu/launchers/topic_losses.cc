@@ -66,12 +66,14 @@ TK_EMU_LAUNCHER(gaussianMixtureKlForward) {
 //                           dloss, z, mu, logvar, means, logvars, logPi, logEta, B, J, K, dlossStride, scale)
 TK_EMU_LAUNCHER(gaussianMixtureKlBackward) {
   const int64_t B = Int(info, 14), J = Int(info, 15), K = Int(info, 16);
-  Dev dz(info, 0), dmu(info, 1), dlv(info, 2), dmeans(info, 3), dlvs(info, 4), dlog_pi(info, 5), dloss(info, 6),
-      z(info, 7), mu(info, 8), lv(info, 9), means(info, 10), lvs(info, 11), log_pi(info, 12), log_eta(info, 13);
+  Dev dz(info, 0), dmu(info, 1), dlv(info, 2), dmeans(info, 3), dlvs(info, 4), dlog_pi(info, 5);
+  Dev dloss(info, 6), z(info, 7), mu(info, 8), lv(info, 9), means(info, 10), lvs(info, 11), log_pi(info, 12),
+      log_eta(info, 13);
   Scratch ws(tk::gaussian_mixture_kl_backward_cuda_workspace_bytes(B, K));
-  tk::gaussian_mixture_kl_backward_cuda(dz.f(), dmu.f(), dlv.f(), dmeans.f(), dlvs.f(), dlog_pi.f(), dloss.f(),
-                                        z.f(), mu.f(), lv.f(), means.f(), lvs.f(), log_pi.f(), log_eta.f(), B, J,
-                                        K, Int(info, 17), float(Num(info, 18)), ws.p, nullptr);
+  tk::gaussian_mixture_kl_backward_cuda(dz.f(), dmu.f(), dlv.f(), dmeans.f(), dlvs.f(), dlog_pi.f(),
+                                        dloss.f(), z.f(), mu.f(), lv.f(), means.f(), lvs.f(), log_pi.f(),
+                                        log_eta.f(), B, J, K, Int(info, 17), float(Num(info, 18)), ws.p,
+                                        nullptr);
   for (const Dev* g : {&dz, &dmu, &dlv, &dmeans, &dlvs, &dlog_pi}) g->back();
   return info.Env().Undefined();
 }
@@ -80,7 +82,8 @@ TK_EMU_LAUNCHER(gaussianMixtureKlBackward) {
 TK_EMU_LAUNCHER(gammaSample) {
   Dev out(info, 0);
   const int64_t n = int64_t(info[0].As<Napi::TypedArray>().ElementLength());
-  tk::gamma_sample_cuda(out.f(), n, float(Num(info, 1)), uint64_t(Int(info, 2)), uint64_t(Int(info, 3)), nullptr);
+  tk::gamma_sample_cuda(out.f(), n, float(Num(info, 1)), uint64_t(Int(info, 2)), uint64_t(Int(info, 3)),
+                        nullptr);
   out.back();
   return Napi::Number::New(info.Env(), 1);
 }
