@@ -38,15 +38,6 @@ function countNewlines(s) {
   return n;
 }
 
-// Replaces every match of re with fn(match...), padding with newlines so line numbers stay.
-function replaceKeepLines(text, re, fn) {
-  return text.replace(re, (...m) => {
-    const out = fn(...m);
-    const pad = countNewlines(m[0]) - countNewlines(out);
-    return out + '\n'.repeat(Math.max(0, pad));
-  });
-}
-
 // A copy of text with comments and string/character literals blanked to spaces (newlines kept), so
 // the patterns below see only code and positions in it are positions in text.
 function maskNonCode(text) {
@@ -55,9 +46,9 @@ function maskNonCode(text) {
   );
 }
 
-// replaceKeepLines over the code of text only: re runs on the masked copy, fn gets the masked
-// groups (a match never starts inside a comment or literal) and returns the replacement, or null to
-// keep the match as it is; the text between matches is kept.
+// Replaces the matches of re in the code of text (re runs on the masked copy, so a match never
+// starts inside a comment or literal) with fn(masked groups...), or keeps a match where fn returns
+// null; pads with newlines so line numbers stay.
 function replaceCodeKeepLines(text, re, fn) {
   const masked = maskNonCode(text);
   let out = '';
