@@ -14,6 +14,7 @@ import { native } from '../lib/native';
 const emuBuild = require('./cuda-emu/build.js') as {
   build(opts?: { variant?: string; overrides?: Record<string, string> }): Promise<string>;
   hasCompiler(): boolean;
+  rewrite(text: string, rel: string): string;
   ROOT: string;
 };
 
@@ -506,6 +507,191 @@ function checkSgns(emu: EmuAddon, order: string) {
   expect(mismatch(syn0, rand(V * D, 51, -0.5, 0.5), 0, 0)).not.toBeNull();
 }
 
+// ---- topic losses and samplers -------------------------------------------------------------------
+
+// Rows of non-negative values summing to 1 (the diffusion kernel's domain: topic proportions).
+function simplexRows(rows: number, d: number, seed: number): Float32Array {
+  const x = rand(rows * d, seed, 0, 1);
+  for (let r = 0; r < rows; ++r) {
+    let s = 0;
+    for (let l = 0; l < d; ++l) s += x[r * d + l];
+    for (let l = 0; l < d; ++l) x[r * d + l] /= s;
+  }
+  return x;
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; ++i) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+interface MmdCase {
+  kind: number; // 0 diffusion, 1 rbf, 2 imq (math::MmdKernelKind)
+  n: number;
+  m: number;
+  d: number;
+  h: number;
+  gx: boolean;
+  gy: boolean;
+}
+
+const MMD_KINDS = ['diffusion', 'rbf', 'imq'];
+
+// n 130 and m 259 rows: 2 and 3 chunks of the kernel's 128 keys, the last ones partial; d 37.
+// For the broken copies: rbf (its keys are the raw inputs, so key row n is past the end of x's
+// buffer), gradients on both sides, n and m not multiples of the 128-key chunk.
+const MMD_INJECT: MmdCase = { kind: 1, n: 130, m: 140, d: 21, h: 2, gx: true, gy: true };
+
+const MMD_CASES: MmdCase[] = [
+  { kind: 0, n: 130, m: 259, d: 37, h: 0.5, gx: true, gy: true },
+  { kind: 0, n: 259, m: 130, d: 37, h: 0.5, gx: false, gy: false },
+  { kind: 1, n: 130, m: 259, d: 37, h: 2, gx: true, gy: true },
+  { kind: 1, n: 259, m: 130, d: 37, h: 2, gx: true, gy: false },
+  { kind: 1, n: 130, m: 259, d: 37, h: 2, gx: false, gy: false },
+  { kind: 2, n: 130, m: 259, d: 37, h: 1.5, gx: true, gy: true },
+  { kind: 2, n: 259, m: 130, d: 37, h: 1.5, gx: false, gy: true },
+  { kind: 2, n: 130, m: 259, d: 37, h: 1.5, gx: false, gy: false },
+];
+
+function mmdRun(impl: Record<string, Fn>, c: MmdCase) {
+  const x = c.kind === 0 ? simplexRows(c.n, c.d, 61) : rand(c.n * c.d, 61);
+  const y = c.kind === 0 ? simplexRows(c.m, c.d, 62) : rand(c.m * c.d, 62, -0.8, 1.2);
+  const gx = c.gx ? new Float32Array(c.n * c.d) : null;
+  const gy = c.gy ? new Float32Array(c.m * c.d) : null;
+  const loss = impl.mmdForward(gx, gy, x, y, c.n, c.m, c.d, c.kind, c.h) as number;
+  return { loss, gx, gy };
+}
+
+// Tolerances. The two sides do not reduce in the same order: the CPU gets the dot products from
+// blocked sgemm tiles, sums each row's kernel values per 128 x 128 tile and accumulates the
+// gradients by sgemm over a tile's 128 rows; the GPU loops over the features per key, sums per thread
+// over the 128-key chunks and adds the threads in order. The CPU's AVX2 rows also evaluate exp by a
+// polynomial within 2 ulp of expf (the GPU code, like the CPU's scalar rows, calls expf).
+// - The loss sum_ij w_ij k_ij (k in (0, 1]) cancels (xx + yy - 2 xy) to ~1e-3 here, while
+//   sum |w_ij| = 4, so a tolerance relative to the loss itself would mean nothing. The bound is
+//   absolute, from that scale: even if every kernel value were off by 2 ulp (2.4e-7) in one
+//   direction, the loss moves by at most 4 * 2.4e-7 ~ 1e-6. Seen: 4e-9 with the AVX2 rows, 5e-16
+//   with the scalar ones. One pair of keys dropped or counted twice moves it by
+//   w k >= k / (m (m - 1)) ~ 1.5e-5 k, far above 1e-6.
+// - A gradient element is a float sum over the n + m keys whose terms cancel, so it is held relative
+//   to the gradient's largest element: 3e-5 of it. Seen: up to 7e-6 for diffusion (its d feature /
+//   dx = 0.5 / sqrt(x) reaches 500 at the clip), 2e-7 for rbf and imq; one key's share is
+//   ~1 / (n + m) ~ 2.5e-3 of it.
+function checkMmd(emu: EmuAddon, c: MmdCase, order: string) {
+  const want = mmdRun(cpu, c);
+  const got = mmdRun(emu, c);
+  const label = `mmd ${MMD_KINDS[c.kind]} n=${c.n} m=${c.m} d=${c.d}${c.gx ? ' gx' : ''}${c.gy ? ' gy' : ''} (${order})`;
+  expectMatch(`${label} loss`, [got.loss], [want.loss], 1e-6, 0);
+  for (const k of ['gx', 'gy'] as const) {
+    const w = want[k],
+      g = got[k];
+    if (w && g) expectMatch(`${label} ${k}`, g, w, 3e-5 * maxAbs(w), 0);
+  }
+}
+
+// The Gaussian KLs: mu, logvar in [-2, 2] (exp(logvar) up to e^2), dloss per row or one broadcast
+// value (stride 0). Both sides evaluate math/topics.h per element with the same (host) libm and sum
+// each row in double in the same order, so they agree bit for bit (the CPU has no SIMD path here).
+function checkGaussianKl(emu: EmuAddon, B: number, J: number, stride: number, order: string) {
+  const mu = rand(B * J, 71, -2, 2),
+    lv = rand(B * J, 72, -2, 2);
+  const label = `gaussianKl B=${B} J=${J} stride=${stride} (${order})`;
+  const want = new Float32Array(B),
+    got = new Float32Array(B);
+  cpu.gaussianKlForward(want, mu, lv, B, J);
+  emu.gaussianKlForward(got, mu, lv, B, J);
+  expectMatch(`${label} loss`, got, want, 0, 0);
+  const dloss = stride === 1 ? rand(B, 73) : Float32Array.of(0.75);
+  for (const [wmu, wlv] of [
+    [true, true],
+    [false, true],
+    [true, false],
+  ]) {
+    const grads = (impl: Record<string, Fn>) => {
+      const dmu = wmu ? new Float32Array(B * J) : null,
+        dlv = wlv ? new Float32Array(B * J) : null;
+      impl.gaussianKlBackward(dmu, dlv, dloss, mu, lv, B, J, stride, 1 / B);
+      return { dmu, dlv };
+    };
+    const w = grads(cpu),
+      g = grads(emu);
+    if (w.dmu) expectMatch(`${label} dmu`, g.dmu as Float32Array, w.dmu, 0, 0);
+    if (w.dlv) expectMatch(`${label} dlogvar`, g.dlv as Float32Array, w.dlv, 0, 0);
+  }
+}
+
+interface GmmCase {
+  B: number;
+  J: number;
+  K: number;
+  stride: number;
+  skip?: number[]; // gradients not asked for (null): 0 dz, 1 dmu, 2 dlogvar, 3 dmeans, 4 dlogvars, 5 dlogPi
+}
+
+const GMM_CASES: GmmCase[] = [
+  { B: 37, J: 11, K: 1, stride: 1 },
+  { B: 70, J: 9, K: 5, stride: 1 },
+  { B: 19, J: 300, K: 3, stride: 0, skip: [0, 2, 4] }, // K * J = 900: several blocks of the component kernel
+];
+
+function checkGmm(emu: EmuAddon, c: GmmCase, order: string) {
+  const { B, J, K } = c;
+  const z = rand(B * J, 81, -2, 2),
+    mu = rand(B * J, 82, -2, 2),
+    lv = rand(B * J, 83, -1.5, 1),
+    means = rand(K * J, 84, -1.5, 1.5),
+    lvs = rand(K * J, 85, -1, 1);
+  const logits = rand(K, 86, -1, 1);
+  const lse = Math.log(logits.reduce((a, v) => a + Math.exp(v), 0));
+  const logPi = logits.map((v) => v - lse);
+  const label = `gaussianMixtureKl B=${B} J=${J} K=${K} stride=${c.stride}${c.skip ? ` skip ${c.skip}` : ''} (${order})`;
+  const fwd = (impl: Record<string, Fn>) => {
+    const loss = new Float32Array(B),
+      logEta = new Float32Array(B * K);
+    impl.gaussianMixtureKlForward(loss, logEta, z, mu, lv, means, lvs, logPi, B, J, K);
+    return { loss, logEta };
+  };
+  const want = fwd(cpu),
+    got = fwd(emu);
+  // Bit for bit, as the Gaussian KL: the same per-row double sums over J and K, the same libm.
+  expectMatch(`${label} loss`, got.loss, want.loss, 0, 0);
+  expectMatch(`${label} logEta`, got.logEta, want.logEta, 0, 0);
+  const dloss = c.stride === 1 ? rand(B, 87) : Float32Array.of(1.25);
+  const bwd = (impl: Record<string, Fn>) => {
+    const g = [B * J, B * J, B * J, K * J, K * J, K].map((n, i) => (c.skip?.includes(i) ? null : new Float32Array(n)));
+    impl.gaussianMixtureKlBackward(...g, dloss, z, mu, lv, means, lvs, logPi, want.logEta, B, J, K, c.stride, 0.5);
+    return g;
+  };
+  const gw = bwd(cpu),
+    gg = bwd(emu);
+  // dmeans, dlogvars, dlogPi are sums over the B rows, in double and in row order on both sides.
+  ['dz', 'dmu', 'dlogvar', 'dmeans', 'dlogvars', 'dlogPi'].forEach((name, i) => {
+    const w = gw[i];
+    if (w) expectMatch(`${label} ${name}`, gg[i] as Float32Array, w, 0, 0);
+  });
+}
+
+// Samples: both sides draw element i (gamma) or row r (Dirichlet) from the same Philox stream with
+// the same math/topics.h code and the host libm, so they agree bit for bit. (On a GPU, device
+// expf/logf may differ by an ulp, and a rejection test at its threshold could go the other way.)
+function checkSamples(emu: EmuAddon, order: string) {
+  for (const alpha of [0.05, 0.5, 1, 2.5, 40]) {
+    const want = new Float32Array(1001),
+      got = new Float32Array(1001);
+    expect(emu.gammaSample(got, alpha, 1234, 5)).toBe(cpu.gammaSample(want, alpha, 1234, 5));
+    expectMatch(`gammaSample alpha=${alpha} (${order})`, got, want, 0, 0);
+  }
+  for (const K of [1, 3, 20]) {
+    const conc = Float32Array.from({ length: K }, (_, k) => 0.05 + k * 0.3);
+    const rows = 300; // two blocks of 256 threads
+    const want = new Float32Array(rows * K),
+      got = new Float32Array(rows * K);
+    expect(emu.dirichletSample(got, conc, rows, K, 99, 3)).toBe(cpu.dirichletSample(want, conc, rows, K, 99, 3));
+    expectMatch(`dirichletSample K=${K} (${order})`, got, want, 0, 0);
+  }
+}
+
 // ---- the tests -----------------------------------------------------------------------------------
 
 suite('CUDA kernels under the emulator match the CPU', () => {
@@ -576,6 +762,24 @@ suite('CUDA kernels under the emulator match the CPU', () => {
   it('sgns windows against the sequential reference', () => {
     // Blocks update shared rows without atomics (Hogwild), so they keep their order here.
     underOrders(emu, (order) => checkSgns(emu, order), { shuffleBlocks: false });
+  });
+
+  it('topic losses: MMD (diffusion, rbf, imq; several key chunks; with and without gradients)', () => {
+    emu.resetStats();
+    underOrders(emu, (order) => MMD_CASES.forEach((c) => checkMmd(emu, c, order)));
+    expect(emu.stats().barriers).toBeGreaterThan(0);
+  });
+
+  it('topic losses: Gaussian KL and Gaussian-mixture KL, forward and backward', () => {
+    underOrders(emu, (order) => {
+      checkGaussianKl(emu, 300, 13, 1, order);
+      checkGaussianKl(emu, 7, 50, 0, order);
+      GMM_CASES.forEach((c) => checkGmm(emu, c, order));
+    });
+  });
+
+  it('gamma and Dirichlet samples: bit for bit with the CPU on the same seed and offset', () => {
+    underOrders(emu, (order) => checkSamples(emu, order));
   });
 
   it('reports an out-of-bounds access with the kernel, block, thread and buffer', () => {
@@ -654,6 +858,47 @@ suite('the emulator itself', () => {
     );
     expect(fault('shifted_store', new Float32Array(64), 1, 2048, 0, 0, 10)).toBe(
       'error: launch failed: invalid configuration argument',
+    );
+  });
+
+  it('rewrites every declarator of a __shared__ declaration, and only code', () => {
+    const src = [
+      '  __shared__ double part_k[kThreads], part_c[kThreads];',
+      '  __shared__ float tile[kRows][kD + 1], total;',
+      '  __shared__ Pair<int, float> pairs[2 * (kN + 1)],',
+      '      spare;',
+      '  // __shared__ float in_a_comment[4];',
+      '  const char* s = "__shared__ float in_a_string[4];";',
+      '  __shared__ float *not_an_array;',
+      '  __shared__ float bad[4], *mixed;',
+    ].join('\n');
+    const out = emuBuild.rewrite(src, 'x.cu').split('\n').slice(1); // after the #line
+    expect(out).toHaveLength(src.split('\n').length); // line numbers kept
+    const vars = (line: string) =>
+      Array.from(
+        line.matchAll(/shared_var<([^>]*(?:<[^>]*>[^>]*)?)>\(&tk_emu_shared_(\w+)/g),
+        (m) => `${m[2]}: ${m[1]}`,
+      );
+    expect(vars(out[0])).toEqual(['part_k: double [kThreads]', 'part_c: double [kThreads]']);
+    expect(vars(out[1])).toEqual(['tile: float [kRows][kD + 1]', 'total: float']);
+    expect(vars(out[2])).toEqual(['pairs: Pair<int, float> [2 * (kN + 1)]', 'spare: Pair<int, float>']);
+    expect(out[3]).toBe('');
+    // Comments and strings stay; forms it does not know stay too (and then fail to compile, since
+    // __shared__ is not defined), so nothing escapes the guards silently.
+    expect(out.slice(4)).toEqual(src.split('\n').slice(4));
+  });
+
+  it('gives each declarator its own guarded shared array', () => {
+    emu.configure({ seed: 0, alignEnd: true });
+    const out = new Float32Array(64);
+    expect(fault('shared_declarators', out, 1, 64, 0, 0, 0)).toBe('no error');
+    expect(Array.from(out)).toEqual(Array(64).fill(111));
+    expect(fault('shared_declarators', new Float32Array(64), 1, 64, 0, 1, 0)).toMatch(
+      /out-of-bounds write: 0 bytes past the end of __shared__ a \(256 bytes\) .* thread \(63,0,0\)$/,
+    );
+    emu.configure({ seed: 1, alignEnd: false });
+    expect(fault('shared_declarators', new Float32Array(64), 1, 64, 0, -1, 0)).toMatch(
+      /out-of-bounds write: 4 bytes before the start of __shared__ a \(256 bytes\) .* thread \(0,0,0\)$/,
     );
   });
 
@@ -851,6 +1096,36 @@ const INJECTIONS: Injection[] = [
     mayPass: nth === 0 ? [0] : [],
     run: (emu, order) => checkSgns(emu, order),
   })),
+  {
+    name: 'topic losses: the MMD barrier between the kernel values and the gradient accumulation removed',
+    file: 'cuda/topic_losses.cu',
+    from: '__syncthreads();',
+    to: '/* removed */',
+    nth: 1,
+    expect: 'race',
+    // Thread t accumulates feature t from every key's coefficient: whichever thread below d runs
+    // ahead reads coefficients not yet written (NaN), in every order.
+    run: (emu, order) => checkMmd(emu, MMD_INJECT, order),
+  },
+  {
+    name: 'topic losses: the MMD barrier before thread 0 adds the partial sums removed',
+    file: 'cuda/topic_losses.cu',
+    from: '__syncthreads();',
+    to: '/* removed */',
+    nth: 3,
+    expect: 'race',
+    // Highest-index-first runs thread 0 last, after every other thread wrote its partial sums.
+    mayPass: [1],
+    run: (emu, order) => checkMmd(emu, MMD_INJECT, order),
+  },
+  {
+    name: 'topic losses: `j >= rows` became `j > rows` in the MMD key loop',
+    file: 'cuda/topic_losses.cuh',
+    from: 'if (j >= p.keys->rows || j == p.self)',
+    to: 'if (j > p.keys->rows || j == p.self)',
+    expect: 'fault',
+    run: (emu, order) => checkMmd(emu, MMD_INJECT, order),
+  },
   {
     name: 'gemm tiles: `s >= n` became `s > n` in the store of C',
     file: 'cuda/gemm_tiles.cuh',

@@ -9,7 +9,10 @@
 // errors and fault reports point into cuda/:
 //   k<<<grid, block, shmem, stream>>>(args)  ->  k * ::tk_emu::cfg("k", __FILE__, __LINE__, grid, block, shmem, stream)(args)
 //   __shared__ T name[..];                   ->  a guarded per-block array (tk_emu::shared_var)
+//   __shared__ T a[..], b, c[..][..];        ->  one guarded per-block array per declarator
 //   extern __shared__ T name[];              ->  T* name = the launch's guarded dynamic shared memory
+//
+// Comments and string literals are not rewritten.
 //
 // CLI: node test/cuda-emu/build.js [--verbose]. API: build({ variant, overrides, verbose }) -> path,
 // where overrides maps 'cuda/<file>' to replacement source text (the deliberately broken copies).
@@ -35,31 +38,97 @@ function countNewlines(s) {
   return n;
 }
 
-// Replaces every match of re with fn(match...), padding with newlines so line numbers stay.
-function replaceKeepLines(text, re, fn) {
-  return text.replace(re, (...m) => {
-    const out = fn(...m);
-    const pad = countNewlines(m[0]) - countNewlines(out);
-    return out + '\n'.repeat(Math.max(0, pad));
+// A copy of text with comments and string/character literals blanked to spaces (newlines kept), so
+// the patterns below see only code and positions in it are positions in text.
+function maskNonCode(text) {
+  return text.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\/|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'/g, (m) =>
+    m.replace(/[^\n]/g, ' '),
+  );
+}
+
+// Replaces the matches of re in the code of text (re runs on the masked copy, so a match never
+// starts inside a comment or literal) with fn(masked groups...), or keeps a match where fn returns
+// null; pads with newlines so line numbers stay.
+function replaceCodeKeepLines(text, re, fn) {
+  const masked = maskNonCode(text);
+  let out = '';
+  let last = 0;
+  masked.replace(re, (...m) => {
+    const at = m[m.length - 2];
+    const orig = text.slice(at, at + m[0].length);
+    const got = fn(...m.slice(0, -2));
+    const rep = got === null ? orig : got;
+    const pad = countNewlines(orig) - countNewlines(rep);
+    out += text.slice(last, at) + rep + '\n'.repeat(Math.max(0, pad));
+    last = at + m[0].length;
+    return m[0];
   });
+  return out + text.slice(last);
+}
+
+// Splits s at commas outside (), [], {} and template brackets.
+function splitTopLevel(s) {
+  const parts = [];
+  let depth = 0,
+    angle = 0,
+    start = 0;
+  for (let i = 0; i < s.length; ++i) {
+    const ch = s[i];
+    if ('([{'.includes(ch)) depth++;
+    else if (')]}'.includes(ch)) depth--;
+    else if (depth === 0 && ch === '<') angle++;
+    else if (depth === 0 && ch === '>') angle--;
+    else if (ch === ',' && depth === 0 && angle === 0) {
+      parts.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(s.slice(start));
+  return parts;
+}
+
+// The body of `__shared__ <body>;` as { type, vars: [{ name, dims }] }, or null for a form the
+// rewrite does not know (left as it is: __shared__ is undefined, so it does not compile). Forms:
+// `T a;`, `T a[N][M];`, `T a[N], b, c[M];` with T a (possibly qualified or templated) type name.
+function parseSharedDecl(body) {
+  const pieces = splitTopLevel(body.replace(/\s+/g, ' ').trim());
+  const vars = [];
+  let type = null;
+  for (let i = 0; i < pieces.length; ++i) {
+    const m = /^(.*?)\s*([A-Za-z_]\w*)\s*((?:\[[^\[\]]+\]\s*)*)$/.exec(pieces[i].trim());
+    if (!m) return null;
+    if (i === 0) {
+      type = m[1].trim();
+      if (!/^[A-Za-z_][\w:<>, ]*$/.test(type) || /^(const|volatile)?$/.test(type)) return null;
+    } else if (m[1] !== '') {
+      return null; // a pointer or reference declarator: not a shared array
+    }
+    vars.push({ name: m[2], dims: m[3].replace(/\s+/g, ' ').trim() });
+  }
+  return { type, vars };
 }
 
 function rewrite(text, rel) {
   let t = text;
   // Dynamic shared memory first (its declaration also contains __shared__).
-  t = replaceKeepLines(
+  t = replaceCodeKeepLines(
     t,
     /\bextern\s+__shared__\s+(?:__align__\(\s*\d+\s*\)\s+)?([A-Za-z_][\w:]*(?:\s+[A-Za-z_][\w:]*)*?)\s+([A-Za-z_]\w*)\s*\[\s*\]\s*;/g,
     (_m, type, name) => `${type}* const ${name} = ::tk_emu::dynamic_shared_as<${type}>();`,
   );
-  t = replaceKeepLines(
-    t,
-    /\b__shared__\s+(?:__align__\(\s*\d+\s*\)\s+)?([A-Za-z_][\w:<>, ]*?)\s+([A-Za-z_]\w*)\s*((?:\[[^\]\n;]+\]\s*)*);/g,
-    (_m, type, name, dims) =>
-      `static void* tk_emu_shared_${name} = nullptr; ` +
-      `auto& ${name} = ::tk_emu::shared_var<${type} ${dims.replace(/\s+/g, ' ').trim()}>(&tk_emu_shared_${name}, "${name}");`,
-  );
-  t = replaceKeepLines(
+  // Static shared memory: each declarator its own guarded per-block array.
+  t = replaceCodeKeepLines(t, /\b__shared__\s+(?:__align__\(\s*\d+\s*\)\s+)?([^;{}]*);/g, (_m, body) => {
+    const decl = parseSharedDecl(body);
+    if (!decl) return null;
+    return decl.vars
+      .map(
+        ({ name, dims }) =>
+          `static void* tk_emu_shared_${name} = nullptr; ` +
+          `auto& ${name} = ::tk_emu::shared_var<${decl.type}${dims ? ` ${dims}` : ''}>(&tk_emu_shared_${name}, "${name}");`,
+      )
+      .join(' ');
+  });
+  t = replaceCodeKeepLines(
     t,
     /([A-Za-z_][\w:]*(?:\s*<[^;{}<>]*(?:<[^;{}<>]*>[^;{}<>]*)*>)?)(\s*)<<<([\s\S]*?)>>>(\s*)\(/g,
     (_m, kernel, ws1, launchCfg, ws2) => {

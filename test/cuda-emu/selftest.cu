@@ -32,6 +32,17 @@ __global__ void shared_overrun_kernel(float* out, int shift) {
   out[threadIdx.x] = s[threadIdx.x];
 }
 
+// Several declarators in one declaration (build.js gives each its own guarded array): a[t + shift]
+// must fault naming a; b and c must be separate from it (out[t] = a[t] + b[t] + c, 64 threads).
+__global__ void shared_declarators_kernel(float* out, int shift) {
+  __shared__ float a[64], b[2][32], c;  // not three views of one array
+  if (threadIdx.x == 0) c = 100.0f;
+  a[int(threadIdx.x) + shift] = 1.0f;
+  b[threadIdx.x / 32][threadIdx.x % 32] = 10.0f;
+  __syncthreads();
+  out[threadIdx.x] = a[threadIdx.x] + b[threadIdx.x / 32][threadIdx.x % 32] + c;
+}
+
 __global__ void dynamic_shared_kernel(float* out, int shift) {
   extern __shared__ float dyn[];
   dyn[int(threadIdx.x) + shift] = float(threadIdx.x);
@@ -118,6 +129,8 @@ TK_EMU_LAUNCHER(selftest) {
     shifted_store_kernel<<<grid, block, shmem>>>(out.f(), p0, p1);
   } else if (name == "shared_overrun") {
     shared_overrun_kernel<<<grid, block, shmem>>>(out.f(), p0);
+  } else if (name == "shared_declarators") {
+    shared_declarators_kernel<<<grid, block, shmem>>>(out.f(), p0);
   } else if (name == "dynamic_shared") {
     dynamic_shared_kernel<<<grid, block, shmem>>>(out.f(), p0);
   } else if (name == "too_much_shared") {
