@@ -134,7 +134,12 @@ export function mmd(x: Tensor, y: Tensor, opts: MmdOptions = {}): Tensor {
   return fromOp('mmd', Float32Array.of(v), [], [x, y], (g) => {
     const s = g.f32[0];
     const scale = (a: Float64Array | null, shape: number[]): Tensor | null =>
-      a ? new Tensor(Float32Array.from(a, (e) => e * s), shape) : null;
+      a
+        ? new Tensor(
+            Float32Array.from(a, (e) => e * s),
+            shape,
+          )
+        : null;
     return [scale(gx, x.shape), scale(gy, y.shape)];
   });
 }
@@ -144,9 +149,7 @@ export function gaussianKL(mu: Tensor, logvar: Tensor, opts: { reduction?: Reduc
   checkTensor('mu', mu, 'float32');
   checkTensor('logvar', logvar, 'float32');
   if (mu.ndim !== 2 || logvar.ndim !== 2 || mu.shape[0] !== logvar.shape[0] || mu.shape[1] !== logvar.shape[1]) {
-    throw new RangeError(
-      `mu and logvar must both be [B, J], got ${shapeStr(mu.shape)} and ${shapeStr(logvar.shape)}`,
-    );
+    throw new RangeError(`mu and logvar must both be [B, J], got ${shapeStr(mu.shape)} and ${shapeStr(logvar.shape)}`);
   }
   const inner = sub(sub(add(logvar, 1), square(mu)), exp(logvar));
   const perRow = mul(sum(inner, 1), -0.5);
@@ -187,12 +190,14 @@ export function gaussianMixtureKL(
       throw new RangeError(`${name} must be [${B}, ${J}] like z, got ${shapeStr(t.shape)}`);
     }
   }
-  if (means.ndim !== 2 || means.shape[1] !== J) throw new RangeError(`means must be [K, ${J}], got ${shapeStr(means.shape)}`);
+  if (means.ndim !== 2 || means.shape[1] !== J)
+    throw new RangeError(`means must be [K, ${J}], got ${shapeStr(means.shape)}`);
   const K = means.shape[0];
   if (logvars.ndim !== 2 || logvars.shape[0] !== K || logvars.shape[1] !== J) {
     throw new RangeError(`logvars must be [${K}, ${J}] like means, got ${shapeStr(logvars.shape)}`);
   }
-  if (logPi.ndim !== 1 || logPi.shape[0] !== K) throw new RangeError(`logPi must be [${K}], got ${shapeStr(logPi.shape)}`);
+  if (logPi.ndim !== 1 || logPi.shape[0] !== K)
+    throw new RangeError(`logPi must be [${K}], got ${shapeStr(logPi.shape)}`);
   const lv = unsqueeze(logvars, 0); // [1, K, J]
   const m = unsqueeze(means, 0);
   const ivar = exp(neg(lv));

@@ -522,4 +522,3 @@ function checkVocab(name: string, v: unknown, V: number): readonly string[] {
 export function batchMean(perDoc: Tensor): Tensor {
   return mean(perDoc);
 }
-

@@ -20,7 +20,15 @@ import { Adam } from '../optim/adam';
 import { Optimizer } from '../optim/optimizer';
 import { KeyedVectors } from '../embeddings/keyed-vectors';
 import { gaussianKL } from '../ops/topic-losses';
-import { checkHidden, LossParts, ModelConfig, registerTopicModel, StepNoise, TopicModel, TopicModelOptions } from './base';
+import {
+  checkHidden,
+  LossParts,
+  ModelConfig,
+  registerTopicModel,
+  StepNoise,
+  TopicModel,
+  TopicModelOptions,
+} from './base';
 import { MlpEncoder, mixtureRecon, normalizeRows } from './layers';
 
 export interface ETMOptions extends TopicModelOptions {
@@ -106,7 +114,7 @@ export class ETM extends TopicModel {
     }
     this.embeddingDim = E;
     this.missingWords = missing;
-    this.registerParameter('rho', Parameter(rho, train));
+    this.registerParameter('rho', Parameter(rho, train), { requiresGrad: train });
     this.registerModule('alphas', new Linear(E, K, { ...r, bias: false }));
   }
 

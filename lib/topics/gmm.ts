@@ -44,7 +44,8 @@ export class GaussianMixture {
 
   private static rows(name: string, x: Tensor | Float32Array, dim?: number): { X: Float32Array; N: number; D: number } {
     if (x instanceof Tensor) {
-      if (x.dtype !== 'float32' || x.ndim !== 2) throw new RangeError(`${name} must be a float32 tensor [N, D], got ${shapeStr(x.shape)}`);
+      if (x.dtype !== 'float32' || x.ndim !== 2)
+        throw new RangeError(`${name} must be a float32 tensor [N, D], got ${shapeStr(x.shape)}`);
       return { X: x.f32, N: x.shape[0], D: x.shape[1] };
     }
     if (!(x instanceof Float32Array) || dim === undefined) throw typeError(name, 'a float32 tensor [N, D]', x);
@@ -56,7 +57,8 @@ export class GaussianMixture {
     const { X, N, D } = GaussianMixture.rows('x', x);
     const C = this.numComponents;
     if (N < C) throw new RangeError(`x has ${N} points, fewer than numComponents (${C})`);
-    for (let i = 0; i < X.length; i++) if (!Number.isFinite(X[i])) throw new RangeError(`x has a non-finite value at ${i}`);
+    for (let i = 0; i < X.length; i++)
+      if (!Number.isFinite(X[i])) throw new RangeError(`x has a non-finite value at ${i}`);
     this.dim = D;
     const resp = new Float64Array(N * C);
     // k-means++ seeding, then each point to its nearest seed.

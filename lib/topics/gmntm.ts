@@ -127,7 +127,9 @@ export class GMNTM extends TopicModel {
       return parts.length === 1 ? parts[0] : concat(parts, 0);
     });
     if (counts.rows < K) throw new RangeError(`GMNTM needs at least numTopics (${K}) documents, got ${counts.rows}`);
-    const gmm = new GaussianMixture({ numComponents: K, maxIter: this.gmmIterations, generator: this.generator }).fit(mus);
+    const gmm = new GaussianMixture({ numComponents: K, maxIter: this.gmmIterations, generator: this.generator }).fit(
+      mus,
+    );
     this.means.f32.set(gmm.means);
     const lv = this.logvars.f32;
     for (let i = 0; i < lv.length; i++) lv[i] = Math.log(gmm.variances[i]);

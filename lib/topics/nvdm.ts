@@ -9,7 +9,15 @@ import { mean } from '../ops/reduce';
 import { randn } from '../creation';
 import { Linear } from '../nn/layers';
 import { gaussianKL } from '../ops/topic-losses';
-import { checkHidden, LossParts, ModelConfig, registerTopicModel, StepNoise, TopicModel, TopicModelOptions } from './base';
+import {
+  checkHidden,
+  LossParts,
+  ModelConfig,
+  registerTopicModel,
+  StepNoise,
+  TopicModel,
+  TopicModelOptions,
+} from './base';
 import { decoderTopicWord, MlpEncoder, softmaxRecon } from './layers';
 
 export interface NVDMOptions extends TopicModelOptions {

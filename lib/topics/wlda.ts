@@ -15,7 +15,15 @@ import { mean } from '../ops/reduce';
 import { Linear } from '../nn/layers';
 import { mmd, MmdKernel } from '../ops/topic-losses';
 import { dirichlet } from '../ops/sampling';
-import { checkHidden, LossParts, ModelConfig, registerTopicModel, StepNoise, TopicModel, TopicModelOptions } from './base';
+import {
+  checkHidden,
+  LossParts,
+  ModelConfig,
+  registerTopicModel,
+  StepNoise,
+  TopicModel,
+  TopicModelOptions,
+} from './base';
 import { decoderTopicWord, MlpEncoder, rowSums, softmaxRecon } from './layers';
 
 export interface WLDAOptions extends TopicModelOptions {
