@@ -7,7 +7,8 @@ import * as path from 'path';
 import * as tk from '../lib';
 import { TopicModel, StepNoise } from '../lib/topics/base';
 import { GaussianMixture } from '../lib/topics/gmm';
-import { expectClose, FixtureTensor, fromFixture, loadFixture } from './helpers';
+import { mixtureRecon, normalizeRows, SparseLinear, softmaxRecon } from '../lib/topics/layers';
+import { expectClose, FixtureTensor, fromFixture, gradcheck, loadFixture } from './helpers';
 
 const { CsrMatrix } = tk.sparse;
 type Csr = InstanceType<typeof CsrMatrix>;
@@ -611,5 +612,80 @@ describe('GaussianMixture', () => {
     expect(
       errorOf(() => new GaussianMixture({ numComponents: 5 }).fit(new tk.Tensor(new Float32Array(8), [4, 2]))).message,
     ).toMatch(/fewer than numComponents/);
+  });
+});
+
+describe('fused layers', () => {
+  const x = new CsrMatrix(3, 6, [0, 2, 2, 5], [1, 4, 0, 1, 5], [2, 1, 3, 1, 4]);
+  const dense = x.toDense();
+
+  test('softmaxRecon: value and gradient against log-softmax, extreme logits included', () => {
+    const logits = tk
+      .mul(tk.randn([3, 6], { seed: 4 }), 2)
+      .detach()
+      .setRequiresGrad(true);
+    const ref = tk.neg(tk.sum(tk.mul(dense, tk.logSoftmax(logits, 1)), 1));
+    expectClose(softmaxRecon(logits, x), ref, { atol: 1e-5, rtol: 1e-6 });
+    gradcheck((l) => softmaxRecon(l, x), [logits]);
+    // An observed word 150 below the row maximum: its softmax underflows; the loss must not.
+    const ext = new tk.Tensor(Float32Array.from([0, -150, 0, 0, 3, 0, 1, 1, 1, 1, 1, 1, -120, 0, 5, 2, 0, 1]), [3, 6]);
+    const r = softmaxRecon(ext, x);
+    expectClose(r, tk.neg(tk.sum(tk.mul(dense, tk.logSoftmax(ext, 1)), 1)), { atol: 1e-4, rtol: 1e-6 });
+    expect(r.f32[0]).toBeGreaterThan(290);
+  });
+
+  test('mixtureRecon: value and gradients against the dense product', () => {
+    const theta = tk
+      .softmax(tk.randn([3, 4], { seed: 5 }), 1)
+      .detach()
+      .setRequiresGrad(true);
+    const betaT = tk
+      .softmax(tk.randn([6, 4], { seed: 6 }), 0)
+      .detach()
+      .setRequiresGrad(true);
+    const ref = tk.neg(tk.sum(tk.mul(dense, tk.log(tk.matmul(theta, tk.transpose(betaT, 0, 1)))), 1));
+    expectClose(mixtureRecon(theta, betaT, x), ref, { atol: 1e-5, rtol: 1e-6 });
+    gradcheck((t, b) => mixtureRecon(t, b, x), [theta, betaT], { eps: 1e-3 });
+  });
+
+  test('SparseLinear: x W + b with gradients, accumulated over two uses', () => {
+    const layer = new SparseLinear(6, 5, { seed: 3 });
+    expectClose(layer.forward(x), tk.add(tk.matmul(dense, layer.weight), layer.bias), { atol: 1e-6, rtol: 1e-6 });
+    gradcheck(() => layer.forward(x), [layer.weight, layer.bias]);
+    layer.zeroGrad();
+    const y = tk.add(tk.sum(layer.forward(x)), tk.sum(tk.mul(layer.forward(x), 2)));
+    y.backward();
+    const colSums = tk.sum(dense, 0).f32;
+    for (let i = 0; i < 6; i++)
+      for (let h = 0; h < 5; h++) expect(layer.weight.grad!.f32[i * 5 + h]).toBeCloseTo(3 * colSums[i], 5);
+    expectClose(layer.bias.grad!, new Float32Array(5).fill(9), { atol: 1e-6, rtol: 0 });
+    expect(errorOf(() => layer.forward(new CsrMatrix(1, 5, [0, 0], [], []))).name).toBe('RangeError');
+  });
+
+  test('normalizeRows keeps empty rows empty', () => {
+    const n = normalizeRows(x);
+    expect(Array.from(n.values)).toEqual([2 / 3, 1 / 3, 3 / 8, 1 / 8, 4 / 8].map(Math.fround));
+  });
+
+  test('a non-finite gradient reaching the sparse first layer only is caught', () => {
+    const m = new NVDM(tiny);
+    const p = m as unknown as {
+      batchLoss(x: Csr, n: StepNoise): { loss: tk.Tensor; terms: Record<string, tk.Tensor> };
+    };
+    const orig = p.batchLoss.bind(m);
+    p.batchLoss = (b, n) => {
+      const r = orig(b, n);
+      // d sqrt(u)/du at u = 0 is infinite; only the first layer's weight and bias see it.
+      const h = m.encoder.input.forward(b);
+      return { loss: tk.add(r.loss, tk.sum(tk.sqrt(tk.mul(h, 0)))), terms: r.terms };
+    };
+    const before = m.encoder.input.weight.f32.slice();
+    const r = m._step(small().counts, undefined, 1e-3);
+    expect(Number.isFinite(r.loss)).toBe(true);
+    expect(r.skipped).toBe(true);
+    expectClose(m.encoder.input.weight, before, { atol: 0, rtol: 0 });
+    // The next clean step goes through.
+    p.batchLoss = orig;
+    expect(m._step(small().counts, undefined, 1e-3).skipped).toBe(false);
   });
 });

@@ -20,7 +20,7 @@ import { concat } from '../ops/shape';
 import { mean } from '../ops/reduce';
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from '../io/safetensors';
 import type { BowData } from './types';
-import { rowSums } from './layers';
+import { rowSums, sparseGradFinite } from './layers';
 
 /** Options every model takes. */
 export interface TopicModelOptions {
@@ -220,15 +220,21 @@ export abstract class TopicModel extends Module {
     for (const [k, t] of Object.entries(terms)) termValues[k] = t.item();
     if (!Number.isFinite(value)) return { loss: value, terms: termValues, skipped: true };
     loss.backward();
+    let finite = true;
     for (const p of opt.paramGroups.flatMap((g) => g.params)) {
       const g = p.grad?.f32;
       if (!g) continue;
-      for (let i = 0; i < g.length; i++) {
-        if (!Number.isFinite(g[i])) {
-          opt.zeroGrad();
-          return { loss: value, terms: termValues, skipped: true };
-        }
+      const known = sparseGradFinite.get(p);
+      if (known !== undefined) {
+        sparseGradFinite.delete(p);
+        finite &&= known;
+        continue;
       }
+      for (let i = 0; finite && i < g.length; i++) if (!Number.isFinite(g[i])) finite = false;
+    }
+    if (!finite) {
+      opt.zeroGrad();
+      return { loss: value, terms: termValues, skipped: true };
     }
     opt.step();
     return { loss: value, terms: termValues, skipped: false };

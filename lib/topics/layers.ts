@@ -2,10 +2,11 @@
 // reconstruction losses. Both losses read the document-term counts in CSR form, so the batch is
 // never densified: the softmax one keeps the [B, V] log-probabilities it must compute anyway, the
 // mixture one (ETM's p = theta beta) evaluates theta beta only where a document has words.
-import { CsrMatrix, spmm } from '../sparse';
+import { CsrMatrix } from '../sparse';
+import { typeError } from '../errors';
 import { native } from '../native';
 import { fromOp, noGrad, Tensor } from '../tensor';
-import { add, exp, relu, softplus } from '../ops/elementwise';
+import { add, mul, relu, softplus } from '../ops/elementwise';
 import { softmax } from '../ops/nn';
 import { contiguous, transpose } from '../ops/shape';
 import { Module, ModuleList, Parameter } from '../nn/module';
@@ -13,6 +14,12 @@ import { Linear } from '../nn/layers';
 import * as init from '../nn/init';
 import { zeros } from '../creation';
 import { RandomOptions } from '../random';
+
+/**
+ * Whether the upstream gradient of a SparseLinear weight's last backward was finite (then so is
+ * the weight's gradient, the counts being finite). TopicModel._step reads and clears it.
+ */
+export const sparseGradFinite = new WeakMap<Tensor, boolean>();
 
 /**
  * x [B, in] (CSR) -> x W + b [B, out], with W stored [in, out] (the layout spmm reads, the
@@ -23,6 +30,7 @@ export class SparseLinear extends Module {
   declare bias: Tensor;
   readonly inFeatures: number;
   readonly outFeatures: number;
+  private gradBuffer: Float32Array | null = null;
 
   constructor(inFeatures: number, outFeatures: number, opts: RandomOptions = {}) {
     super();
@@ -35,8 +43,59 @@ export class SparseLinear extends Module {
     init.uniform_(this.bias, -bound, bound, opts);
   }
 
+  /**
+   * One fused op. Its backward accumulates the weight's gradient X^T g [in, out] straight into
+   * weight.grad (as autograd's AccumulateGrad would) instead of handing it to the engine, which
+   * would copy a leaf's gradient once more. The weight's gradient buffer is reused from one step
+   * to the next (a tensor taken from .grad is overwritten by the next backward); whether g was finite is recorded for TopicModel's
+   * non-finite check (X is checked when the corpus is), so the [in, out] gradient is not rescanned.
+   */
   forward(x: CsrMatrix): Tensor {
-    return add(spmm(x, this.weight), this.bias);
+    if (!(x instanceof CsrMatrix)) throw typeError('x', 'a tk.sparse.CsrMatrix', x);
+    if (x.cols !== this.inFeatures) {
+      throw new RangeError(`x has ${x.cols} columns, the layer has ${this.inFeatures} inputs`);
+    }
+    const B = x.rows;
+    const H = this.outFeatures;
+    const W = this.weight;
+    const b = this.bias;
+    const out = new Float32Array(B * H);
+    native.spmm(out, x.indptr, x.indices, x.values, W.f32, B, x.cols, H);
+    const bd = b.f32;
+    for (let r = 0; r < B; r++) for (let h = 0; h < H; h++) out[r * H + h] += bd[h];
+    return fromOp('sparseLinear', out, [B, H], [W, b], (g) => {
+      const gd = g.f32;
+      let finite = true;
+      for (let i = 0; i < gd.length; i++) {
+        if (!Number.isFinite(gd[i])) {
+          finite = false;
+          break;
+        }
+      }
+      if (W.requiresGrad) {
+        // The kernel overwrites every entry. When .grad is unset the previous step's buffer is
+        // written again: no [in, out] allocation per step.
+        if (W.grad === null) {
+          if (this.gradBuffer === null || this.gradBuffer.length !== W.size) this.gradBuffer = new Float32Array(W.size);
+          native.spmmTransposed(this.gradBuffer, x.indptr, x.indices, x.values, gd, B, x.cols, H);
+          W.grad = new Tensor(this.gradBuffer, W.shape);
+        } else {
+          const gw = new Float32Array(W.size);
+          native.spmmTransposed(gw, x.indptr, x.indices, x.values, gd, B, x.cols, H);
+          const acc = W.grad.f32;
+          for (let i = 0; i < acc.length; i++) acc[i] += gw[i];
+        }
+        const prev = sparseGradFinite.get(W);
+        sparseGradFinite.set(W, finite && prev !== false);
+      }
+      let gb: Tensor | null = null;
+      if (b.requiresGrad) {
+        const acc = new Float64Array(H);
+        for (let r = 0; r < B; r++) for (let h = 0; h < H; h++) acc[h] += gd[r * H + h];
+        gb = new Tensor(Float32Array.from(acc), b.shape);
+      }
+      return [null, gb];
+    });
   }
 }
 
@@ -63,38 +122,52 @@ export function normalizeRows(x: CsrMatrix): CsrMatrix {
 }
 
 /**
- * Per document: -sum_v x_bv log_softmax(logits_b)_v, shape [B]. The log-softmax comes from the
- * native kernel into one [B, V] buffer; the backward g_b (n_b softmax_b - x_b) reuses it.
+ * Per document: -sum_v x_bv log_softmax(logits_b)_v, shape [B]. One native softmax pass makes
+ * p [B, V], kept for the backward g_b (n_b p_b - x_b) (a native broadcast multiply, then the
+ * counts subtracted at their entries); the loss reads log p at the document's words only. A row
+ * where an observed word's p is below 1e-30 (inexact or underflowed) gets its exact log-softmax.
  */
 export function softmaxRecon(logits: Tensor, x: CsrMatrix): Tensor {
   const [B, V] = logits.shape;
-  const lp = new Float32Array(B * V);
-  native.softmaxForward(lp, logits.f32, B, V, 1, true);
+  const L = logits.f32;
+  const p = new Float32Array(B * V);
+  native.softmaxForward(p, L, B, V, 1, false);
   const loss = new Float32Array(B);
-  const n = new Float64Array(B);
+  const n = new Float32Array(B);
   const { indptr, indices, values } = x;
   for (let b = 0; b < B; b++) {
+    const off = b * V;
     let s = 0;
     let c = 0;
-    const off = b * V;
+    let exact = false;
     for (let k = indptr[b]; k < indptr[b + 1]; k++) {
-      s -= values[k] * lp[off + indices[k]];
+      const pv = p[off + indices[k]];
+      if (pv < 1e-30) exact = true;
+      s -= values[k] * Math.log(pv);
       c += values[k];
+    }
+    if (exact) {
+      let m = -Infinity;
+      for (let v = 0; v < V; v++) if (L[off + v] > m) m = L[off + v];
+      let z = 0;
+      for (let v = 0; v < V; v++) z += Math.exp(L[off + v] - m);
+      const lse = m + Math.log(z);
+      s = 0;
+      for (let k = indptr[b]; k < indptr[b + 1]; k++) s -= values[k] * (L[off + indices[k]] - lse);
     }
     loss[b] = s;
     n[b] = c;
   }
   return fromOp('softmaxRecon', loss, [B], [logits], (g) => {
     const gd = g.f32;
-    // exp(log_softmax) through the native elementwise exp, then the scaling in place.
-    const p = exp(new Tensor(lp, [B, V])).f32;
+    const scale = new Float32Array(B);
+    for (let b = 0; b < B; b++) scale[b] = gd[b] * n[b];
+    const dx = mul(new Tensor(p, [B, V]), new Tensor(scale, [B, 1])).f32;
     for (let b = 0; b < B; b++) {
-      const a = gd[b] * n[b];
       const off = b * V;
-      for (let v = 0; v < V; v++) p[off + v] *= a;
-      for (let k = indptr[b]; k < indptr[b + 1]; k++) p[off + indices[k]] -= gd[b] * values[k];
+      for (let k = indptr[b]; k < indptr[b + 1]; k++) dx[off + indices[k]] -= gd[b] * values[k];
     }
-    return [new Tensor(p, [B, V])];
+    return [new Tensor(dx, [B, V])];
   });
 }
 
