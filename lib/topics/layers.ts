@@ -75,18 +75,19 @@ export class SparseLinear extends Module {
       if (W.requiresGrad) {
         // The kernel overwrites every entry. When .grad is unset the previous step's buffer is
         // written again: no [in, out] allocation per step.
-        if (W.grad === null) {
+        const fresh = W.grad === null;
+        if (fresh) {
           if (this.gradBuffer === null || this.gradBuffer.length !== W.size) this.gradBuffer = new Float32Array(W.size);
           native.spmmTransposed(this.gradBuffer, x.indptr, x.indices, x.values, gd, B, x.cols, H);
           W.grad = new Tensor(this.gradBuffer, W.shape);
         } else {
           const gw = new Float32Array(W.size);
           native.spmmTransposed(gw, x.indptr, x.indices, x.values, gd, B, x.cols, H);
-          const acc = W.grad.f32;
+          const acc = (W.grad as Tensor).f32;
           for (let i = 0; i < acc.length; i++) acc[i] += gw[i];
         }
-        const prev = sparseGradFinite.get(W);
-        sparseGradFinite.set(W, finite && prev !== false);
+        // The flag describes what .grad holds: this gradient alone, or the sum it was added to.
+        sparseGradFinite.set(W, finite && (fresh || sparseGradFinite.get(W) !== false));
       }
       let gb: Tensor | null = null;
       if (b.requiresGrad) {
