@@ -430,6 +430,17 @@ describe('cancellation', () => {
     expect(steps).toBeLessThan(120000);
   });
 
+  test('a second fit() while one runs is refused', async () => {
+    const m = new NVDM(tiny);
+    const ac = new AbortController();
+    const first = m.fit(small(), { epochs: 1000, batchSize: 10, signal: ac.signal });
+    const e = await rejectionOf(m.fit(small(), { epochs: 1 }));
+    expect(e.message).toMatch(/already running/);
+    ac.abort();
+    expect((await rejectionOf(first)).name).toBe('AbortError');
+    expect((await m.fit(small(), { epochs: 1, batchSize: 60 })).steps).toBe(2);
+  });
+
   test('an already aborted signal trains nothing', async () => {
     const m = new NVDM(tiny);
     const before = m.decoder.weight.f32.slice();

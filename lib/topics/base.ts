@@ -146,6 +146,7 @@ export abstract class TopicModel extends Module {
   /** Draws the shuffling and the noise; initialisation draws from it first. */
   readonly generator: Generator;
   protected optimizer: Optimizer | null = null;
+  private fitting = false;
   protected abstract readonly kind: string;
   protected abstract readonly trainDefaults: TrainDefaults;
 
@@ -267,6 +268,7 @@ export abstract class TopicModel extends Module {
     const train = docs.length === counts.rows ? counts : counts.selectRows(docs);
     this.prepare(train);
     this.ensureOptimizer(lr);
+    if (this.fitting) throw new Error('fit() is already running on this model; await it (or abort it) first');
     const run: FitRun = {
       counts: train,
       batchSize,
@@ -278,9 +280,11 @@ export abstract class TopicModel extends Module {
       result: { epochs: 0, steps: 0, skippedSteps: 0, losses: [], epochSeconds: [], seconds: 0 },
       consecutiveBad: 0,
     };
+    this.fitting = true;
     try {
       await this.trainStages(run, epochs);
     } finally {
+      this.fitting = false;
       this.eval();
       run.result.seconds = (Date.now() - run.start) / 1000;
     }
