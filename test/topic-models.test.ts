@@ -197,9 +197,9 @@ describe('recovers known topics from a synthetic corpus', () => {
   // lose one. A random top-10 holds on average 2 words of a given true topic.
   const common = { vocabSize: SYN.V, numTopics: 10, hidden: [64, 64], seed: 1 };
   const cases: [string, () => TopicModel, { epochs: number; lr: number }][] = [
-    ['NVDM', () => new NVDM(common), { epochs: 20, lr: 0.01 }],
-    ['WLDA', () => new WLDA(common), { epochs: 10, lr: 0.005 }],
-    ['ETM', () => new ETM({ ...common, embeddingDim: 32 }), { epochs: 15, lr: 0.01 }],
+    ['NVDM', () => new NVDM(common), { epochs: 12, lr: 0.02 }],
+    ['WLDA', () => new WLDA(common), { epochs: 6, lr: 0.01 }],
+    ['ETM', () => new ETM({ ...common, embeddingDim: 32 }), { epochs: 10, lr: 0.01 }],
   ];
   for (const [name, make, opts] of cases) {
     test(name, async () => {
