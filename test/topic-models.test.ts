@@ -7,7 +7,7 @@ import * as path from 'path';
 import * as tk from '../lib';
 import { TopicModel, StepNoise } from '../lib/topics/base';
 import { GaussianMixture } from '../lib/topics/gmm';
-import { mixtureRecon, normalizeRows, SparseLinear, softmaxRecon } from '../lib/topics/layers';
+import { decoderRecon, mixtureRecon, normalizeRows, SparseLinear, softmaxRecon } from '../lib/topics/layers';
 import { expectClose, FixtureTensor, fromFixture, gradcheck, loadFixture } from './helpers';
 
 const { CsrMatrix } = tk.sparse;
@@ -643,6 +643,25 @@ describe('fused layers', () => {
     const r = softmaxRecon(ext, x);
     expectClose(r, tk.neg(tk.sum(tk.mul(dense, tk.logSoftmax(ext, 1)), 1)), { atol: 1e-4, rtol: 1e-6 });
     expect(r.f32[0]).toBeGreaterThan(290);
+  });
+
+  test('decoderRecon: the decoder Linear and softmaxRecon fused', () => {
+    const theta = tk
+      .softmax(tk.randn([3, 4], { seed: 7 }), 1)
+      .detach()
+      .setRequiresGrad(true);
+    const w = tk.randn([6, 4], { seed: 8 }).setRequiresGrad(true);
+    const b = tk.randn([6], { seed: 9 }).setRequiresGrad(true);
+    const ref = softmaxRecon(tk.linear(theta, w, b), x);
+    const got = decoderRecon(theta, w, b, x);
+    expectClose(got, ref, { atol: 1e-5, rtol: 1e-6 });
+    tk.sum(tk.mul(ref, tk.tensor([1, 2, 3]))).backward();
+    const refGrads = [theta, w, b].map((t) => t.grad!.f32.slice());
+    for (const t of [theta, w, b]) t.grad = null;
+    tk.sum(tk.mul(got, tk.tensor([1, 2, 3]))).backward();
+    [theta, w, b].forEach((t, i) => expectClose(t.grad!, refGrads[i], { atol: 1e-5, rtol: 1e-5 }, `grad ${i}`));
+    gradcheck((t, ww, bb) => decoderRecon(t, ww, bb, x), [theta, w, b], { eps: 1e-3 });
+    expectClose(decoderRecon(theta, w, null, x), softmaxRecon(tk.linear(theta, w), x), { atol: 1e-5, rtol: 1e-6 });
   });
 
   test('mixtureRecon: value and gradients against the dense product', () => {

@@ -28,7 +28,7 @@ import {
   TopicModel,
   TopicModelOptions,
 } from './base';
-import { MlpEncoder, softmaxRecon } from './layers';
+import { MlpEncoder, decoderRecon } from './layers';
 import { GaussianMixture } from './gmm';
 
 export interface GMNTMOptions extends TopicModelOptions {
@@ -96,13 +96,13 @@ export class GMNTM extends TopicModel {
     const h = this.encoder.forward(x);
     const mu = this.mu.forward(h);
     if (!this.pretrained) {
-      const recon = mean(softmaxRecon(this.decoder.forward(softmax(this.fc.forward(mu), 1)), x));
+      const recon = mean(decoderRecon(softmax(this.fc.forward(mu), 1), this.decoder.weight, this.decoder.bias, x));
       return { loss: recon, terms: { recon } };
     }
     const logvar = this.logvar.forward(h);
     const eps = noise.eps ?? this.drawNoise(x.rows).eps!;
     const z = add(mu, mul(exp(mul(logvar, 0.5)), eps));
-    const recon = mean(softmaxRecon(this.decoder.forward(softmax(this.fc.forward(z), 1)), x));
+    const recon = mean(decoderRecon(softmax(this.fc.forward(z), 1), this.decoder.weight, this.decoder.bias, x));
     const kl = gaussianMixtureKL(z, mu, logvar, this.means, this.logvars, logSoftmax(this.piLogits, 0));
     return { loss: add(recon, kl), terms: { recon, kl } };
   }
@@ -145,7 +145,7 @@ export class GMNTM extends TopicModel {
   }
 
   protected docLogLikelihood(theta: Tensor, x: CsrMatrix): Float32Array {
-    return neg(softmaxRecon(this.decoder.forward(theta), x)).f32;
+    return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).f32;
   }
 
   topicWord(): Tensor {

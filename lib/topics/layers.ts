@@ -7,6 +7,7 @@ import { typeError } from '../errors';
 import { native } from '../native';
 import { fromOp, noGrad, Tensor } from '../tensor';
 import { add, mul, relu, softplus } from '../ops/elementwise';
+import '../ops/matmul';
 import { softmax } from '../ops/nn';
 import { contiguous, transpose } from '../ops/shape';
 import { Module, ModuleList, Parameter } from '../nn/module';
@@ -130,7 +131,17 @@ export function normalizeRows(x: CsrMatrix): CsrMatrix {
  */
 export function softmaxRecon(logits: Tensor, x: CsrMatrix): Tensor {
   const [B, V] = logits.shape;
-  const L = logits.f32;
+  const { p, loss, n } = softmaxLoss(logits.f32, B, V, x);
+  return fromOp('softmaxRecon', loss, [B], [logits], (g) => [new Tensor(reconGrad(p, g.f32, n, B, V, x), [B, V])]);
+}
+
+/** Softmax of logits [B, V] and the per-row loss -sum x log p (see softmaxRecon). */
+function softmaxLoss(
+  L: Float32Array,
+  B: number,
+  V: number,
+  x: CsrMatrix,
+): { p: Float32Array; loss: Float32Array; n: Float32Array } {
   const p = new Float32Array(B * V);
   native.softmaxForward(p, L, B, V, 1, false);
   const loss = new Float32Array(B);
@@ -159,16 +170,60 @@ export function softmaxRecon(logits: Tensor, x: CsrMatrix): Tensor {
     loss[b] = s;
     n[b] = c;
   }
-  return fromOp('softmaxRecon', loss, [B], [logits], (g) => {
-    const gd = g.f32;
-    const scale = new Float32Array(B);
-    for (let b = 0; b < B; b++) scale[b] = gd[b] * n[b];
-    const dx = mul(new Tensor(p, [B, V]), new Tensor(scale, [B, 1])).f32;
-    for (let b = 0; b < B; b++) {
-      const off = b * V;
-      for (let k = indptr[b]; k < indptr[b + 1]; k++) dx[off + indices[k]] -= gd[b] * values[k];
+  return { p, loss, n };
+}
+
+/** d loss / d logits = g_b (n_b p_b - x_b) [B, V]: a native broadcast multiply, then the counts. */
+function reconGrad(
+  p: Float32Array,
+  gd: Float32Array,
+  n: Float32Array,
+  B: number,
+  V: number,
+  x: CsrMatrix,
+): Float32Array {
+  const scale = new Float32Array(B);
+  for (let b = 0; b < B; b++) scale[b] = gd[b] * n[b];
+  const dx = mul(new Tensor(p, [B, V]), new Tensor(scale, [B, 1])).f32;
+  const { indptr, indices, values } = x;
+  for (let b = 0; b < B; b++) {
+    const off = b * V;
+    for (let k = indptr[b]; k < indptr[b + 1]; k++) dx[off + indices[k]] -= gd[b] * values[k];
+  }
+  return dx;
+}
+
+/**
+ * The decoder and its reconstruction loss in one op: per document
+ * -sum_v x_bv log_softmax(theta_b W^T + b)_v, shape [B], for theta [B, K], a decoder weight W [V, K]
+ * and bias b [V] (a Linear(K, V)). Same values as softmaxRecon(linear(theta, W, b), x); the
+ * backward's three products (d theta = D W, dW = D^T theta, db = 1^T D with D = d logits) are
+ * native GEMMs, so no pass over [B, V] runs in JS.
+ */
+export function decoderRecon(theta: Tensor, weight: Tensor, bias: Tensor | null, x: CsrMatrix): Tensor {
+  const [B, K] = theta.shape;
+  const V = weight.shape[0];
+  const T = theta.f32;
+  const W = weight.f32;
+  const logits = new Float32Array(B * V);
+  if (bias) for (let r = 0; r < B; r++) logits.set(bias.f32, r * V);
+  if (B > 0) native.sgemm(false, true, B, V, K, 1, T, 0, K, W, 0, K, bias ? 1 : 0, logits, 0, V);
+  const { p, loss, n } = softmaxLoss(logits, B, V, x);
+  const inputs = bias ? [theta, weight, bias] : [theta, weight];
+  return fromOp('decoderRecon', loss, [B], inputs, (g) => {
+    const D = reconGrad(p, g.f32, n, B, V, x);
+    const gT = theta.requiresGrad ? new Float32Array(B * K) : null;
+    if (gT && B > 0) native.sgemm(false, false, B, K, V, 1, D, 0, V, W, 0, K, 0, gT, 0, K);
+    const gW = weight.requiresGrad ? new Float32Array(V * K) : null;
+    if (gW && B > 0) native.sgemm(true, false, V, K, B, 1, D, 0, V, T, 0, K, 0, gW, 0, K);
+    const grads: (Tensor | null)[] = [gT && new Tensor(gT, theta.shape), gW && new Tensor(gW, weight.shape)];
+    if (bias) {
+      const gb = new Float32Array(V);
+      if (B > 0 && bias.requiresGrad)
+        native.sgemm(false, false, 1, V, B, 1, new Float32Array(B).fill(1), 0, B, D, 0, V, 0, gb, 0, V);
+      grads.push(bias.requiresGrad ? new Tensor(gb, bias.shape) : null);
     }
-    return [new Tensor(dx, [B, V])];
+    return grads;
   });
 }
 

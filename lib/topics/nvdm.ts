@@ -18,7 +18,7 @@ import {
   TopicModel,
   TopicModelOptions,
 } from './base';
-import { decoderTopicWord, MlpEncoder, softmaxRecon } from './layers';
+import { decoderTopicWord, MlpEncoder, decoderRecon } from './layers';
 
 export interface NVDMOptions extends TopicModelOptions {
   /** Encoder hidden sizes, ReLU after each (default [1024, 512]). */
@@ -63,7 +63,7 @@ export class NVDM extends TopicModel {
     const eps = noise.eps ?? this.drawNoise(x.rows).eps!;
     const z = add(mu, mul(exp(mul(logvar, 0.5)), eps));
     const theta = softmax(this.fc.forward(z), 1);
-    const recon = mean(softmaxRecon(this.decoder.forward(theta), x));
+    const recon = mean(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x));
     const kl = gaussianKL(mu, logvar);
     return { loss: add(recon, kl), terms: { recon, kl } };
   }
@@ -73,7 +73,7 @@ export class NVDM extends TopicModel {
   }
 
   protected docLogLikelihood(theta: Tensor, x: CsrMatrix): Float32Array {
-    return neg(softmaxRecon(this.decoder.forward(theta), x)).f32;
+    return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).f32;
   }
 
   topicWord(): Tensor {

@@ -24,7 +24,7 @@ import {
   TopicModel,
   TopicModelOptions,
 } from './base';
-import { decoderTopicWord, MlpEncoder, rowSums, softmaxRecon } from './layers';
+import { decoderTopicWord, MlpEncoder, rowSums, decoderRecon } from './layers';
 
 export interface WLDAOptions extends TopicModelOptions {
   /** Encoder hidden sizes, softplus after each (default [100, 100]). */
@@ -113,7 +113,7 @@ export class WLDA extends TopicModel {
       thetaTilde = add(mul(thetaHat, 1 - eta), mul(mix, eta));
     }
     const w = this.reconWeight ?? 1 / Math.log(this.vocabSize);
-    const recon = mul(mean(softmaxRecon(this.decoder.forward(thetaTilde), x)), w);
+    const recon = mul(mean(decoderRecon(thetaTilde, this.decoder.weight, this.decoder.bias, x)), w);
     const prior = noise.prior ?? this.priorSamples(x.rows);
     const m = mmd(thetaHat, prior, { kernel: this.kernel, bandwidth: this.bandwidth });
     return { loss: add(recon, m), terms: { recon, mmd: m } };
@@ -124,7 +124,7 @@ export class WLDA extends TopicModel {
   }
 
   protected docLogLikelihood(theta: Tensor, x: CsrMatrix): Float32Array {
-    return neg(softmaxRecon(this.decoder.forward(theta), x)).f32;
+    return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).f32;
   }
 
   topicWord(): Tensor {
