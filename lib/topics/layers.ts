@@ -252,19 +252,27 @@ export function mixtureRecon(theta: Tensor, betaT: Tensor, x: CsrMatrix): Tensor
     loss[b] = s;
   }
   return fromOp('mixtureRecon', loss, [B], [theta, betaT], (g) => {
+    // R [B, V] with x's sparsity and entries -g_b x_bv / p_bv; d theta = R betaT and
+    // d betaT = R^T theta are sparse-dense products (the native spmm kernels).
     const gd = g.f32;
-    const dT = theta.requiresGrad ? new Float32Array(T.length) : null;
-    const dB = betaT.requiresGrad ? new Float32Array(Bt.length) : null;
+    const r = new Float32Array(nnz);
     for (let b = 0; b < B; b++) {
-      const to = b * K;
-      for (let e = indptr[b]; e < indptr[b + 1]; e++) {
-        const r = (-gd[b] * values[e]) / p[e];
-        const bo = indices[e] * K;
-        if (dT) for (let k = 0; k < K; k++) dT[to + k] += r * Bt[bo + k];
-        if (dB) for (let k = 0; k < K; k++) dB[bo + k] += r * T[to + k];
-      }
+      for (let e = indptr[b]; e < indptr[b + 1]; e++) r[e] = (-gd[b] * values[e]) / p[e];
     }
-    return [dT && new Tensor(dT, theta.shape), dB && new Tensor(dB, betaT.shape)];
+    const V = betaT.shape[0];
+    let dT: Tensor | null = null;
+    let dB: Tensor | null = null;
+    if (theta.requiresGrad) {
+      const out = new Float32Array(T.length);
+      native.spmm(out, indptr, indices, r, Bt, B, V, K);
+      dT = new Tensor(out, theta.shape);
+    }
+    if (betaT.requiresGrad) {
+      const out = new Float32Array(Bt.length);
+      native.spmmTransposed(out, indptr, indices, r, T, B, V, K);
+      dB = new Tensor(out, betaT.shape);
+    }
+    return [dT, dB];
   });
 }
 
