@@ -8,6 +8,8 @@ import * as tk from '../lib';
 import { TopicModel, StepNoise } from '../lib/topics/base';
 import { GaussianMixture } from '../lib/topics/gmm';
 import { decoderRecon, mixtureRecon, normalizeRows, SparseLinear, softmaxRecon } from '../lib/topics/layers';
+import { dirichlet } from '../lib/ops/sampling';
+import { gaussianKL, gaussianMixtureKL, mmd, MmdKernel } from '../lib/ops/topic-losses';
 import { expectClose, FixtureTensor, fromFixture, gradcheck, loadFixture } from './helpers';
 
 const { CsrMatrix } = tk.sparse;
@@ -717,5 +719,105 @@ describe('fused layers', () => {
     // The next clean step goes through.
     p.batchLoss = orig;
     expect(m._step(small().counts, undefined, 1e-3).skipped).toBe(false);
+  });
+});
+
+describe('the loss and sampling ops the models use (spec signatures)', () => {
+  const rows = (seed: number, n: number, d: number): tk.Tensor =>
+    tk.softmax(tk.mul(tk.randn([n, d], { seed }), 1.5), 1).detach();
+  function bruteMmd(x: tk.Tensor, y: tk.Tensor, k: (a: Float32Array, b: Float32Array) => number): number {
+    const [n, d] = x.shape;
+    const m = y.shape[0];
+    const r = (t: tk.Tensor, i: number): Float32Array => t.f32.subarray(i * d, (i + 1) * d);
+    let xx = 0;
+    let yy = 0;
+    let xy = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) xx += k(r(x, i), r(x, j));
+    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) if (i !== j) yy += k(r(y, i), r(y, j));
+    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) xy += k(r(x, i), r(y, j));
+    return xx / (n * (n - 1)) + yy / (m * (m - 1)) - (2 * xy) / (n * m);
+  }
+  const sq = (a: Float32Array, b: Float32Array): number => a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0);
+  const kernels: [MmdKernel, number, (a: Float32Array, b: Float32Array) => number][] = [
+    [
+      'diffusion',
+      1,
+      (a, b) =>
+        Math.exp(
+          -(
+            Math.acos(
+              Math.min(
+                1,
+                a.reduce((s, v, i) => s + Math.sqrt(v * b[i]), 0),
+              ),
+            ) ** 2
+          ),
+        ),
+    ],
+    ['rbf', 0.7, (a, b) => Math.exp(-sq(a, b) / (2 * 0.49))],
+    ['imq', 2, (a, b) => 2 / (2 + sq(a, b))],
+  ];
+  for (const [kernel, bandwidth, k] of kernels) {
+    test(`mmd ${kernel}: value and gradients`, () => {
+      const x = rows(1, 5, 4).setRequiresGrad(true);
+      const y = rows(2, 6, 4).setRequiresGrad(true);
+      const v = mmd(x, y, { kernel, bandwidth });
+      expect(v.shape).toEqual([]);
+      expect(Math.abs(v.item() - bruteMmd(x, y, k))).toBeLessThan(1e-5);
+      gradcheck((a, b) => mmd(a, b, { kernel, bandwidth }), [x, y], { eps: 1e-3, atol: 1e-3 });
+    });
+  }
+
+  test('gaussianKL and gaussianMixtureKL', () => {
+    const mu = tk.randn([3, 2], { seed: 3 }).setRequiresGrad(true);
+    const lv = tk
+      .mul(tk.randn([3, 2], { seed: 4 }), 0.5)
+      .detach()
+      .setRequiresGrad(true);
+    const per = gaussianKL(mu, lv, { reduction: 'none' });
+    for (let b = 0; b < 3; b++) {
+      let e = 0;
+      for (let j = 0; j < 2; j++) {
+        const m = mu.f32[b * 2 + j];
+        const l = lv.f32[b * 2 + j];
+        e += -0.5 * (1 + l - m * m - Math.exp(l));
+      }
+      expect(per.f32[b]).toBeCloseTo(e, 5);
+    }
+    expect(gaussianKL(mu, lv).item()).toBeCloseTo((per.f32[0] + per.f32[1] + per.f32[2]) / 3, 5);
+    gradcheck((m, l) => gaussianKL(m, l, { reduction: 'none' }), [mu, lv], { eps: 1e-3 });
+    const z = tk.randn([3, 2], { seed: 5 }).setRequiresGrad(true);
+    const means = tk.randn([4, 2], { seed: 6 }).setRequiresGrad(true);
+    const lvs = tk
+      .mul(tk.randn([4, 2], { seed: 7 }), 0.3)
+      .detach()
+      .setRequiresGrad(true);
+    const logits = tk.randn([4], { seed: 8 }).setRequiresGrad(true);
+    gradcheck(
+      (zz, m, l, mm, ll, pl) => gaussianMixtureKL(zz, m, l, mm, ll, tk.logSoftmax(pl, 0), { reduction: 'none' }),
+      [z, mu, lv, means, lvs, logits],
+      { eps: 1e-3, atol: 3e-3 },
+    );
+  });
+
+  test('dirichlet rows lie on the simplex with the right mean', () => {
+    const d = dirichlet([0.1, 0.1, 0.5, 1.3], 4000, { seed: 3 });
+    expect(d.shape).toEqual([4000, 4]);
+    const meanCols = [0, 0, 0, 0];
+    let minValue = Infinity;
+    let worstSum = 0;
+    for (let i = 0; i < 4000; i++) {
+      let s = 0;
+      for (let k = 0; k < 4; k++) {
+        const v = d.f32[i * 4 + k];
+        minValue = Math.min(minValue, v);
+        s += v;
+        meanCols[k] += v / 4000;
+      }
+      worstSum = Math.max(worstSum, Math.abs(s - 1));
+    }
+    expect(minValue).toBeGreaterThanOrEqual(0);
+    expect(worstSum).toBeLessThan(1e-5);
+    [0.1, 0.1, 0.5, 1.3].forEach((a, k) => expect(Math.abs(meanCols[k] - a / 2)).toBeLessThan(0.02));
   });
 });

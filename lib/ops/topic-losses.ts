@@ -4,6 +4,8 @@
 // that version replaces this file.
 import { checkNumber, shapeStr, typeError } from '../errors';
 import { fromOp, isGradEnabled, checkTensor, Tensor } from '../tensor';
+import { native } from '../native';
+import './matmul';
 import { add, exp, mul, neg, square, sub } from './elementwise';
 import { logSoftmax, softmax } from './nn';
 import { mean, sum } from './reduce';
@@ -26,9 +28,32 @@ function reduceRows(name: string, perRow: Tensor, reduction: Reduction | undefin
   throw new RangeError(`${name}: reduction must be 'mean', 'sum' or 'none', got ${String(reduction)}`);
 }
 
+/** C [p, q] = A [p, d] B[q, d]^T through the native GEMM. */
+function abT(A: Float32Array, p: number, B: Float32Array, q: number, d: number): Float32Array {
+  const C = new Float32Array(p * q);
+  if (p > 0 && q > 0 && d > 0) native.sgemm(false, true, p, q, d, 1, A, 0, d, B, 0, d, 0, C, 0, q);
+  return C;
+}
+
+/** out [p, d] += C [p, q] B [q, d] (transC: C is [q, p] and used transposed). */
+function addCB(
+  out: Float64Array,
+  C: Float32Array,
+  transC: boolean,
+  p: number,
+  q: number,
+  B: Float32Array,
+  d: number,
+): void {
+  const t = new Float32Array(p * d);
+  if (p > 0 && q > 0 && d > 0) native.sgemm(transC, false, p, d, q, 1, C, 0, transC ? p : q, B, 0, d, 0, t, 0, d);
+  for (let i = 0; i < t.length; i++) out[i] += t[i];
+}
+
 /**
  * Sum over pairs (i, j) (i != j when `same`) of w * k(a_i, b_j), accumulating w * dk/da_i into ga
- * and w * dk/db_j into gb (either may be null).
+ * and w * dk/db_j into gb (either may be null). Inner products come from GEMMs; the per-pair
+ * kernel values and derivatives are computed here.
  */
 function kernelBlock(
   kernel: MmdKernel,
@@ -44,45 +69,49 @@ function kernelBlock(
   gb: Float64Array | null,
 ): number {
   let total = 0;
+  const want = ga !== null || gb !== null;
+  const coef = want ? new Float32Array(p * q) : null; // w * dk/ds (diffusion) or w * dk/dr2 (others)
   if (kernel === 'diffusion') {
     // Inputs clipped to >= 1e-6 before the square root, as W-LDA's reference code does.
-    const sa = new Float64Array(p * d);
-    const sb = new Float64Array(q * d);
-    for (let i = 0; i < p * d; i++) sa[i] = Math.sqrt(Math.max(A[i], 1e-6));
-    for (let i = 0; i < q * d; i++) sb[i] = Math.sqrt(Math.max(B[i], 1e-6));
-    const accA = ga ? new Float64Array(p * d) : null;
-    const accB = gb ? new Float64Array(q * d) : null;
+    const sa = Float32Array.from(A, (v) => Math.sqrt(Math.max(v, 1e-6)));
+    const sb = Float32Array.from(B, (v) => Math.sqrt(Math.max(v, 1e-6)));
+    const S = abT(sa, p, sb, q, d);
     for (let i = 0; i < p; i++) {
       for (let j = 0; j < q; j++) {
         if (same && i === j) continue;
-        let s = 0;
-        for (let l = 0; l < d; l++) s += sa[i * d + l] * sb[j * d + l];
+        const s = S[i * q + j];
         const c = Math.min(Math.max(s, 0), 1);
         const ac = Math.acos(c);
         const k = Math.exp((-ac * ac) / h);
         total += w * k;
-        if (!accA && !accB) continue;
-        if (s <= 0 || s >= 1) continue;
+        if (!coef || s <= 0 || s >= 1) continue;
         // d k / d s = 2 k acos(s) / (h sqrt(1 - s^2)); acos(s) / sqrt(1 - s^2) -> 1 as s -> 1.
         const om = 1 - c;
         const ratio = om < 1e-7 ? 1 + om / 3 : ac / Math.sqrt(1 - c * c);
-        const kp = (w * 2 * k * ratio) / h;
-        if (accA) for (let l = 0; l < d; l++) accA[i * d + l] += kp * sb[j * d + l];
-        if (accB) for (let l = 0; l < d; l++) accB[j * d + l] += kp * sa[i * d + l];
+        coef[i * q + j] = (w * 2 * k * ratio) / h;
       }
     }
-    if (ga && accA) for (let i = 0; i < p * d; i++) if (A[i] > 1e-6) ga[i] += (0.5 * accA[i]) / sa[i];
-    if (gb && accB) for (let i = 0; i < q * d; i++) if (B[i] > 1e-6) gb[i] += (0.5 * accB[i]) / sb[i];
+    if (coef && ga) {
+      const acc = new Float64Array(p * d);
+      addCB(acc, coef, false, p, q, sb, d);
+      for (let i = 0; i < p * d; i++) if (A[i] > 1e-6) ga[i] += (0.5 * acc[i]) / sa[i];
+    }
+    if (coef && gb) {
+      const acc = new Float64Array(q * d);
+      addCB(acc, coef, true, q, p, sa, d);
+      for (let i = 0; i < q * d; i++) if (B[i] > 1e-6) gb[i] += (0.5 * acc[i]) / sb[i];
+    }
     return total;
   }
+  const dots = abT(A, p, B, q, d);
+  const na = new Float64Array(p);
+  const nb = new Float64Array(q);
+  for (let i = 0; i < p; i++) for (let l = 0; l < d; l++) na[i] += A[i * d + l] * A[i * d + l];
+  for (let j = 0; j < q; j++) for (let l = 0; l < d; l++) nb[j] += B[j * d + l] * B[j * d + l];
   for (let i = 0; i < p; i++) {
     for (let j = 0; j < q; j++) {
       if (same && i === j) continue;
-      let r2 = 0;
-      for (let l = 0; l < d; l++) {
-        const t = A[i * d + l] - B[j * d + l];
-        r2 += t * t;
-      }
+      const r2 = Math.max(na[i] + nb[j] - 2 * dots[i * q + j], 0);
       let k: number;
       let dk: number; // d k / d r2
       if (kernel === 'rbf') {
@@ -93,13 +122,27 @@ function kernelBlock(
         dk = -h / ((h + r2) * (h + r2));
       }
       total += w * k;
-      const coef = 2 * w * dk;
-      for (let l = 0; l < d; l++) {
-        const t = coef * (A[i * d + l] - B[j * d + l]);
-        if (ga) ga[i * d + l] += t;
-        if (gb) gb[j * d + l] -= t;
-      }
+      if (coef) coef[i * q + j] = 2 * w * dk;
     }
+  }
+  // d r2 / d a_i = 2 (a_i - b_j): ga_i += sum_j coef_ij (a_i - b_j), gb_j -= sum_i coef_ij (a_i - b_j).
+  if (coef && ga) {
+    for (let i = 0; i < p; i++) {
+      let rs = 0;
+      for (let j = 0; j < q; j++) rs += coef[i * q + j];
+      for (let l = 0; l < d; l++) ga[i * d + l] += rs * A[i * d + l];
+    }
+    const neg = Float32Array.from(coef, (v) => -v);
+    addCB(ga, neg, false, p, q, B, d);
+  }
+  if (coef && gb) {
+    for (let j = 0; j < q; j++) {
+      let cs = 0;
+      for (let i = 0; i < p; i++) cs += coef[i * q + j];
+      for (let l = 0; l < d; l++) gb[j * d + l] += cs * B[j * d + l];
+    }
+    const neg = Float32Array.from(coef, (v) => -v);
+    addCB(gb, neg, true, q, p, A, d);
   }
   return total;
 }
