@@ -5,12 +5,14 @@
 import { checkInt, checkNumber, shapeStr, typeError } from '../errors';
 import { Generator, RandomOptions, resolveGenerator } from '../random';
 import { Tensor } from '../tensor';
+import { native } from '../native';
+import '../ops/matmul';
 
 export interface GaussianMixtureOptions extends RandomOptions {
   numComponents: number;
   /** EM iterations at most (default 100). */
   maxIter?: number;
-  /** Stop when the mean log-likelihood improves by less than this (default 1e-4). */
+  /** Stop when the mean log-likelihood improves by less than this (default 1e-3, as sklearn). */
   tol?: number;
   /** Added to every variance (default 1e-6). */
   regCovar?: number;
@@ -37,7 +39,7 @@ export class GaussianMixture {
     if (opts === null || typeof opts !== 'object') throw typeError('options', 'an object', opts);
     this.numComponents = checkInt('numComponents', opts.numComponents, 1);
     this.maxIter = checkInt('maxIter', opts.maxIter ?? 100, 1);
-    this.tol = checkNumber('tol', opts.tol ?? 1e-4, 0);
+    this.tol = checkNumber('tol', opts.tol ?? 1e-3, 0);
     this.regCovar = checkNumber('regCovar', opts.regCovar ?? 1e-6, 0);
     this.gen = opts.seed === undefined && opts.generator === undefined ? new Generator(0) : resolveGenerator(opts);
   }
@@ -60,7 +62,10 @@ export class GaussianMixture {
     for (let i = 0; i < X.length; i++)
       if (!Number.isFinite(X[i])) throw new RangeError(`x has a non-finite value at ${i}`);
     this.dim = D;
-    const resp = new Float64Array(N * C);
+    // Responsibilities [N, C]; the sums over points and dimensions run as native GEMMs, with the
+    // expansion sum_j (x - m)^2 / v = x^2 . (1/v) - 2 x . (m/v) + m^2 . (1/v) (as sklearn's diag case).
+    const resp = new Float32Array(N * C);
+    const X2 = Float32Array.from(X, (v) => v * v);
     // k-means++ seeding, then each point to its nearest seed.
     const seeds = this.kmeansPlusPlus(X, N, D, C);
     for (let n = 0; n < N; n++) {
@@ -83,49 +88,57 @@ export class GaussianMixture {
     const globalMean = new Float64Array(D);
     for (let n = 0; n < N; n++) for (let j = 0; j < D; j++) globalMean[j] += X[n * D + j] / N;
     for (let n = 0; n < N; n++) for (let j = 0; j < D; j++) globalVar[j] += (X[n * D + j] - globalMean[j]) ** 2 / N;
+    const sx = new Float32Array(C * D); // resp^T X
+    const sx2 = new Float32Array(C * D); // resp^T X^2
     const mStep = (): void => {
+      native.sgemm(true, false, C, D, N, 1, resp, 0, C, X, 0, D, 0, sx, 0, D);
+      native.sgemm(true, false, C, D, N, 1, resp, 0, C, X2, 0, D, 0, sx2, 0, D);
+      const nks = new Float64Array(C);
+      for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) nks[c] += resp[n * C + c];
       for (let c = 0; c < C; c++) {
-        let nk = 0;
-        for (let n = 0; n < N; n++) nk += resp[n * C + c];
+        const nk = nks[c];
         weights[c] = (nk + 1e-10) / (N + C * 1e-10);
         for (let j = 0; j < D; j++) {
-          let s = 0;
-          for (let n = 0; n < N; n++) s += resp[n * C + c] * X[n * D + j];
-          means[c * D + j] = nk > 1e-10 ? s / nk : seeds[c * D + j];
-        }
-        for (let j = 0; j < D; j++) {
+          const i = c * D + j;
           if (nk <= 1e-10) {
-            vars[c * D + j] = globalVar[j] + this.regCovar;
+            means[i] = seeds[i];
+            vars[i] = globalVar[j] + this.regCovar;
             continue;
           }
-          let s = 0;
-          const m = means[c * D + j];
-          for (let n = 0; n < N; n++) s += resp[n * C + c] * (X[n * D + j] - m) ** 2;
-          vars[c * D + j] = s / nk + this.regCovar;
+          const m = sx[i] / nk;
+          means[i] = m;
+          vars[i] = Math.max(sx2[i] / nk - m * m, 0) + this.regCovar;
         }
       }
     };
+    const prec = new Float32Array(C * D);
+    const mp = new Float32Array(C * D);
+    const t1 = new Float32Array(N * C);
+    const t2 = new Float32Array(N * C);
     const eStep = (): number => {
       let total = 0;
-      const lw = new Float64Array(C);
-      const logDet = new Float64Array(C);
-      for (let c = 0; c < C; c++) {
-        lw[c] = Math.log(weights[c]);
-        let s = 0;
-        for (let j = 0; j < D; j++) s += Math.log(vars[c * D + j]);
-        logDet[c] = s;
-      }
+      const base = new Float64Array(C);
       const half = 0.5 * D * Math.log(2 * Math.PI);
+      for (let c = 0; c < C; c++) {
+        let logDet = 0;
+        let mm = 0;
+        for (let j = 0; j < D; j++) {
+          const i = c * D + j;
+          logDet += Math.log(vars[i]);
+          prec[i] = 1 / vars[i];
+          mp[i] = means[i] / vars[i];
+          mm += (means[i] * means[i]) / vars[i];
+        }
+        base[c] = Math.log(weights[c]) - half - 0.5 * (logDet + mm);
+      }
+      native.sgemm(false, true, N, C, D, 1, X2, 0, D, prec, 0, D, 0, t1, 0, C);
+      native.sgemm(false, true, N, C, D, 1, X, 0, D, mp, 0, D, 0, t2, 0, C);
       const row = new Float64Array(C);
       for (let n = 0; n < N; n++) {
         let mx = -Infinity;
         for (let c = 0; c < C; c++) {
-          let q = 0;
-          for (let j = 0; j < D; j++) {
-            const t = X[n * D + j] - means[c * D + j];
-            q += (t * t) / vars[c * D + j];
-          }
-          row[c] = lw[c] - half - 0.5 * (logDet[c] + q);
+          const q = Math.max(t1[n * C + c] - 2 * t2[n * C + c], -0.5 * Number.MAX_VALUE);
+          row[c] = base[c] - 0.5 * q;
           if (row[c] > mx) mx = row[c];
         }
         let s = 0;
