@@ -1,0 +1,156 @@
+// GMNTM: a neural topic model with a Gaussian-mixture prior (GMVAE / VaDE; seed eq. 12-18).
+//   encoder MLP -> mu, logvar (J = K); theta = softmax(Linear(K, K)(z)); p = softmax(Linear(K, V)(theta)).
+// Training has three stages (the first fit() runs all three; later calls only stage 3):
+//   1. autoencoder pretraining, `pretrainEpochs` epochs of the reconstruction with z = mu;
+//   2. a diagonal GMM (EM, k-means++ start) on the mu of every training document sets the
+//      component means and log-variances; the mixture weights start uniform;
+//   3. `epochs` epochs of reconstruction + gaussianMixtureKL (eq. 17 with eta from eq. 18), with
+//      learnable means, log-variances and mixture logits.
+// Topic k's word distribution is softmax(Dec(softmax(Linear(K, K)(means_k)))).
+import { checkInt } from '../errors';
+import { CsrMatrix } from '../sparse';
+import { noGrad, Tensor } from '../tensor';
+import { add, exp, mul, neg } from '../ops/elementwise';
+import { logSoftmax, softmax } from '../ops/nn';
+import { mean } from '../ops/reduce';
+import { concat } from '../ops/shape';
+import { randn, zeros } from '../creation';
+import { Linear } from '../nn/layers';
+import { Parameter } from '../nn/module';
+import { gaussianMixtureKL } from '../ops/topic-losses';
+import {
+  checkHidden,
+  FitRun,
+  LossParts,
+  ModelConfig,
+  registerTopicModel,
+  StepNoise,
+  TopicModel,
+  TopicModelOptions,
+} from './base';
+import { MlpEncoder, decoderRecon } from './layers';
+import { GaussianMixture } from './gmm';
+
+export interface GMNTMOptions extends TopicModelOptions {
+  /** Encoder hidden sizes, ReLU after each (default [500, 500]). */
+  hidden?: number[];
+  /** Autoencoder pretraining epochs before the GMM (default 10). */
+  pretrainEpochs?: number;
+  /** EM iterations of the GMM (default 100). */
+  gmmIterations?: number;
+}
+
+export class GMNTM extends TopicModel {
+  declare encoder: MlpEncoder;
+  declare mu: Linear;
+  declare logvar: Linear;
+  declare fc: Linear;
+  declare decoder: Linear;
+  /** Mixture component means [K, J], log-variances [K, J] and mixture logits [K]. */
+  declare means: Tensor;
+  declare logvars: Tensor;
+  declare piLogits: Tensor;
+  readonly hidden: number[];
+  readonly pretrainEpochs: number;
+  readonly gmmIterations: number;
+  /** True once stages 1 and 2 have run (the mixture prior is set). */
+  pretrained: boolean;
+  protected readonly kind = 'GMNTM';
+  protected readonly trainDefaults = { epochs: 50, batchSize: 200, lr: 2e-3 };
+
+  constructor(opts: GMNTMOptions & { pretrained?: boolean }) {
+    super(opts);
+    this.hidden = checkHidden('hidden', opts.hidden, [500, 500]);
+    this.pretrainEpochs = checkInt('pretrainEpochs', opts.pretrainEpochs ?? 10);
+    this.gmmIterations = checkInt('gmmIterations', opts.gmmIterations ?? 100, 1);
+    this.pretrained = opts.pretrained === true;
+    const K = this.numTopics;
+    const r = { generator: this.generator };
+    const h = this.hidden[this.hidden.length - 1];
+    this.registerModule('encoder', new MlpEncoder(this.vocabSize, this.hidden, 'relu', r));
+    this.registerModule('mu', new Linear(h, K, r));
+    this.registerModule('logvar', new Linear(h, K, r));
+    this.registerModule('fc', new Linear(K, K, r));
+    this.registerModule('decoder', new Linear(K, this.vocabSize, r));
+    this.registerParameter('means', Parameter(zeros([K, K])));
+    this.registerParameter('logvars', Parameter(zeros([K, K])));
+    this.registerParameter('piLogits', Parameter(zeros([K])));
+  }
+
+  protected config(): ModelConfig {
+    return {
+      vocabSize: this.vocabSize,
+      numTopics: this.numTopics,
+      hidden: this.hidden,
+      pretrainEpochs: this.pretrainEpochs,
+      gmmIterations: this.gmmIterations,
+      pretrained: this.pretrained,
+    };
+  }
+
+  protected drawNoise(B: number): StepNoise {
+    return this.pretrained ? { eps: randn([B, this.numTopics], { generator: this.generator }) } : {};
+  }
+
+  protected batchLoss(x: CsrMatrix, noise: StepNoise): LossParts {
+    const h = this.encoder.forward(x);
+    const mu = this.mu.forward(h);
+    if (!this.pretrained) {
+      const recon = mean(decoderRecon(softmax(this.fc.forward(mu), 1), this.decoder.weight, this.decoder.bias, x));
+      return { loss: recon, terms: { recon } };
+    }
+    const logvar = this.logvar.forward(h);
+    const eps = noise.eps ?? this.drawNoise(x.rows).eps!;
+    const z = add(mu, mul(exp(mul(logvar, 0.5)), eps));
+    const recon = mean(decoderRecon(softmax(this.fc.forward(z), 1), this.decoder.weight, this.decoder.bias, x));
+    const kl = gaussianMixtureKL(z, mu, logvar, this.means, this.logvars, logSoftmax(this.piLogits, 0));
+    return { loss: add(recon, kl), terms: { recon, kl } };
+  }
+
+  protected override async trainStages(run: FitRun, epochs: number): Promise<void> {
+    if (!this.pretrained) {
+      await this.runEpochs(run, 'pretrain', this.pretrainEpochs);
+      this.initPrior(run.counts);
+    }
+    await this.runEpochs(run, 'train', epochs);
+  }
+
+  /** Stage 2: a GMM on the latent means of the documents sets the mixture prior. */
+  initPrior(counts: CsrMatrix): void {
+    const K = this.numTopics;
+    const mus = noGrad(() => {
+      const parts: Tensor[] = [];
+      for (let s = 0; s < counts.rows; s += 2048) {
+        const ids = new Int32Array(Math.min(2048, counts.rows - s)).map((_, i) => s + i);
+        parts.push(this.mu.forward(this.encoder.forward(counts.selectRows(ids))));
+      }
+      return parts.length === 1 ? parts[0] : concat(parts, 0);
+    });
+    if (counts.rows < K) throw new RangeError(`GMNTM needs at least numTopics (${K}) documents, got ${counts.rows}`);
+    const gmm = new GaussianMixture({ numComponents: K, maxIter: this.gmmIterations, generator: this.generator }).fit(
+      mus,
+    );
+    this.means.f32.set(gmm.means);
+    const lv = this.logvars.f32;
+    for (let i = 0; i < lv.length; i++) lv[i] = Math.log(gmm.variances[i]);
+    this.piLogits.f32.fill(0);
+    this.pretrained = true;
+    // The optimizer's moments of the new prior parameters start from zero.
+    const opt = this.optimizer;
+    if (opt) for (const p of [this.means, this.logvars, this.piLogits]) opt.state.delete(p);
+  }
+
+  protected thetaOf(x: CsrMatrix): Tensor {
+    return softmax(this.fc.forward(this.mu.forward(this.encoder.forward(x))), 1);
+  }
+
+  protected docLogLikelihood(theta: Tensor, x: CsrMatrix): Float32Array {
+    return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).f32;
+  }
+
+  topicWord(): Tensor {
+    return noGrad(() => softmax(this.decoder.forward(softmax(this.fc.forward(this.means), 1)), 1));
+  }
+}
+
+registerTopicModel('GMNTM', (c) => new GMNTM(c as unknown as GMNTMOptions & { pretrained?: boolean }));
