@@ -61,8 +61,8 @@ struct ScalarV {
 KernelSet generic_kernels() {
 #if defined(__SSE2__)
   // 6x8 and 4x12: 12 xmm accumulators + B + 1 broadcast fit the 16 registers.
-  return {{&gemm_ukernel<Sse2V, 6, 2>, 6, 8, 144, 256, 2048, "sse2-6x8"},
-          {&gemm_ukernel<Sse2V, 4, 3>, 4, 12, 144, 256, 2040, "sse2-4x12"}};
+  return {{&gemm_ukernel<Sse2V, 6, 2>, 6, 8, 144, 256, 2048, "sse2-6x8", &gemm_ukernel<Sse2V, 6, 1>, 4},
+          {&gemm_ukernel<Sse2V, 4, 3>, 4, 12, 144, 256, 2040, "sse2-4x12", &gemm_ukernel<Sse2V, 4, 1>, 4}};
 #else
   KernelInfo k{&gemm_ukernel<ScalarV, 4, 4>, 4, 4, 128, 256, 2048, "scalar-4x4"};
   return {k, k};
@@ -87,7 +87,9 @@ KernelSet kernel_set() {
 KernelInfo select_kernel(int64_t m, int64_t n) {
   const KernelSet s = kernel_set();
   auto padded = [&](const KernelInfo& k) {
-    return double((m + k.mr - 1) / k.mr * k.mr) * double((n + k.nr - 1) / k.nr * k.nr);
+    const int64_t rem = n % k.nr;
+    const int64_t cols = n / k.nr * k.nr + (rem == 0 ? 0 : (k.edge && rem <= k.edge_nr ? k.edge_nr : k.nr));
+    return double((m + k.mr - 1) / k.mr * k.mr) * double(cols);
   };
   return padded(s.wide) < padded(s.tall) ? s.wide : s.tall;
 }
@@ -268,8 +270,10 @@ void gemm_block(const KernelInfo& K, const Problem& P, int64_t i0, int64_t i1, i
             if (mb == mr && nb == nr) {
               K.ukernel(kc, ap, bp, nr, cp, P.ldc, P.alpha, beta);
             } else {
-              // Edge tile: the same arithmetic (alpha * acc, then + beta * C) through a scratch tile.
-              K.ukernel(kc, ap, bp, nr, tmp, nr, P.alpha, 0.0f);
+              // Edge tile: the same arithmetic (alpha * acc, then + beta * C) through a scratch tile,
+              // by the one-vector kernel when the columns fit in it.
+              const gemm_detail::MicroKernel uk = K.edge && nb <= K.edge_nr ? K.edge : K.ukernel;
+              uk(kc, ap, bp, nr, tmp, nr, P.alpha, 0.0f);
               for (int i = 0; i < mb; ++i) {
                 float* crow = cp + i * P.ldc;
                 const float* trow = tmp + i * nr;

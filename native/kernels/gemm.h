@@ -56,6 +56,11 @@ struct KernelInfo {
   // Cache blocks (mc a multiple of mr, nc of nr): A block mc x kc in L2, B panel kc x nc in L3.
   int64_t mc, kc, nc;
   const char* name;
+  // The same MR rows over one vector of columns, for the last micro-panel when it holds at most
+  // edge_nr columns (n = 50 on a 16-wide kernel: 48 + 8 instead of 64). Same per-element FMA chain,
+  // so the results are bit-identical to the full kernel's.
+  MicroKernel edge = nullptr;
+  int edge_nr = 0;
 };
 
 // Each ISA offers a tall and a wide register block with the same register use (6x16 and 4x24 on

@@ -30,8 +30,8 @@ namespace isa {
 gemm_detail::KernelSet gemm_kernels_avx2() {
   // A block 144 x 256 (144 KiB) stays in a 512 KiB L2; a B micro-panel 256 x 16 (16 KiB) or
   // 256 x 24 (24 KiB) in L1. 4x24 uses all 16 ymm registers: 12 accumulators, 3 B, 1 broadcast.
-  return {{&gemm_ukernel<Avx2V, 6, 2>, 6, 16, 144, 256, 2048, "avx2-6x16"},
-          {&gemm_ukernel<Avx2V, 4, 3>, 4, 24, 144, 256, 2016, "avx2-4x24"}};
+  return {{&gemm_ukernel<Avx2V, 6, 2>, 6, 16, 144, 256, 2048, "avx2-6x16", &gemm_ukernel<Avx2V, 6, 1>, 8},
+          {&gemm_ukernel<Avx2V, 4, 3>, 4, 24, 144, 256, 2016, "avx2-4x24", &gemm_ukernel<Avx2V, 4, 1>, 8}};
 }
 
 }  // namespace isa

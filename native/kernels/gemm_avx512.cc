@@ -29,8 +29,10 @@ namespace isa {
 gemm_detail::KernelSet gemm_kernels_avx512() {
   // A block 144 x 192 in L2 (1 MiB or more on AVX-512 parts); a B micro-panel 192 x 32 (24 KiB)
   // leaves room in a 32 KiB L1 for the A micro-panel streaming past it.
-  return {{&gemm_ukernel<Avx512V, 12, 2>, 12, 32, 144, 192, 2048, "avx512-12x32"},
-          {&gemm_ukernel<Avx512V, 8, 3>, 8, 48, 144, 160, 2016, "avx512-8x48"}};
+  return {
+      {&gemm_ukernel<Avx512V, 12, 2>, 12, 32, 144, 192, 2048, "avx512-12x32", &gemm_ukernel<Avx512V, 12, 1>,
+       16},
+      {&gemm_ukernel<Avx512V, 8, 3>, 8, 48, 144, 160, 2016, "avx512-8x48", &gemm_ukernel<Avx512V, 8, 1>, 16}};
 }
 
 }  // namespace isa
