@@ -405,8 +405,9 @@ void gamma_sample_cpu(float* out, int64_t n, float alpha, uint64_t seed, uint64_
 void dirichlet_sample_cpu(float* out, const float* concentration, int64_t num_samples, int64_t K,
                           uint64_t seed, uint64_t offset) {
   parallel_for(num_samples, std::max<int64_t>(1, 512 / std::max<int64_t>(K, 1)), [&](int64_t r0, int64_t r1) {
+    std::vector<double> logs(size_t(std::max<int64_t>(K, 1)));
     for (int64_t r = r0; r < r1; ++r)
-      math::dirichlet_row(out + r * K, concentration, K, seed, offset, uint64_t(r));
+      math::dirichlet_row_scratch(out + r * K, concentration, K, seed, offset, uint64_t(r), logs.data());
   });
 }
 

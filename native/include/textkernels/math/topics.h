@@ -145,6 +145,24 @@ TK_HD GammaDraw gamma_sample(float alpha, uint64_t seed, uint64_t offset, uint64
   return out;
 }
 
+// Row `row` of a Dirichlet(conc[0..K)) draw, as dirichlet_row below, keeping the K log-gammas in
+// `logs` instead of drawing them twice (the CPU has the scratch; a GPU thread would spill it).
+TK_HD void dirichlet_row_scratch(float* out, const float* conc, int64_t K, uint64_t seed, uint64_t offset,
+                                 uint64_t row, double* logs) {
+  double mx = -INFINITY, s = 0.0;
+  for (int64_t k = 0; k < K; ++k) {
+    const double l = gamma_sample(conc[k], seed, offset, row * uint64_t(K) + uint64_t(k)).log_value;
+    logs[k] = l;
+    if (l > mx) {
+      s = s * exp(mx - l) + 1.0;
+      mx = l;
+    } else {
+      s += exp(l - mx);
+    }
+  }
+  for (int64_t k = 0; k < K; ++k) out[k] = float(exp(logs[k] - mx) / s);
+}
+
 // Row `row` of a Dirichlet(conc[0..K)) draw: gammas r K + k, normalised in log space (online max
 // and rescaled sum, then a second pass that redraws the same gammas), so a row stays finite and sums
 // to 1 when every gamma underflows float.
