@@ -11,6 +11,8 @@ import { expand, permute, reshape } from './shape';
 
 declare module '../native' {
   interface NativeAddon {
+    /** Whether no element is NaN or infinite. */
+    allFinite(x: Float32Array): boolean;
     sumForward(out: Float32Array, x: Float32Array, outer: number, reduced: number, inner: number): void;
     maxForward(
       isMax: boolean,

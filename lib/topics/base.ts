@@ -11,6 +11,7 @@
 // the noise and compare one step with PyTorch.
 import { checkInt, checkNumber, typeError } from '../errors';
 import { CsrMatrix } from '../sparse';
+import { native } from '../native';
 import { noGrad, Tensor } from '../tensor';
 import { Generator, GeneratorState } from '../random';
 import { Module } from '../nn/module';
@@ -231,7 +232,7 @@ export abstract class TopicModel extends Module {
         finite &&= known;
         continue;
       }
-      for (let i = 0; finite && i < g.length; i++) if (!Number.isFinite(g[i])) finite = false;
+      finite &&= native.allFinite(g);
     }
     if (!finite) {
       opt.zeroGrad();

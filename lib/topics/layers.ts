@@ -141,8 +141,9 @@ function softmaxLoss(
   B: number,
   V: number,
   x: CsrMatrix,
+  pOut?: Float32Array,
 ): { p: Float32Array; loss: Float32Array; n: Float32Array } {
-  const p = new Float32Array(B * V);
+  const p = pOut ?? new Float32Array(B * V);
   native.softmaxForward(p, L, B, V, 1, false);
   const loss = new Float32Array(B);
   const n = new Float32Array(B);
@@ -173,7 +174,33 @@ function softmaxLoss(
   return { p, loss, n };
 }
 
-/** d loss / d logits = g_b (n_b p_b - x_b) [B, V]: a native broadcast multiply, then the counts. */
+// [B, V] buffers that live only within one call (decoderRecon's logits before the softmax, and
+// d logits inside its backward), kept between training steps: a fresh 10 MB array costs page
+// faults and zeroing at every step. Never handed to a Tensor that outlives the call.
+const scratchSlots: Float32Array[] = [];
+function scratch(slot: number, n: number): Float32Array {
+  let buf = scratchSlots[slot];
+  if (!buf || buf.length < n) buf = scratchSlots[slot] = new Float32Array(n);
+  return buf.length === n ? buf : buf.subarray(0, n);
+}
+const SCRATCH_LOGITS = 0;
+const SCRATCH_DLOGITS = 1;
+
+// decoderRecon's softmax p [B, V] lives from the forward to the end of its backward; the backward
+// hands it back here for the next step (a graph whose backward never runs just lets it go).
+const softmaxPool: Float32Array[] = [];
+function takeSoftmaxBuffer(n: number): Float32Array {
+  const i = softmaxPool.findIndex((b) => b.length === n);
+  return i >= 0 ? softmaxPool.splice(i, 1)[0] : new Float32Array(n);
+}
+function returnSoftmaxBuffer(buf: Float32Array): void {
+  if (softmaxPool.length < 2) softmaxPool.push(buf);
+}
+
+/**
+ * d loss / d logits = g_b (n_b p_b - x_b) [B, V]: a native broadcast multiply, then the counts.
+ * Into `out` when given (a scratch buffer the caller consumes before returning), else a new array.
+ */
 function reconGrad(
   p: Float32Array,
   gd: Float32Array,
@@ -181,10 +208,17 @@ function reconGrad(
   B: number,
   V: number,
   x: CsrMatrix,
+  out?: Float32Array,
 ): Float32Array {
   const scale = new Float32Array(B);
   for (let b = 0; b < B; b++) scale[b] = gd[b] * n[b];
-  const dx = mul(new Tensor(p, [B, V]), new Tensor(scale, [B, 1])).f32;
+  let dx: Float32Array;
+  if (out) {
+    native.binaryForward(2 /* Mul */, out, p, scale, [B, V], [V, 1], [1, 0], 1);
+    dx = out;
+  } else {
+    dx = mul(new Tensor(p, [B, V]), new Tensor(scale, [B, 1])).f32;
+  }
   const { indptr, indices, values } = x;
   for (let b = 0; b < B; b++) {
     const off = b * V;
@@ -205,13 +239,21 @@ export function decoderRecon(theta: Tensor, weight: Tensor, bias: Tensor | null,
   const V = weight.shape[0];
   const T = theta.f32;
   const W = weight.f32;
-  const logits = new Float32Array(B * V);
+  const logits = scratch(SCRATCH_LOGITS, B * V);
   if (bias) for (let r = 0; r < B; r++) logits.set(bias.f32, r * V);
   if (B > 0) native.sgemm(false, true, B, V, K, 1, T, 0, K, W, 0, K, bias ? 1 : 0, logits, 0, V);
-  const { p, loss, n } = softmaxLoss(logits, B, V, x);
+  const { p: probs, loss, n } = softmaxLoss(logits, B, V, x, takeSoftmaxBuffer(B * V));
+  let p: Float32Array | null = probs;
   const inputs = bias ? [theta, weight, bias] : [theta, weight];
   return fromOp('decoderRecon', loss, [B], inputs, (g) => {
-    const D = reconGrad(p, g.f32, n, B, V, x);
+    if (!p) {
+      throw new Error(
+        'decoderRecon: backward through the same graph a second time (its saved softmax is released after the first); run the forward again',
+      );
+    }
+    const D = reconGrad(p, g.f32, n, B, V, x, scratch(SCRATCH_DLOGITS, B * V));
+    returnSoftmaxBuffer(p);
+    p = null;
     const gT = theta.requiresGrad ? new Float32Array(B * K) : null;
     if (gT && B > 0) native.sgemm(false, false, B, K, V, 1, D, 0, V, W, 0, K, 0, gT, 0, K);
     const gW = weight.requiresGrad ? new Float32Array(V * K) : null;

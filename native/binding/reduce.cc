@@ -38,6 +38,13 @@ Napi::Value JS_sumForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// allFinite(x): true when no element of x is NaN or infinite
+Napi::Value JS_allFinite(const Napi::CallbackInfo& info) {
+  RequireArgs(info, 1, "allFinite");
+  auto x = GetArray<float>(info, 0, "x");
+  return Napi::Boolean::New(info.Env(), all_finite_cpu(x.data, int64_t(x.length)));
+}
+
 // maxForward(isMax, values | null, indices, x, outer, reduced, inner)
 Napi::Value JS_maxForward(const Napi::CallbackInfo& info) {
   RequireArgs(info, 7, "maxForward");
@@ -90,6 +97,7 @@ Napi::Value JS_logsumexpForward(const Napi::CallbackInfo& info) {
 
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sumForward", Napi::Function::New(env, JS_sumForward, "sumForward"));
+  exports.Set("allFinite", Napi::Function::New(env, JS_allFinite, "allFinite"));
   exports.Set("maxForward", Napi::Function::New(env, JS_maxForward, "maxForward"));
   exports.Set("maxBackward", Napi::Function::New(env, JS_maxBackward, "maxBackward"));
   exports.Set("logsumexpForward", Napi::Function::New(env, JS_logsumexpForward, "logsumexpForward"));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -141,6 +142,23 @@ void logsumexp_forward_cpu(float* out, const float* x, int64_t outer, int64_t re
       out[t] = float(std::log(acc)) + m;
     }
   });
+}
+
+bool all_finite_cpu(const float* x, int64_t n) {
+  // On the bits: an exponent of all ones is NaN or infinity. Branch-free within a block so the
+  // loop vectorises; the early exit runs per block.
+  constexpr int64_t kBlock = 4096;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    uint32_t bad = 0;
+    for (int64_t i = b; i < e; ++i) {
+      uint32_t u;
+      std::memcpy(&u, x + i, sizeof u);
+      bad |= uint32_t((u & 0x7f800000u) == 0x7f800000u);
+    }
+    if (bad) return false;
+  }
+  return true;
 }
 
 }  // namespace tk

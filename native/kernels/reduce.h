@@ -31,4 +31,9 @@ void logsumexp_forward_cpu(float* out,      // [O, I]; must not alias x
                            const float* x,  // [O, R, I]
                            int64_t outer, int64_t reduced, int64_t inner);
 
+// Whether every x[i] is finite (no NaN or infinity): the check a training step makes on each
+// gradient before the optimizer runs.
+bool all_finite_cpu(const float* x,  // [n]
+                    int64_t n);
+
 }  // namespace tk

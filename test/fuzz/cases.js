@@ -147,6 +147,8 @@ const cases = {
     [zeros(alloc, 21), f32(alloc, 105), 3, 5, 7],
     [zeros(alloc, 1), f32(alloc, 9), 1, 9, 1],
   ],
+  // allFinite(x)
+  allFinite: (alloc) => [[f32(alloc, 105)], [zeros(alloc, 0)]],
   // maxForward(isMax, values|null, indices, x, outer, reduced, inner)
   maxForward: (alloc) => [
     [true, zeros(alloc, 21), alloc(Int32Array, 21), f32(alloc, 105), 3, 5, 7],
