@@ -1,5 +1,5 @@
 """Peers for bench/topics.js: PyTorch implementations of NVDM (GSM), W-LDA, ETM and GMNTM with exactly the
-architectures and optimisers of /work/wt/TOPIC-MODELS-SPEC.md (textkernels' tk.topics models implement the
+architectures and optimisers of docs/TOPIC-MODELS.md (textkernels' tk.topics models implement the
 same), and gensim's LdaModel, trained on the corpus bench/topics.js prepared (same vocabulary, same documents).
 
 Writes one JSON object to --out: time per epoch (each epoch, and the median of the epochs after the first),

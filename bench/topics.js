@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Topic-model benchmark: our tk.topics NVDM (GSM), WLDA, ETM and GMNTM against PyTorch implementations of
-// exactly the same architectures and optimisers (bench/_topics_peer.py, the spec in TOPIC-MODELS-SPEC.md),
+// exactly the same architectures and optimisers (bench/_topics_peer.py, docs/TOPIC-MODELS.md),
 // and gensim's LdaModel, on the Brown corpus split into paragraphs, in one run.
 //
 //   npm run build:ts && npm run bench -- topics [--k 20,50] [--epochs 50] [--torch-epochs N] [--models nvdm,wlda,etm,gmntm,lda]
