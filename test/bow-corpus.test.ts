@@ -10,7 +10,7 @@ import * as tk from '../lib';
 import { BowCorpus, BowCorpusOptions } from '../lib/text/bow-corpus';
 import { compareCodePoints } from '../lib/text/bow-corpus';
 import { brownCorpusDir, loadBrownParagraphs, parseBrownParagraphs } from '../lib/data/brown';
-import { loadFixture } from './helpers';
+import { loadFixture, expectThrowNamed as expectError } from './helpers';
 
 interface Csr {
   shape: [number, number];
@@ -29,21 +29,6 @@ interface Fixture {
 const fx = loadFixture<Fixture>('topics_metrics');
 // scikit-learn's default analyzer: lowercase, then token_pattern r"(?u)\b\w\w+\b" (ASCII texts here).
 const sklearnTokenizer = (s: string): string[] => s.toLowerCase().match(/\b\w\w+\b/g) ?? [];
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error');
-}
-
-function expectError(fn: () => unknown, name: 'TypeError' | 'RangeError', ...words: string[]): void {
-  const e = errorOf(fn);
-  expect(e.name).toBe(name);
-  for (const w of words) expect(e.message).toContain(w);
-}
 
 function expectSameCounts(a: tk.sparse.CsrMatrix, b: tk.sparse.CsrMatrix): void {
   expect(a.shape).toEqual(b.shape);

@@ -2,7 +2,7 @@ import * as tk from '../lib';
 import { native } from '../lib/native';
 import { Tensor } from '../lib/tensor';
 import { arg, loadDecoded, OpCase } from './ewfixture';
-import { expectClose, fromFixture, gradcheck } from './helpers';
+import { expectClose, fromFixture, gradcheck, expectThrowNamed as throwsNamed } from './helpers';
 
 type Args = Record<string, Tensor | number>;
 const T = (v: Tensor | number): Tensor => v as Tensor;
@@ -305,19 +305,6 @@ describe('types and promotion', () => {
     ]);
   });
 });
-
-/** Errors thrown by the addon come from another realm than jest's globals: compare by name. */
-function throwsNamed(fn: () => unknown, name: string, pattern?: RegExp): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).not.toBeNull();
-  expect((err as Error).name).toBe(name);
-  if (pattern) expect((err as Error).message).toMatch(pattern);
-}
 
 describe('bad input', () => {
   const x = tk.ones([2, 3]);

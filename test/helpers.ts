@@ -116,3 +116,29 @@ export function gradcheck(
     expectClose(analytic, numeric, { atol, rtol }, `gradient of input ${k}`);
   });
 }
+
+/**
+ * The error fn throws; fails the test if it returns. Errors from the addon come from Node's realm,
+ * not jest's, so callers compare error.name rather than use instanceof.
+ */
+export function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an error');
+}
+
+/**
+ * fn throws an error named `name` whose message matches every RegExp and contains every string given.
+ */
+export function expectThrowNamed(fn: () => unknown, name: string, ...patterns: (RegExp | string | undefined)[]): void {
+  const e = errorOf(fn);
+  expect(e.name).toBe(name);
+  for (const p of patterns) {
+    if (p === undefined) continue;
+    if (typeof p === 'string') expect(e.message).toContain(p);
+    else expect(e.message).toMatch(p);
+  }
+}

@@ -1,5 +1,12 @@
 import * as tk from '../lib';
-import { expectClose, FixtureTensor, fromFixture, gradcheck, loadFixture } from './helpers';
+import {
+  expectClose,
+  FixtureTensor,
+  fromFixture,
+  gradcheck,
+  loadFixture,
+  expectThrowNamed as throwsNamed,
+} from './helpers';
 
 type Case = Record<string, unknown>;
 const F = (c: Case, k: string): FixtureTensor => c[k] as FixtureTensor;
@@ -226,20 +233,6 @@ describe('dropout', () => {
     expect(() => tk.dropout(x, NaN)).toThrow(TypeError);
   });
 });
-
-// Errors thrown by the addon come from Node's realm, not jest's sandbox, so instanceof RangeError
-// fails there; compare the constructor's name instead.
-function throwsNamed(fn: () => unknown, name: string, msg?: RegExp): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).not.toBeNull();
-  expect((err as Error).name).toBe(name);
-  if (msg) expect((err as Error).message).toMatch(msg);
-}
 
 describe('native exports reject malformed arguments', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

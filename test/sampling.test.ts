@@ -1,17 +1,5 @@
 import * as tk from '../lib';
-import { expectClose, gradcheck } from './helpers';
-
-function expectThrow(fn: () => unknown, name: 'TypeError' | 'RangeError', msg: RegExp): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).not.toBeNull();
-  expect((err as Error).name).toBe(name);
-  expect((err as Error).message).toMatch(msg);
-}
+import { expectClose, gradcheck, expectThrowNamed as expectThrow } from './helpers';
 
 // digamma and trigamma by recurrence up to x >= 6 and their asymptotic series (error < 1e-10).
 function digamma(x: number): number {

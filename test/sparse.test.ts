@@ -1,5 +1,12 @@
 import * as tk from '../lib';
-import { expectClose, FixtureTensor, fromFixture, gradcheck, loadFixture } from './helpers';
+import {
+  expectClose,
+  FixtureTensor,
+  fromFixture,
+  gradcheck,
+  loadFixture,
+  expectThrowNamed as throwsNamed,
+} from './helpers';
 
 type Case = Record<string, unknown>;
 const F = (c: Case, k: string): FixtureTensor => c[k] as FixtureTensor;
@@ -14,19 +21,6 @@ function csrOf(c: Case): InstanceType<typeof CsrMatrix> {
     Int32Array.from(F(c, 'indices').data),
     Float32Array.from(F(c, 'values').data),
   );
-}
-
-// Errors thrown by the addon come from Node's realm, not jest's sandbox: compare names.
-function throwsNamed(fn: () => unknown, name: string, msg?: RegExp): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).not.toBeNull();
-  expect((err as Error).name).toBe(name);
-  if (msg) expect((err as Error).message).toMatch(msg);
 }
 
 describe('spmm', () => {

@@ -1,5 +1,12 @@
 import * as tk from '../lib';
-import { expectClose, FixtureTensor, fromFixture, gradcheck, loadFixture } from './helpers';
+import {
+  expectClose,
+  FixtureTensor,
+  fromFixture,
+  gradcheck,
+  loadFixture,
+  expectThrowNamed as expectThrow,
+} from './helpers';
 
 type Case = Record<string, unknown>;
 const F = (c: Case, k: string): FixtureTensor => c[k] as FixtureTensor;
@@ -8,19 +15,6 @@ const FWD = { atol: 1e-5, rtol: 0 };
 const GRAD = { atol: 1e-6, rtol: 1e-4 };
 type Red = 'mean' | 'sum' | 'none';
 type Kernel = 'diffusion' | 'rbf' | 'imq';
-
-/** Errors from TS checks are realm-local; compare by name and message. */
-function expectThrow(fn: () => unknown, name: 'TypeError' | 'RangeError', msg: RegExp): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).not.toBeNull();
-  expect((err as Error).name).toBe(name);
-  expect((err as Error).message).toMatch(msg);
-}
 
 /** Rows on the simplex, away from the 1e-6 clip (for finite differences). */
 function simplexRows(n: number, d: number, seed: number, scale = 1): tk.Tensor {

@@ -10,7 +10,7 @@ import { GaussianMixture } from '../lib/topics/gmm';
 import { decoderRecon, mixtureRecon, normalizeRows, SparseLinear, softmaxRecon } from '../lib/topics/layers';
 import { dirichlet } from '../lib/ops/sampling';
 import { gaussianKL, gaussianMixtureKL, mmd, MmdKernel } from '../lib/ops/topic-losses';
-import { expectClose, FixtureTensor, fromFixture, gradcheck, loadFixture } from './helpers';
+import { expectClose, FixtureTensor, fromFixture, gradcheck, loadFixture, errorOf } from './helpers';
 
 const { CsrMatrix } = tk.sparse;
 type Csr = InstanceType<typeof CsrMatrix>;
@@ -57,15 +57,6 @@ function build(name: Case['name'], V: number, K: number, hidden: number[]): Topi
   const m = new GMNTM(base);
   m.pretrained = true;
   return m;
-}
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error');
 }
 
 async function rejectionOf(p: Promise<unknown>): Promise<Error> {

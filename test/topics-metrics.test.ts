@@ -2,7 +2,7 @@
 // transcriptions of ETM's and W-LDA's code (test/reference/topics_metrics.py).
 import * as tk from '../lib';
 import { BowCorpus } from '../lib/text/bow-corpus';
-import { expectClose, fromFixture, FixtureTensor, loadFixture } from './helpers';
+import { expectClose, fromFixture, FixtureTensor, loadFixture, expectThrowNamed as expectError } from './helpers';
 
 interface Fixture {
   metrics: {
@@ -36,21 +36,6 @@ function corpusOf(docs: number[][], V: number, vocab: string[]): BowCorpus {
 
 const reference = corpusOf(m.docs, m.V, words);
 const top = (n: number): number[][] => m.topics25.map((t) => t.slice(0, n));
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error');
-}
-
-function expectError(fn: () => unknown, name: 'TypeError' | 'RangeError', ...parts: string[]): void {
-  const e = errorOf(fn);
-  expect(e.name).toBe(name);
-  for (const p of parts) expect(e.message).toContain(p);
-}
 
 describe("npmi (ETM's get_topic_coherence)", () => {
   for (const n of [10, 5]) {
