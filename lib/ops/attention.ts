@@ -242,7 +242,6 @@ export function scaledDotProductAttention(
   checkTensor('q', q, 'float32');
   checkTensor('k', k, 'float32');
   checkTensor('v', v, 'float32');
-  if (opts === null || typeof opts !== 'object') throw typeError('options', 'an object', opts);
   const dims = attentionDims(q, k, v);
   const isCausal = opts.isCausal ?? false;
   if (typeof isCausal !== 'boolean') throw typeError('isCausal', 'a boolean', isCausal);

@@ -179,7 +179,6 @@ function checkSameShape(name: string, t: Tensor, refName: string, ref: Tensor): 
 }
 
 function checkKlReduction(opts: KLOptions): string {
-  if (opts === null || typeof opts !== 'object') throw typeError('opts', 'an options object', opts);
   return checkReduction(opts.reduction ?? 'mean');
 }
 

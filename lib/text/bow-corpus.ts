@@ -681,7 +681,6 @@ export class BowCorpus implements BowData {
    */
   split(opts: SplitOptions = {}): BowSplit {
     opts = checkOptions('opts', opts);
-    if (opts === null || typeof opts !== 'object') throw typeError('opts', 'an options object', opts);
     const f = opts.testFraction ?? 0.2;
     if (typeof f !== 'number' || Number.isNaN(f)) throw typeError('testFraction', 'a number', f);
     if (f < 0 || f > 1) throw rangeError('testFraction', 'a number in [0, 1]', f);
