@@ -145,6 +145,16 @@ TK_HD GammaDraw gamma_sample(float alpha, uint64_t seed, uint64_t offset, uint64
   return out;
 }
 
+// One step of an online log-sum-exp: after every l so far, sum_k exp(l_k) = exp(*mx) * *s.
+TK_HD void log_sum_exp_step(double l, double* mx, double* s) {
+  if (l > *mx) {
+    *s = *s * exp(*mx - l) + 1.0;
+    *mx = l;
+  } else {
+    *s += exp(l - *mx);
+  }
+}
+
 // Row `row` of a Dirichlet(conc[0..K)) draw, as dirichlet_row below, keeping the K log-gammas in
 // `logs` instead of drawing them twice (the CPU has the scratch; a GPU thread would spill it).
 TK_HD void dirichlet_row_scratch(float* out, const float* conc, int64_t K, uint64_t seed, uint64_t offset,
@@ -153,12 +163,7 @@ TK_HD void dirichlet_row_scratch(float* out, const float* conc, int64_t K, uint6
   for (int64_t k = 0; k < K; ++k) {
     const double l = gamma_sample(conc[k], seed, offset, row * uint64_t(K) + uint64_t(k)).log_value;
     logs[k] = l;
-    if (l > mx) {
-      s = s * exp(mx - l) + 1.0;
-      mx = l;
-    } else {
-      s += exp(l - mx);
-    }
+    log_sum_exp_step(l, &mx, &s);
   }
   for (int64_t k = 0; k < K; ++k) out[k] = float(exp(logs[k] - mx) / s);
 }
@@ -170,13 +175,7 @@ TK_HD void dirichlet_row(float* out, const float* conc, int64_t K, uint64_t seed
                          uint64_t row) {
   double mx = -INFINITY, s = 0.0;
   for (int64_t k = 0; k < K; ++k) {
-    const double l = gamma_sample(conc[k], seed, offset, row * uint64_t(K) + uint64_t(k)).log_value;
-    if (l > mx) {
-      s = s * exp(mx - l) + 1.0;
-      mx = l;
-    } else {
-      s += exp(l - mx);
-    }
+    log_sum_exp_step(gamma_sample(conc[k], seed, offset, row * uint64_t(K) + uint64_t(k)).log_value, &mx, &s);
   }
   for (int64_t k = 0; k < K; ++k) {
     const double l = gamma_sample(conc[k], seed, offset, row * uint64_t(K) + uint64_t(k)).log_value;
