@@ -1,9 +1,13 @@
 // What runs the kernels: SIMD level, threads, CUDA status.
 import { checkInt, typeError } from './errors';
 import { addonSelection, native, CudaBuildInfo } from './native';
+import { cudaAvailable, cudaIsEmulated, cudaKernels } from './cuda/runtime';
 
 export interface BackendInfo {
-  /** Where new tensors live. 'cpu' until the CUDA backend lands (device tensors). */
+  /**
+   * The best device here: 'cuda' when tensors can go to the GPU (tk.cuda.isAvailable()), else 'cpu'.
+   * New tensors go to the CPU unless asked otherwise ({ device: 'cuda' }, t.to('cuda')), as in PyTorch.
+   */
   device: 'cpu' | 'cuda';
   /** The SIMD level the CPU kernels run at ('avx512' | 'avx2' | 'sse2' | 'neon' | 'scalar'). */
   simd: string;
@@ -12,16 +16,25 @@ export interface BackendInfo {
   threads: number;
   /** Which build of the addon is loaded: the CPU one (node-gyp) or the CUDA one (optional package). */
   addon: 'cpu' | 'cuda';
-  /** compiled: whether the loaded addon has CUDA kernels; reason: why no GPU is in use, when none is. */
-  cuda: CudaBuildInfo;
+  /**
+   * compiled: whether the loaded addon has CUDA kernels; reason: why no GPU is in use, when none is;
+   * gemm: what matmul runs on the device ('cublas', opened at run time, or our 'tiled' kernel);
+   * emulated: the device is the CUDA emulator (tests).
+   */
+  cuda: CudaBuildInfo & { emulated?: boolean };
 }
 
 export function backend(): BackendInfo {
   const info = native.backendInfo();
   // The CPU build can only say it has no CUDA; the loader knows why the CUDA build was not chosen.
-  const cuda = addonSelection.build === 'cpu' ? { ...info.cuda, reason: addonSelection.reason } : info.cuda;
+  let cuda: BackendInfo['cuda'] =
+    addonSelection.build === 'cpu' ? { ...info.cuda, reason: addonSelection.reason } : info.cuda;
+  const available = cudaAvailable();
+  if (available && cudaIsEmulated()) {
+    cuda = { ...cuda, devices: 1, emulated: true, gemm: cudaKernels().gemmImpl(), reason: undefined };
+  }
   return {
-    device: 'cpu',
+    device: available ? 'cuda' : 'cpu',
     simd: info.simd,
     simdSupported: info.simdSupported,
     threads: info.threads,

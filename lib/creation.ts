@@ -1,7 +1,20 @@
 // Making tensors: from values, filled, seeded random.
 import { checkOptions, rangeError, shapeStr, typeError } from './errors';
 import { RandomOptions, resolveGenerator } from './random';
-import { checkShape, checkTensor, DType, NestedArray, numelOf, Tensor, TensorOptions } from './tensor';
+import { cudaKernels } from './cuda/runtime';
+import {
+  allocStorage,
+  checkDevice,
+  checkShape,
+  checkTensor,
+  CudaStorage,
+  Device,
+  DType,
+  NestedArray,
+  numelOf,
+  Tensor,
+  TensorOptions,
+} from './tensor';
 
 export type TensorValues = number | boolean | NestedArray | boolean[] | ArrayLike<number> | Float32Array | Int32Array;
 
@@ -82,7 +95,7 @@ export function tensor(
       }
     }
   }
-  return new Tensor(data, finalShape, { requiresGrad: opts.requiresGrad });
+  return new Tensor(data, finalShape, { requiresGrad: opts.requiresGrad, device: opts.device });
 }
 
 export interface FillOptions extends TensorOptions {}
@@ -90,8 +103,13 @@ export interface FillOptions extends TensorOptions {}
 export function full(shape: readonly number[], value: number, opts: FillOptions = {}): Tensor {
   opts = checkOptions('opts', opts);
   const s = checkShape('shape', shape);
+  const device = opts.device === undefined ? 'cpu' : checkDevice('opts.device', opts.device);
   const Ctor = opts.dtype === 'int32' ? Int32Array : Float32Array;
-  return new Tensor(new Ctor(numelOf(s)).fill(value), s, opts);
+  if (device === 'cpu') return new Tensor(new Ctor(numelOf(s)).fill(value), s, opts);
+  // On the GPU, filled in place: the value converted as the CPU's typed array would convert it.
+  const storage = allocStorage(device, opts.dtype ?? 'float32', numelOf(s)) as CudaStorage;
+  cudaKernels().fill(storage.buffer, new Ctor([value])[0]);
+  return new Tensor(storage, s, opts);
 }
 
 export function zeros(shape: readonly number[], opts: FillOptions = {}): Tensor {
@@ -135,6 +153,11 @@ export function arange(start: number, end?: number, step = 1, opts: FillOptions 
 
 export interface RandOptions extends RandomOptions {
   requiresGrad?: boolean;
+  /**
+   * Where the result goes. The numbers are drawn on the CPU and copied, so one seed gives the same
+   * tensor on either device.
+   */
+  device?: Device;
 }
 
 /** U[0, 1) (or [low, high) with tk.uniform), from a seeded Philox generator (see random.ts). */
@@ -147,7 +170,7 @@ export function uniform(shape: readonly number[], low: number, high: number, opt
   opts = checkOptions('opts', opts);
   const s = checkShape('shape', shape);
   const data = resolveGenerator(opts).uniform(new Float32Array(numelOf(s)), low, high);
-  return new Tensor(data, s, { requiresGrad: opts.requiresGrad });
+  return new Tensor(data, s, { requiresGrad: opts.requiresGrad, device: opts.device });
 }
 
 /** N(0, 1) draws from a seeded Philox generator (see random.ts). */
@@ -155,11 +178,16 @@ export function randn(shape: readonly number[], opts: RandOptions = {}): Tensor 
   opts = checkOptions('opts', opts);
   const s = checkShape('shape', shape);
   const data = resolveGenerator(opts).normal(new Float32Array(numelOf(s)), 0, 1);
-  return new Tensor(data, s, { requiresGrad: opts.requiresGrad });
+  return new Tensor(data, s, { requiresGrad: opts.requiresGrad, device: opts.device });
 }
 
 /** Integers uniform on [low, high) as an int32 tensor. */
-export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
+export function randint(
+  low: number,
+  high: number,
+  shape: readonly number[],
+  opts: RandomOptions & { device?: Device } = {},
+): Tensor {
   opts = checkOptions('opts', opts);
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new RangeError(`randint needs integers low < high, got ${low}, ${high}`);
@@ -170,5 +198,5 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   const span = high - low;
   const data = new Int32Array(n);
   for (let i = 0; i < n; i++) data[i] = low + ((words[2 * i] * 2 ** 21 + (words[2 * i + 1] >>> 11)) % span);
-  return new Tensor(data, s);
+  return new Tensor(data, s, { device: opts.device });
 }

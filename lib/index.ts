@@ -1,7 +1,7 @@
 // textkernels: the public API. `require('textkernels')` and `import tk from 'textkernels'` give
 // this same object (dist/index.mjs re-exports the CommonJS build).
 export { Tensor, noGrad, enableGrad, isGradEnabled } from './tensor';
-export type { DType, GradFn, TensorOptions, NestedArray } from './tensor';
+export type { DType, Device, GradFn, TensorOptions, NestedArray } from './tensor';
 export * from './creation';
 export { Generator, manualSeed, defaultGenerator, DEFAULT_SEED } from './random';
 export type { GeneratorState, RandomOptions } from './random';
@@ -24,3 +24,4 @@ export * as data from './data';
 export * as embeddings from './embeddings';
 export * as losses from './losses';
 export * as topics from './topics';
+export * as cuda from './cuda';

@@ -8,11 +8,99 @@
 //
 // dtypes: 'float32' for values, 'int32' for token ids, class indices and masks (0/1). Only float32
 // tensors take part in autograd.
+//
+// Devices: a 'cpu' tensor's storage is its typed array (.data); a 'cuda' tensor's is a CudaStorage,
+// device memory from the caching allocator (cuda/device_memory.h), which JS cannot read: .data
+// throws there, and .cpu() / .to('cpu') / item() / toArray() copy back. Ops dispatch on their
+// inputs' device (sameDevice, below) and refuse mixed devices with a TypeError.
 import { shapeStr, typeError, rangeError, isNonNegInt } from './errors';
+import { cudaKernels, DeviceBuffer } from './cuda/runtime';
 
 export type DType = 'float32' | 'int32';
 export type TypedData = Float32Array | Int32Array;
-export type Device = 'cpu';
+export type Device = 'cpu' | 'cuda';
+
+/** Device memory holding a CUDA tensor's elements: the allocator's buffer, its length and dtype. */
+export class CudaStorage {
+  constructor(
+    readonly buffer: DeviceBuffer,
+    readonly length: number,
+    readonly dtype: DType,
+  ) {}
+}
+
+/** What a tensor's elements live in: a typed array on the CPU, device memory on the GPU. */
+export type Storage = TypedData | CudaStorage;
+
+export function dtypeCode(dtype: DType): number {
+  return dtype === 'float32' ? 0 : 1;
+}
+
+export function storageDtype(s: Storage): DType {
+  return s instanceof CudaStorage ? s.dtype : s instanceof Int32Array ? 'int32' : 'float32';
+}
+
+export function checkDevice(name: string, device: unknown): Device {
+  if (device !== 'cpu' && device !== 'cuda') {
+    if (typeof device === 'string' && /^cuda:\d+$/.test(device)) {
+      throw new RangeError(`${name}: '${device}': only one CUDA device is supported; use 'cuda'`);
+    }
+    throw typeError(name, "'cpu' or 'cuda'", device);
+  }
+  return device;
+}
+
+/**
+ * New storage of `length` elements on `device`: zeros on the CPU (a fresh typed array); on the GPU,
+ * undefined contents unless `zero` (ops that write every element skip the fill).
+ */
+export function allocStorage(device: Device, dtype: DType, length: number, zero = false): Storage {
+  if (device === 'cpu') return dtype === 'int32' ? new Int32Array(length) : new Float32Array(length);
+  const k = cudaKernels();
+  const buffer = k.alloc(length, dtypeCode(dtype));
+  if (zero) k.fill(buffer, 0);
+  return new CudaStorage(buffer, length, dtype);
+}
+
+/** A copy of a storage on `device` (host to device, device to host, or within one device). */
+export function copyStorage(src: Storage, device: Device): Storage {
+  if (!(src instanceof CudaStorage)) {
+    if (device === 'cpu') return src.slice();
+    return new CudaStorage(cudaKernels().fromHost(src), src.length, storageDtype(src));
+  }
+  const k = cudaKernels();
+  if (device === 'cpu') {
+    const host = src.dtype === 'int32' ? new Int32Array(src.length) : new Float32Array(src.length);
+    k.toHost(src.buffer, host);
+    return host;
+  }
+  const dst = k.alloc(src.length, dtypeCode(src.dtype));
+  k.copy(dst, src.buffer);
+  return new CudaStorage(dst, src.length, src.dtype);
+}
+
+/**
+ * The one device all of an op's tensor arguments are on (null/undefined entries skipped), or a
+ * TypeError naming two that differ. Ops call this first and dispatch on the answer.
+ */
+export function sameDevice(op: string, tensors: Record<string, Tensor | null | undefined>): Device {
+  let device: Device | null = null;
+  let first = '';
+  for (const name of Object.keys(tensors)) {
+    const t = tensors[name];
+    if (!t) continue;
+    if (device === null) {
+      device = t.device;
+      first = name;
+    } else if (t.device !== device) {
+      throw new TypeError(
+        `${op}: expected all tensors on one device, but ${first} is on ${device} and ${name} is on ${t.device}; ` +
+          `move them with .to('${device}') or .to('${t.device}')`,
+      );
+    }
+  }
+  return device ?? 'cpu';
+}
 
 /** What made a tensor: the inputs read and how gradients flow back to them. */
 export interface GradFn {
@@ -25,6 +113,8 @@ export interface GradFn {
 export interface TensorOptions {
   requiresGrad?: boolean;
   dtype?: DType;
+  /** 'cpu' (default) or 'cuda': where the tensor's storage lives. */
+  device?: Device;
 }
 
 let gradEnabled = true;
@@ -71,41 +161,137 @@ export function checkShape(name: string, shape: unknown): number[] {
 }
 
 export class Tensor {
-  data: TypedData;
+  // Exactly one of the two is set: the CPU's typed array, or the GPU's device memory.
+  private _data: TypedData | null;
+  private _cuda: CudaStorage | null;
   readonly shape: number[];
   readonly dtype: DType;
-  readonly device: Device = 'cpu';
   requiresGrad: boolean;
   grad: Tensor | null = null;
   gradFn: GradFn | null = null;
   /** Non-leaf tensors keep .grad only after retainGrad(), as in PyTorch. */
   private retainsGrad = false;
 
-  constructor(data: TypedData, shape: readonly number[], opts: TensorOptions = {}) {
-    if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
+  /**
+   * A tensor over `data` (not copied) of the given shape. data may be device storage (CudaStorage);
+   * opts.device: 'cuda' with a typed array copies it to the GPU.
+   */
+  constructor(data: Storage, shape: readonly number[], opts: TensorOptions = {}) {
+    if (!(data instanceof Float32Array) && !(data instanceof Int32Array) && !(data instanceof CudaStorage)) {
       throw typeError('data', 'a Float32Array or Int32Array', data);
     }
     const s = checkShape('shape', shape);
     if (numelOf(s) !== data.length) {
       throw new RangeError(`data has ${data.length} elements, shape ${shapeStr(s)} needs ${numelOf(s)}`);
     }
-    const dtype: DType = data instanceof Int32Array ? 'int32' : 'float32';
+    const dtype: DType = storageDtype(data);
     if (opts.dtype !== undefined && opts.dtype !== dtype) {
-      throw new TypeError(`dtype '${opts.dtype}' does not match data (${data.constructor.name})`);
+      const what = data instanceof CudaStorage ? `${data.dtype} device storage` : data.constructor.name;
+      throw new TypeError(`dtype '${opts.dtype}' does not match data (${what})`);
     }
-    this.data = data;
+    const device =
+      opts.device === undefined ? (data instanceof CudaStorage ? 'cuda' : 'cpu') : checkDevice('device', opts.device);
+    const stored = (data instanceof CudaStorage ? 'cuda' : 'cpu') === device ? data : copyStorage(data, device);
+    this._data = stored instanceof CudaStorage ? null : stored;
+    this._cuda = stored instanceof CudaStorage ? stored : null;
     this.shape = s;
     this.dtype = dtype;
     this.requiresGrad = false;
     if (opts.requiresGrad) this.setRequiresGrad(true);
   }
 
+  /** The elements, on the CPU. A CUDA tensor's live on the GPU: copy them with .cpu() first. */
+  get data(): TypedData {
+    if (this._data === null) {
+      throw new TypeError(
+        `this tensor (shape ${shapeStr(this.shape)}) is on cuda, so its data cannot be read from JavaScript: ` +
+          "copy it with .cpu() or .to('cpu') first",
+      );
+    }
+    return this._data;
+  }
+
+  get device(): Device {
+    return this._cuda === null ? 'cpu' : 'cuda';
+  }
+
+  /** The storage, whichever the device (what ops pass to the kernels). */
+  get storage(): Storage {
+    return this._cuda ?? (this._data as TypedData);
+  }
+
+  /** A CUDA tensor's device buffer (what ops pass to the device kernels); a TypeError on the CPU. */
+  get buffer(): DeviceBuffer {
+    if (this._cuda === null)
+      throw new TypeError(`expected a cuda tensor, this one (shape ${shapeStr(this.shape)}) is on cpu`);
+    return this._cuda.buffer;
+  }
+
   get size(): number {
-    return this.data.length;
+    return (this._cuda ?? (this._data as TypedData)).length;
   }
 
   numel(): number {
-    return this.data.length;
+    return this.size;
+  }
+
+  /**
+   * This tensor on `device`: itself when already there, else a copy that autograd differentiates
+   * (the gradient goes back to this device), as torch.Tensor.to.
+   */
+  to(device: Device): Tensor {
+    const d = checkDevice('device', device);
+    if (d === this.device) return this;
+    const from = this.device;
+    return fromOp('to', copyStorage(this.storage, d), this.shape, [this], (g) => [g.to(from)]);
+  }
+
+  cpu(): Tensor {
+    return this.to('cpu');
+  }
+
+  cuda(): Tensor {
+    return this.to('cuda');
+  }
+
+  /**
+   * A CPU copy made without blocking the event loop: the device-to-host copy is waited for on a
+   * worker thread (torch's non_blocking copy followed by a synchronize). Not recorded by autograd.
+   */
+  async toCpuAsync(): Promise<Tensor> {
+    if (this._cuda === null) return this;
+    const host = this.dtype === 'int32' ? new Int32Array(this.size) : new Float32Array(this.size);
+    await cudaKernels().toHostAsync(this._cuda.buffer, host);
+    return new Tensor(host, this.shape);
+  }
+
+  /**
+   * Gives a CUDA tensor's memory back to the allocator's cache now rather than when the garbage
+   * collector finds the tensor (tf.dispose's role); using the tensor afterwards is a TypeError.
+   * A no-op on the CPU, whose arrays the collector owns.
+   */
+  dispose(): void {
+    if (this._cuda !== null) cudaKernels().release(this._cuda.buffer);
+  }
+
+  /**
+   * Moves this tensor's storage (and its .grad's) to `device` in place, keeping its identity: what
+   * Module.to does to parameters, so optimizers holding them keep working. Leaf tensors only.
+   */
+  moveTo_(device: Device): this {
+    const d = checkDevice('device', device);
+    if (!this.isLeaf) throw new Error('moveTo_ works on leaf tensors only (parameters and buffers)');
+    if (d === this.device) return this;
+    const moved = copyStorage(this.storage, d);
+    this._data = moved instanceof CudaStorage ? null : moved;
+    this._cuda = moved instanceof CudaStorage ? moved : null;
+    if (this.grad) this.grad.moveTo_(d);
+    return this;
+  }
+
+  /** The elements on the host: the array itself on the CPU, a fresh copy from the GPU. */
+  private hostData(): TypedData {
+    return this._data ?? (copyStorage(this._cuda as CudaStorage, 'cpu') as TypedData);
   }
 
   get ndim(): number {
@@ -141,22 +327,23 @@ export class Tensor {
 
   /** A tensor sharing this one's data, cut from the graph. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    return new Tensor(this.storage, this.shape);
   }
 
   item(): number {
     if (this.size !== 1) {
       throw new RangeError(`item() needs a tensor with one element, this one has shape ${shapeStr(this.shape)}`);
     }
-    return this.data[0];
+    return this.hostData()[0];
   }
 
   /** Nested arrays in the shape of the tensor (a number for a 0-d tensor). */
   toArray(): NestedArray {
-    if (this.shape.length === 0) return this.data[0];
+    const data = this.hostData();
+    if (this.shape.length === 0) return data[0];
     const build = (dim: number, offset: number): NestedArray[] | number[] => {
       const n = this.shape[dim];
-      if (dim === this.shape.length - 1) return Array.from(this.data.subarray(offset, offset + n));
+      if (dim === this.shape.length - 1) return Array.from(data.subarray(offset, offset + n));
       const stride = numelOf(this.shape.slice(dim + 1));
       const out: NestedArray[] = [];
       for (let i = 0; i < n; i++) out.push(build(dim + 1, offset + i * stride));
@@ -166,9 +353,10 @@ export class Tensor {
   }
 
   toString(): string {
-    const head = `Tensor(shape=${shapeStr(this.shape)}, dtype=${this.dtype}`;
+    const dev = this._cuda === null ? '' : ', device=cuda';
+    const head = `Tensor(shape=${shapeStr(this.shape)}, dtype=${this.dtype}${dev}`;
     const grad = this.gradFn ? `, gradFn=${this.gradFn.name}` : this.requiresGrad ? ', requiresGrad=true' : '';
-    const preview = Array.from(this.data.subarray(0, 8))
+    const preview = Array.from(this.hostData().subarray(0, 8))
       .map((v) => (Number.isInteger(v) ? String(v) : v.toPrecision(5)))
       .join(', ');
     return `${head}${grad}, data=[${preview}${this.size > 8 ? ', ...' : ''}])`;
@@ -189,13 +377,16 @@ export class Tensor {
           `backward() without a gradient needs a one-element tensor, this one has shape ${shapeStr(this.shape)}`,
         );
       }
-      g = new Tensor(new Float32Array(1).fill(1), this.shape);
+      g = new Tensor(new Float32Array(1).fill(1), this.shape, { device: this.device });
     } else if (typeof grad === 'number') {
-      g = new Tensor(new Float32Array(this.size).fill(grad), this.shape);
+      g = new Tensor(new Float32Array(this.size).fill(grad), this.shape, { device: this.device });
     } else {
       if (!(grad instanceof Tensor)) throw typeError('grad', 'a Tensor or a number', grad);
       if (!sameShape(grad.shape, this.shape)) {
         throw new RangeError(`grad has shape ${shapeStr(grad.shape)}, expected ${shapeStr(this.shape)}`);
+      }
+      if (grad.device !== this.device) {
+        throw new TypeError(`grad is on ${grad.device} but this tensor is on ${this.device}`);
       }
       g = grad.detach();
     }
@@ -237,8 +428,19 @@ function topologicalOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
-function addInto(acc: Float32Array, g: Float32Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i] += g[i];
+// acc += g, on whichever device both are (the engine checked they agree).
+function addInto(acc: Tensor, g: Tensor): void {
+  if (acc.device === 'cuda') {
+    cudaKernels().accumulate(acc.buffer, g.buffer);
+    return;
+  }
+  const a = acc.f32;
+  const b = g.f32;
+  for (let i = 0; i < a.length; i++) a[i] += b[i];
+}
+
+function cloneOf(g: Tensor, shape: readonly number[]): Tensor {
+  return new Tensor(copyStorage(g.storage, g.device), shape);
 }
 
 function runBackward(root: Tensor, rootGrad: Tensor): void {
@@ -256,9 +458,9 @@ function runBackward(root: Tensor, rootGrad: Tensor): void {
       const g = entry.t;
       if (t.gradFn === null || (t as unknown as { retainsGrad: boolean }).retainsGrad) {
         if (t.grad === null) {
-          t.grad = new Tensor(entry.owned ? g.f32 : g.f32.slice(), t.shape);
+          t.grad = entry.owned ? new Tensor(g.storage, t.shape) : cloneOf(g, t.shape);
         } else {
-          addInto(t.grad.f32, g.f32);
+          addInto(t.grad, g);
         }
       }
       if (t.gradFn === null) continue;
@@ -273,15 +475,20 @@ function runBackward(root: Tensor, rootGrad: Tensor): void {
             `internal: ${t.gradFn.name} backward gave a gradient of shape ${shapeStr(gi.shape)} for an input of shape ${shapeStr(input.shape)}`,
           );
         }
+        if (gi.device !== input.device) {
+          throw new Error(
+            `internal: ${t.gradFn.name} backward gave a gradient on ${gi.device} for an input on ${input.device}`,
+          );
+        }
         const prev = grads.get(input);
         if (!prev) {
           grads.set(input, { t: gi, owned: false });
         } else if (prev.owned) {
-          addInto(prev.t.f32, gi.f32);
+          addInto(prev.t, gi);
         } else {
-          const sum = prev.t.f32.slice();
-          addInto(sum, gi.f32);
-          grads.set(input, { t: new Tensor(sum, input.shape), owned: true });
+          const sum = cloneOf(prev.t, input.shape);
+          addInto(sum, gi);
+          grads.set(input, { t: sum, owned: true });
         }
       }
     }
@@ -294,13 +501,13 @@ function runBackward(root: Tensor, rootGrad: Tensor): void {
  */
 export function fromOp(
   name: string,
-  data: TypedData,
+  data: Storage,
   shape: readonly number[],
   inputs: readonly (Tensor | null)[],
   backward: ((gradOutput: Tensor) => (Tensor | null)[]) | null,
 ): Tensor {
   const out = new Tensor(data, shape);
-  if (backward && gradEnabled && data instanceof Float32Array && inputs.some((t) => t !== null && t.requiresGrad)) {
+  if (backward && gradEnabled && out.dtype === 'float32' && inputs.some((t) => t !== null && t.requiresGrad)) {
     out.requiresGrad = true;
     out.gradFn = { name, inputs, backward };
   }

@@ -1,9 +1,13 @@
 // Matrix products: matmul (torch.matmul, with broadcasting of batch dimensions), mm, bmm, and
 // linear (torch.nn.functional.linear). All run on the native SGEMM (native/kernels/gemm.h), whose
 // transpose flags let the backward passes read the saved operands in place: no transposed copies.
+// On CUDA tensors the same calls go to the device's sgemm (cuBLAS or our tiled kernel, cuda/gemm.h),
+// which takes the same arguments over device buffers.
+import { cudaKernels } from '../cuda/runtime';
 import { native } from '../native';
 import { shapeStr, typeError } from '../errors';
-import { Tensor, checkTensor, fromOp, numelOf } from '../tensor';
+import { allocStorage, CudaStorage, Device, Tensor, checkTensor, fromOp, numelOf, sameDevice } from '../tensor';
+import { full } from '../creation';
 
 declare module '../native' {
   interface NativeAddon {
@@ -85,6 +89,131 @@ declare module '../tensor' {
   }
 }
 
+/** A float32 tensor's storage on either device. */
+type F32 = Float32Array | CudaStorage;
+
+function f32Of(t: Tensor): F32 {
+  return t.storage as F32;
+}
+
+/** Zeroed float32 storage on `device` (gradients accumulate into it). */
+function zerosOn(device: Device, length: number): F32 {
+  return allocStorage(device, 'float32', length, true) as F32;
+}
+
+function dev(x: F32): CudaStorage['buffer'] {
+  return (x as CudaStorage).buffer;
+}
+
+// native.sgemm or its device twin, by where C lives (the callers checked A and B are there too).
+function sgemmOn(
+  ta: boolean,
+  tb: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: F32,
+  aOff: number,
+  lda: number,
+  b: F32,
+  bOff: number,
+  ldb: number,
+  beta: number,
+  c: F32,
+  cOff: number,
+  ldc: number,
+): void {
+  if (c instanceof CudaStorage) {
+    cudaKernels().sgemm(ta, tb, m, n, k, alpha, dev(a), aOff, lda, dev(b), bOff, ldb, beta, c.buffer, cOff, ldc);
+  } else {
+    native.sgemm(
+      ta,
+      tb,
+      m,
+      n,
+      k,
+      alpha,
+      a as Float32Array,
+      aOff,
+      lda,
+      b as Float32Array,
+      bOff,
+      ldb,
+      beta,
+      c,
+      cOff,
+      ldc,
+    );
+  }
+}
+
+function sgemmStridedBatchedOn(
+  ta: boolean,
+  tb: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: F32,
+  lda: number,
+  b: F32,
+  ldb: number,
+  c: F32,
+  ldc: number,
+  batch: number,
+  strideA: number,
+  strideB: number,
+  strideC: number,
+): void {
+  if (c instanceof CudaStorage) {
+    cudaKernels().sgemmStridedBatched(
+      ta,
+      tb,
+      m,
+      n,
+      k,
+      1,
+      dev(a),
+      0,
+      lda,
+      dev(b),
+      0,
+      ldb,
+      0,
+      c.buffer,
+      0,
+      ldc,
+      batch,
+      strideA,
+      strideB,
+      strideC,
+    );
+  } else {
+    native.sgemmStridedBatched(
+      ta,
+      tb,
+      m,
+      n,
+      k,
+      1,
+      a as Float32Array,
+      0,
+      lda,
+      b as Float32Array,
+      0,
+      ldb,
+      0,
+      c,
+      0,
+      ldc,
+      batch,
+      strideA,
+      strideB,
+      strideC,
+    );
+  }
+}
+
 /** C[M, N] (+)= op(A) @ op(B) for contiguous row-major matrices at the given offsets. */
 function gemm(
   ta: boolean,
@@ -92,17 +221,17 @@ function gemm(
   m: number,
   n: number,
   k: number,
-  a: Float32Array,
+  a: F32,
   aOff: number,
-  b: Float32Array,
+  b: F32,
   bOff: number,
   beta: number,
-  c: Float32Array,
+  c: F32,
   cOff: number,
 ): void {
   const lda = Math.max(1, ta ? m : k);
   const ldb = Math.max(1, tb ? k : n);
-  native.sgemm(ta, tb, m, n, k, 1, a, aOff, lda, b, bOff, ldb, beta, c, cOff, Math.max(1, n));
+  sgemmOn(ta, tb, m, n, k, 1, a, aOff, lda, b, bOff, ldb, beta, c, cOff, Math.max(1, n));
 }
 
 /**
@@ -165,6 +294,7 @@ function broadcastBatch(op: string, a: Tensor, b: Tensor, ab: readonly number[],
  * broadcasting), shaped `outShape`, with a backward that sums gradients over broadcast batches.
  */
 function batchedProduct(op: string, a: Tensor, b: Tensor): Tensor {
+  const device = sameDevice(op, { a, b });
   const da = a.ndim;
   const db = b.ndim;
   const n = da === 1 ? 1 : a.shape[da - 2];
@@ -185,30 +315,25 @@ function batchedProduct(op: string, a: Tensor, b: Tensor): Tensor {
   const bIdx = batchIndex(bBatch, batch);
   const sa = uniformStride(aIdx);
   const sb = uniformStride(bIdx);
-  const A = a.f32;
-  const B = b.f32;
-  const out = new Float32Array(nb * n * m);
+  const A = f32Of(a);
+  const B = f32Of(b);
+  const out = zerosOn(device, nb * n * m);
   if (nb > 0 && n > 0 && m > 0) {
     if (sa === 1 && sb === 0) {
       // b shared by every batch: one product with the batch folded into the rows of a.
       gemm(false, false, nb * n, m, k, A, 0, B, 0, 0, out, 0);
     } else if (sa >= 0 && sb >= 0) {
-      native.sgemmStridedBatched(
+      sgemmStridedBatchedOn(
         false,
         false,
         n,
         m,
         k,
-        1,
         A,
-        0,
         Math.max(1, k),
         B,
-        0,
         Math.max(1, m),
-        0,
         out,
-        0,
         Math.max(1, m),
         nb,
         sa * n * k,
@@ -221,39 +346,18 @@ function batchedProduct(op: string, a: Tensor, b: Tensor): Tensor {
     }
   }
   return fromOp(op, out, outShape, [a, b], (gOut) => {
-    const g = gOut.f32;
+    const g = f32Of(gOut);
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
     const empty = nb === 0 || n === 0 || m === 0 || k === 0;
     if (a.requiresGrad) {
       // dA[aIdx[i]] += dC[i] @ B[bIdx[i]]^T
-      const gaData = new Float32Array(A.length);
+      const gaData = zerosOn(device, A.length);
       if (!empty) {
         if (sa === 1 && sb === 0) {
           gemm(false, true, nb * n, k, m, g, 0, B, 0, 0, gaData, 0);
         } else if (sa === 1 && sb === 1) {
-          native.sgemmStridedBatched(
-            false,
-            true,
-            n,
-            k,
-            m,
-            1,
-            g,
-            0,
-            m,
-            B,
-            0,
-            m,
-            0,
-            gaData,
-            0,
-            k,
-            nb,
-            n * m,
-            k * m,
-            n * k,
-          );
+          sgemmStridedBatchedOn(false, true, n, k, m, g, m, B, m, gaData, k, nb, n * m, k * m, n * k);
         } else {
           for (let i = 0; i < nb; i++)
             gemm(false, true, n, k, m, g, i * n * m, B, bIdx[i] * k * m, 1, gaData, aIdx[i] * n * k);
@@ -263,33 +367,12 @@ function batchedProduct(op: string, a: Tensor, b: Tensor): Tensor {
     }
     if (b.requiresGrad) {
       // dB[bIdx[i]] += A[aIdx[i]]^T @ dC[i]
-      const gbData = new Float32Array(B.length);
+      const gbData = zerosOn(device, B.length);
       if (!empty) {
         if (sa === 1 && sb === 0) {
           gemm(true, false, k, m, nb * n, A, 0, g, 0, 0, gbData, 0);
         } else if (sa === 1 && sb === 1) {
-          native.sgemmStridedBatched(
-            true,
-            false,
-            k,
-            m,
-            n,
-            1,
-            A,
-            0,
-            k,
-            g,
-            0,
-            m,
-            0,
-            gbData,
-            0,
-            m,
-            nb,
-            n * k,
-            n * m,
-            k * m,
-          );
+          sgemmStridedBatchedOn(true, false, k, m, n, A, k, g, m, gbData, m, nb, n * k, n * m, k * m);
         } else {
           for (let i = 0; i < nb; i++)
             gemm(true, false, k, m, n, A, aIdx[i] * n * k, g, i * n * m, 1, gbData, bIdx[i] * k * m);
@@ -366,15 +449,21 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       `linear: bias must have shape [${outF}] for weight ${shapeStr(weight.shape)}, got ${shapeStr(bias.shape)}`,
     );
   }
+  const device = sameDevice('linear', { x, weight, bias });
   const lead = x.shape.slice(0, -1);
   const rows = numelOf(lead);
-  const X = x.f32;
-  const W = weight.f32;
-  const out = new Float32Array(rows * outF);
-  if (bias) for (let r = 0; r < rows; r++) out.set(bias.f32, r * outF);
+  const X = f32Of(x);
+  const W = f32Of(weight);
+  const out = zerosOn(device, rows * outF);
+  // A column of ones on the device: the bias rows as a rank-1 product, and its gradient's column sums.
+  const onesCol = device === 'cuda' && bias && rows > 0 ? f32Of(full([rows], 1, { device })) : null;
+  if (bias && rows > 0 && outF > 0) {
+    if (out instanceof Float32Array) for (let r = 0; r < rows; r++) out.set(bias.f32, r * outF);
+    else gemm(false, false, rows, outF, 1, onesCol as F32, 0, f32Of(bias), 0, 0, out, 0);
+  }
   if (rows > 0 && outF > 0) {
     // bias + x @ W^T, as torch.addmm: the bias rows are C with beta = 1.
-    native.sgemm(
+    sgemmOn(
       false,
       true,
       rows,
@@ -395,19 +484,24 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return fromOp('linear', out, [...lead, outF], inputs, (gOut) => {
-    const g = gOut.f32;
+    const g = f32Of(gOut);
     const grads: (Tensor | null)[] = [null, null, null];
     if (x.requiresGrad) {
-      const gx = new Float32Array(X.length);
+      const gx = zerosOn(device, X.length);
       if (rows > 0 && inF > 0) gemm(false, false, rows, inF, outF, g, 0, W, 0, 0, gx, 0);
       grads[0] = new Tensor(gx, x.shape);
     }
     if (weight.requiresGrad) {
-      const gw = new Float32Array(W.length);
+      const gw = zerosOn(device, W.length);
       if (outF > 0 && inF > 0) gemm(true, false, outF, inF, rows, g, 0, X, 0, 0, gw, 0);
       grads[1] = new Tensor(gw, weight.shape);
     }
-    if (bias && bias.requiresGrad) {
+    if (bias && bias.requiresGrad && !(g instanceof Float32Array)) {
+      // On the device: ones[1, rows] @ g[rows, out] (float32 sums, where the CPU sums in float64).
+      const gb = zerosOn(device, outF);
+      if (rows > 0 && outF > 0) gemm(false, false, 1, outF, rows, onesCol as F32, 0, g, 0, 0, gb, 0);
+      grads[2] = new Tensor(gb, bias.shape);
+    } else if (bias && bias.requiresGrad && g instanceof Float32Array) {
       const acc = new Float64Array(outF);
       for (let r = 0; r < rows; r++) {
         const off = r * outF;

@@ -215,4 +215,20 @@ inline bool Overlaps(const Span<A>& a, const Span<B>& b) {
   return a.length && b.length && a0 < b1 && b0 < a1;
 }
 
+// The array policy of argument readers shared by the CPU and the device exports (binding/*_args.h):
+// HostArrays reads typed arrays; cuda::DeviceArrays (cuda/binding/device_args.h) reads device
+// buffers with the same checks and messages.
+struct HostArrays {
+  static constexpr bool kDevice = false;
+  template <typename T>
+  static Span<T> Get(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t minLength = 0) {
+    return GetArray<T>(info, i, name, minLength);
+  }
+  template <typename T>
+  static Span<T> GetExact(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t length,
+                          const std::vector<int64_t>* shape = nullptr) {
+    return GetArrayExact<T>(info, i, name, length, shape);
+  }
+};
+
 }  // namespace tk::binding

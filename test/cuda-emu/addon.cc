@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "binding/registry.h"
 #include "test/cuda-emu/emu_addon.h"
 
 namespace tk_emu_addon {
@@ -71,6 +72,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("configure", Napi::Function::New(env, Configure, "configure"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
   exports.Set("resetStats", Napi::Function::New(env, ResetStats, "resetStats"));
+  // The `cuda` object of the library's device bindings (cuda/binding/*.cc).
+  tk::binding::InitAll(env, exports);
   return exports;
 }
 

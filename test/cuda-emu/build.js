@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Builds the emulated CUDA kernels into a test-only addon, build-emulated/<variant>/cuda_emu.node:
 // every cuda/*.cu (rewritten, below) compiled by the host C++ compiler against cuda/emu/cuda_emu.h,
-// the emulator runtime (cuda/emu/runtime.cc), and one launcher per kernel file
-// (test/cuda-emu/launchers/*.cc) that the jest tests call. Nothing here touches build/Release or
+// the emulator runtime (cuda/emu/runtime.cc), one launcher per kernel file
+// (test/cuda-emu/launchers/*.cc) that the jest tests call, and the library's device bindings
+// (cuda/binding/*.cc, cuda/device_memory.cc), which make the addon's `cuda` export a device backend
+// for lib/ (lib/cuda/runtime.ts, useEmulatedDevice in test/cuda-device-helpers.ts). Nothing here touches build/Release or
 // binding.gyp. Objects are rebuilt only when their source, flags or any header they include change.
 //
 // The rewrite keeps line numbers (and a #line directive names the original file), so compiler
@@ -280,6 +282,19 @@ async function build(opts = {}) {
     units.push({ src: path.join(launcherDir, f), obj: `launcher_${f}.o`, flags: [...common, ...napi] });
   }
   units.push({ src: path.join(__dirname, 'addon.cc'), obj: 'addon.o', flags: [...common, ...napi] });
+  // The device side of the library itself: the caching allocator and the `cuda` export object
+  // (cuda/binding/*.cc, registered through native/binding/registry.cc), so device tensors and every
+  // op's dispatch run against the emulator in the tests, exactly as the CUDA build compiles them.
+  units.push({ src: path.join(ROOT, 'cuda', 'device_memory.cc'), obj: 'device_memory.o', flags: common });
+  units.push({
+    src: path.join(ROOT, 'native', 'binding', 'registry.cc'),
+    obj: 'binding_registry.o',
+    flags: [...common, ...napi],
+  });
+  const bindingDir = path.join(ROOT, 'cuda', 'binding');
+  for (const f of fs.readdirSync(bindingDir).filter((n) => n.endsWith('.cc'))) {
+    units.push({ src: path.join(bindingDir, f), obj: `binding_${f}.o`, flags: [...common, ...napi] });
+  }
   // The emulator's own test kernels (test/cuda-emu/*.cu), rewritten like cuda/*.cu.
   fs.mkdirSync(path.join(gen, 'selftest'), { recursive: true });
   for (const f of fs.readdirSync(__dirname).filter((n) => n.endsWith('.cu'))) {
