@@ -1,9 +1,16 @@
 // Device tensors in the tests: the emulated CUDA addon's `cuda` exports (cuda/binding/*.cc compiled
 // against cuda/emu by test/cuda-emu/build.js, built by test/global-setup.js) installed as the device
-// backend, so every op's device path runs, kernel by kernel, on the CPU.
+// backend, so every op's device path runs, kernel by kernel, on the CPU. The same test files run on
+// a real GPU under `npm run test:cuda`.
 import * as path from 'path';
 
-import { DeviceAddon, installDeviceBackend } from '../lib/cuda/runtime';
+import {
+  cudaAvailable,
+  cudaIsEmulated,
+  cudaUnavailableReason,
+  DeviceAddon,
+  installDeviceBackend,
+} from '../lib/cuda/runtime';
 import { Tensor } from '../lib/tensor';
 import { expectClose } from './helpers';
 
@@ -19,8 +26,23 @@ export const emulatorPresent = emuBuild.hasCompiler();
 
 let emulator: EmulatorControl | null = null;
 
-/** Installs the emulated device as tk's CUDA backend; null (and a message) where it cannot be built. */
+/**
+ * `npm run test:cuda` (scripts/test-cuda.js) sets TEXTKERNELS_TEST_DEVICE=cuda: the same tests then
+ * run on the GPU through the CUDA build instead of the emulator, and fail, not skip, without one.
+ */
+export const onRealDevice = process.env.TEXTKERNELS_TEST_DEVICE === 'cuda';
+
+/**
+ * Installs the emulated device as tk's CUDA backend; null (and a message) where it cannot be built.
+ * Under `npm run test:cuda` it checks that the real GPU is the backend instead.
+ */
 export function useEmulatedDevice(): EmulatorControl | null {
+  if (onRealDevice) {
+    if (!cudaAvailable() || cudaIsEmulated()) {
+      throw new Error(`npm run test:cuda needs a GPU and the CUDA build: ${cudaUnavailableReason() || 'emulated'}`);
+    }
+    return null;
+  }
   if (!emulatorPresent) {
     console.log('cuda-device: SKIPPED: no C++ compiler (g++ or $CXX) to build the emulated CUDA backend');
     return null;
@@ -40,6 +62,10 @@ export function useEmulatedDevice(): EmulatorControl | null {
  * them. Restores the default order afterwards.
  */
 export function underEmulatorOrders(fn: (order: string) => void): void {
+  if (onRealDevice) {
+    fn('GPU');
+    return;
+  }
   const emu = emulator;
   if (!emu) throw new Error('underEmulatorOrders: call useEmulatedDevice() first');
   const orders = [
@@ -58,8 +84,8 @@ export function underEmulatorOrders(fn: (order: string) => void): void {
   }
 }
 
-/** describe, or describe.skip where the emulated backend cannot be built. */
-export const deviceDescribe = emulatorPresent ? describe : describe.skip;
+/** describe, or describe.skip where the emulated backend cannot be built (never under test:cuda). */
+export const deviceDescribe = emulatorPresent || onRealDevice ? describe : describe.skip;
 
 /**
  * Runs `build` on the CPU and on the device with the same inputs (each input moved there as a

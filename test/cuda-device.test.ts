@@ -3,13 +3,13 @@
 // dispatch, against the emulated device backend (test/cuda-device-helpers.ts). Each op family's
 // device tests live in test/cuda-device-<family>.test.ts.
 import * as tk from '../lib';
-import { installDeviceBackend } from '../lib/cuda/runtime';
+import { installDeviceBackend, resetDeviceBackend } from '../lib/cuda/runtime';
 import { Tensor } from '../lib/tensor';
 import { compareDevices, deviceDescribe, useEmulatedDevice } from './cuda-device-helpers';
 import { expectClose, expectThrowNamed } from './helpers';
 
 describe('without a device backend', () => {
-  afterAll(() => installDeviceBackend(null, 'reset'));
+  afterAll(() => resetDeviceBackend());
   test('asking for cuda says why it is not available, and the CPU keeps working', () => {
     installDeviceBackend(null, 'no NVIDIA driver found (test)');
     expect(tk.cuda.isAvailable()).toBe(false);

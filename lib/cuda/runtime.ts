@@ -158,6 +158,11 @@ export function installDeviceBackend(addon: DeviceAddon | null, reason = 'no dev
     : { addon: null, reason, emulated: false };
 }
 
+/** Forgets an installed backend: the next use resolves the addon's own again (tests). */
+export function resetDeviceBackend(): void {
+  resolved = null;
+}
+
 /** Whether tensors can be put on 'cuda'. */
 export function cudaAvailable(): boolean {
   return resolve().addon !== null;
