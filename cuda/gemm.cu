@@ -73,7 +73,13 @@ void check_sizes(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, in
   if (ldb < (b_cols > 1 ? b_cols : 1)) fail("ldb is shorter than a stored row of B (n, or k when trans_b)");
   if (ldc < (n > 1 ? n : 1)) fail("ldc is smaller than n");
   if (stride_a < 0 || stride_b < 0 || stride_c < 0) fail("strides must be >= 0");
-  if (batch > 1 && stride_c < (m - 1) * ldc + n) fail("the C matrices of the batch overlap");
+  // As the CPU export: the C matrices may follow one another, or interleave row by row (each row of
+  // the batch side by side within ldc); anything else overlaps.
+  if (batch > 1 && m > 0 && n > 0) {
+    const bool sequential = stride_c >= (m - 1) * ldc + n;
+    const bool interleaved = stride_c >= n && (batch - 1) * stride_c + n <= ldc;
+    if (!sequential && !interleaved) fail("the C matrices of the batch overlap");
+  }
 }
 
 bool fits_int(int64_t v) { return v <= INT_MAX; }

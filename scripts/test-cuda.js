@@ -10,12 +10,19 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
-const addon = path.resolve(process.env.TEXTKERNELS_CUDA_ADDON || path.join(root, 'build-cuda', 'Release', 'textkernels.node'));
+const addon = path.resolve(
+  process.env.TEXTKERNELS_CUDA_ADDON || path.join(root, 'build-cuda', 'Release', 'textkernels.node'),
+);
 if (!fs.existsSync(addon)) {
   console.error(`test:cuda: no CUDA build at ${addon}: run \`npm run build:cuda\` first (needs nvcc).`);
   process.exit(1);
 }
-const env = { ...process.env, TEXTKERNELS_TEST_DEVICE: 'cuda', TEXTKERNELS_CUDA: 'force', TEXTKERNELS_CUDA_ADDON: addon };
+const env = {
+  ...process.env,
+  TEXTKERNELS_TEST_DEVICE: 'cuda',
+  TEXTKERNELS_CUDA: 'force',
+  TEXTKERNELS_CUDA_ADDON: addon,
+};
 const jest = require.resolve('jest/bin/jest');
 const r = spawnSync(process.execPath, [jest, '--runInBand', 'test/cuda-device', ...process.argv.slice(2)], {
   cwd: root,

@@ -10,7 +10,63 @@
 const path = require('path');
 
 const root = path.join(__dirname, '..', '..');
-const addon = require('node-gyp-build')(root);
+// FUZZ_DEVICE=emulated fuzzes the device exports instead (the `cuda` object of the emulated addon,
+// test/cuda-emu/build.js): the same cases and mutations, with every Float32Array/Int32Array argument
+// copied to a device buffer for the call and back after it. An access outside a device buffer faults
+// in the emulator (guard pages) and comes back as a plain Error, which fails the run like a crash.
+const DEVICE = process.env.FUZZ_DEVICE === 'emulated';
+// The CPU addon's exports about the machine, absent on the device object; and the device object's
+// own memory and stream exports, which take device buffers by design (test/cuda-device.test.ts).
+const HOST_ONLY = new Set(['backendInfo', 'setNumThreads', 'getNumThreads', 'setSimdLevel']);
+const DEVICE_MEMORY = new Set([
+  'alloc',
+  'fromHost',
+  'toHost',
+  'toHostAsync',
+  'copy',
+  'fill',
+  'accumulate',
+  'release',
+  'memoryStats',
+  'emptyCache',
+  'resetPeakStats',
+  'sizeClass',
+  'synchronize',
+  'deviceInfo',
+  'createStream',
+  'setStream',
+  'streamSynchronize',
+  'gemmImpl',
+]);
+
+function deviceExports() {
+  const { cuda } = require(path.join(root, 'build-emulated', 'default', 'cuda_emu.node'));
+  const out = {};
+  for (const [name, fn] of Object.entries(cuda)) {
+    if (typeof fn !== 'function' || DEVICE_MEMORY.has(name)) continue;
+    out[name] = (...args) => {
+      const moved = args.map((a) =>
+        (a instanceof Float32Array || a instanceof Int32Array) &&
+        a.buffer.byteLength > 0 &&
+        !(a.buffer instanceof SharedArrayBuffer)
+          ? cuda.fromHost(a)
+          : null,
+      );
+      try {
+        const ret = fn(...args.map((a, i) => moved[i] || a));
+        moved.forEach((b, i) => {
+          if (b && args[i].buffer.byteLength > 0) cuda.toHost(b, args[i]);
+        });
+        return ret;
+      } finally {
+        for (const b of moved) if (b) cuda.release(b);
+      }
+    };
+  }
+  return out;
+}
+
+const addon = DEVICE ? deviceExports() : require('node-gyp-build')(root);
 // cases.js plus any cases-<concern>.js beside it, so each kernel family keeps its own list; each
 // file exports `cases` and optionally `large`.
 const caseFiles = require('fs')
@@ -259,7 +315,7 @@ function materialise(m, args) {
 
 let calls = 0;
 let valid = 0;
-const exported = Object.keys(addon).filter((k) => typeof addon[k] === 'function');
+const exported = Object.keys(addon).filter((k) => typeof addon[k] === 'function' && !(DEVICE && HOST_ONLY.has(k)));
 const missing = exported.filter((k) => !cases[k]);
 if (missing.length) {
   console.error(`FUZZ-MISSING ${missing.join(',')}`);
@@ -269,20 +325,24 @@ const only = process.env.FUZZ_ONLY ? process.env.FUZZ_ONLY.split(',') : null;
 // Every SIMD level this CPU runs (the kernels dispatch at run time), and the thread count the run
 // started with; setSimdLevel and setNumThreads are themselves fuzzed, so both are restored after
 // every export.
-const threads = addon.getNumThreads();
-const levels = [...new Set([addon.backendInfo().simdSupported, 'avx2', 'sse2', 'scalar'])].filter(
-  (l) => addon.setSimdLevel(l) === l,
-);
-if (process.env.FUZZ_SIMD) levels.splice(0, levels.length, ...process.env.FUZZ_SIMD.split(','));
+const threads = DEVICE ? 0 : addon.getNumThreads();
+const levels = DEVICE
+  ? ['device']
+  : [...new Set([addon.backendInfo().simdSupported, 'avx2', 'sse2', 'scalar'])].filter(
+      (l) => addon.setSimdLevel(l) === l,
+    );
+if (process.env.FUZZ_SIMD && !DEVICE) levels.splice(0, levels.length, ...process.env.FUZZ_SIMD.split(','));
 for (const level of levels) {
   for (const name of exported) {
     if (only && !only.includes(name)) continue;
-    addon.setSimdLevel(level);
-    addon.setNumThreads(threads);
+    if (!DEVICE) {
+      addon.setSimdLevel(level);
+      addon.setNumThreads(threads);
+    }
     fuzzExport(name, level);
   }
 }
-addon.setSimdLevel(levels[0]);
+if (!DEVICE) addon.setSimdLevel(levels[0]);
 
 // Runs build() => args twice, with different guard bytes. The first run must throw a
 // TypeError/RangeError or return; `mustReturn` (valid calls) requires a return. A call that returns
@@ -354,7 +414,9 @@ function check(label) {
 }
 
 function fuzzExport(name, level) {
-  if (large[name]) {
+  // The large calls test threading and SIMD tails of the CPU kernels; under the emulator they would
+  // only be slow.
+  if (large[name] && !DEVICE) {
     // Built once per guard byte (building one call means building them all); every call then checks
     // the guards of the whole list.
     const built = SENTINELS.map((s) => {
