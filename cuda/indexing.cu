@@ -16,12 +16,12 @@ namespace {
 constexpr int kBlock = 256;
 constexpr int kMaxRank = 16;
 
-#define TK_GRID_STRIDE(i, n)                                                      \
+#define TK_GRID_STRIDE(i, n)                                                \
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); \
        i += int64_t(gridDim.x) * blockDim.x)
 
-__global__ void index_select_forward_kernel(uint32_t* out, const uint32_t* x, const int32_t* index, int64_t n_src,
-                                            int64_t n_idx, int64_t inner, int64_t total) {
+__global__ void index_select_forward_kernel(uint32_t* out, const uint32_t* x, const int32_t* index,
+                                            int64_t n_src, int64_t n_idx, int64_t inner, int64_t total) {
   TK_GRID_STRIDE(k, total) {
     const int64_t c = k % inner, row = k / inner;
     const int64_t j = row % n_idx, o = row / n_idx;
@@ -29,9 +29,7 @@ __global__ void index_select_forward_kernel(uint32_t* out, const uint32_t* x, co
   }
 }
 
-__global__ void fill_zero_kernel(float* p, int64_t n) {
-  TK_GRID_STRIDE(i, n) p[i] = 0.0f;
-}
+__global__ void fill_zero_kernel(float* p, int64_t n) { TK_GRID_STRIDE(i, n) p[i] = 0.0f; }
 
 __global__ void index_select_backward_kernel(float* dx, const float* dy, const int32_t* index, int64_t outer,
                                              int64_t n_src, int64_t n_idx, int64_t inner, int64_t skip) {
@@ -114,19 +112,20 @@ GatherPlan make_gather_plan(const char* fn, const int64_t* x_shape, const int64_
 
 }  // namespace
 
-void index_select_forward_cuda(uint32_t* out, const uint32_t* x, const int32_t* index, int64_t outer, int64_t n_src,
-                               int64_t n_idx, int64_t inner, cudaStream_t stream) {
+void index_select_forward_cuda(uint32_t* out, const uint32_t* x, const int32_t* index, int64_t outer,
+                               int64_t n_src, int64_t n_idx, int64_t inner, cudaStream_t stream) {
   if (outer < 0 || n_src < 0 || n_idx < 0 || inner < 0)
     throw std::invalid_argument("index_select_forward_cuda: sizes must be >= 0");
   const int64_t total = outer * n_idx * inner;
   if (total == 0) return;
-  index_select_forward_kernel<<<cuda::grid_for(total, kBlock), kBlock, 0, stream>>>(out, x, index, n_src, n_idx,
-                                                                                   inner, total);
+  index_select_forward_kernel<<<cuda::grid_for(total, kBlock), kBlock, 0, stream>>>(out, x, index, n_src,
+                                                                                    n_idx, inner, total);
   cuda_check_launch();
 }
 
-void index_select_backward_cuda(float* dx, const float* dy, const int32_t* index, int64_t outer, int64_t n_src,
-                                int64_t n_idx, int64_t inner, int64_t skip, cudaStream_t stream) {
+void index_select_backward_cuda(float* dx, const float* dy, const int32_t* index, int64_t outer,
+                                int64_t n_src, int64_t n_idx, int64_t inner, int64_t skip,
+                                cudaStream_t stream) {
   if (outer < 0 || n_src < 0 || n_idx < 0 || inner < 0)
     throw std::invalid_argument("index_select_backward_cuda: sizes must be >= 0");
   zero(dx, outer * n_src * inner, stream);

@@ -16,7 +16,8 @@ namespace tk {
 void index_select_forward_cuda(uint32_t* out,         // [outer, n_idx, inner], must not alias x
                                const uint32_t* x,     // [outer, n_src, inner]
                                const int32_t* index,  // [n_idx], each in [0, n_src)
-                               int64_t outer, int64_t n_src, int64_t n_idx, int64_t inner, cudaStream_t stream);
+                               int64_t outer, int64_t n_src, int64_t n_idx, int64_t inner,
+                               cudaStream_t stream);
 // dx[o, index[j], :] += dy[o, j, :] in order of j, skipping j where index[j] == skip (skip < 0: none).
 void index_select_backward_cuda(float* dx,             // [outer, n_src, inner], overwritten (zeroed first)
                                 const float* dy,       // [outer, n_idx, inner]

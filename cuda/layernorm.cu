@@ -33,8 +33,8 @@ __device__ double block_sum(double* red, double v) {
 }
 
 __global__ void __launch_bounds__(kRowThreads)
-    layernorm_forward_kernel(float* y, float* mean, float* rstd, const float* x, const float* w, const float* b,
-                             int64_t M, int64_t N, float eps) {
+    layernorm_forward_kernel(float* y, float* mean, float* rstd, const float* x, const float* w,
+                             const float* b, int64_t M, int64_t N, float eps) {
   __shared__ double red[kRowThreads];
   for (int64_t r = blockIdx.x; r < M; r += gridDim.x) {
     const float* xr = x + r * N;
@@ -67,8 +67,8 @@ __global__ void __launch_bounds__(kRowThreads)
 }
 
 __global__ void __launch_bounds__(kRowThreads)
-    layernorm_backward_dx_kernel(float* dx, const float* dy, const float* x, const float* mean, const float* rstd,
-                                 const float* w, int64_t M, int64_t N) {
+    layernorm_backward_dx_kernel(float* dx, const float* dy, const float* x, const float* mean,
+                                 const float* rstd, const float* w, int64_t M, int64_t N) {
   __shared__ double red[kRowThreads];
   for (int64_t r = blockIdx.x; r < M; r += gridDim.x) {
     const float* g = dy + r * N;
@@ -94,7 +94,8 @@ __global__ void __launch_bounds__(kRowThreads)
 
 __global__ void layernorm_backward_dwdb_kernel(float* dw, float* db, const float* dy, const float* x,
                                                const float* mean, const float* rstd, int64_t M, int64_t N) {
-  for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < N; j += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < N;
+       j += int64_t(gridDim.x) * blockDim.x) {
     double accw = 0, accb = 0;
     for (int64_t r = 0; r < M; ++r) {
       const float g = dy[r * N + j];
@@ -114,24 +115,25 @@ unsigned row_grid(int64_t rows) {
 
 }  // namespace
 
-void layernorm_forward_cuda(float* y, float* mean, float* rstd, const float* x, const float* w, const float* b,
-                            int64_t M, int64_t N, float eps, cudaStream_t stream) {
+void layernorm_forward_cuda(float* y, float* mean, float* rstd, const float* x, const float* w,
+                            const float* b, int64_t M, int64_t N, float eps, cudaStream_t stream) {
   if (M < 0 || N < 0) throw std::invalid_argument("layernorm_forward_cuda: M and N must be >= 0");
   if (M == 0) return;
   layernorm_forward_kernel<<<row_grid(M), kRowThreads, 0, stream>>>(y, mean, rstd, x, w, b, M, N, eps);
   cuda_check_launch();
 }
 
-void layernorm_backward_cuda(float* dx, float* dw, float* db, const float* dy, const float* x, const float* mean,
-                             const float* rstd, const float* w, int64_t M, int64_t N, cudaStream_t stream) {
+void layernorm_backward_cuda(float* dx, float* dw, float* db, const float* dy, const float* x,
+                             const float* mean, const float* rstd, const float* w, int64_t M, int64_t N,
+                             cudaStream_t stream) {
   if (M < 0 || N < 0) throw std::invalid_argument("layernorm_backward_cuda: M and N must be >= 0");
   if (dx && M > 0 && N > 0) {
     layernorm_backward_dx_kernel<<<row_grid(M), kRowThreads, 0, stream>>>(dx, dy, x, mean, rstd, w, M, N);
     cuda_check_launch();
   }
   if ((dw || db) && N > 0) {
-    layernorm_backward_dwdb_kernel<<<cuda::grid_for(N, kColBlock), kColBlock, 0, stream>>>(dw, db, dy, x, mean,
-                                                                                          rstd, M, N);
+    layernorm_backward_dwdb_kernel<<<cuda::grid_for(N, kColBlock), kColBlock, 0, stream>>>(dw, db, dy, x,
+                                                                                           mean, rstd, M, N);
     cuda_check_launch();
   }
 }

@@ -37,8 +37,8 @@ __global__ void strided_copy_kernel(uint32_t* dst, const uint32_t* src, CopyPlan
 
 }  // namespace
 
-void strided_copy_cuda(uint32_t* dst, const int64_t* dst_strides, const uint32_t* src, const int64_t* src_strides,
-                       const int64_t* shape, int rank, cudaStream_t stream) {
+void strided_copy_cuda(uint32_t* dst, const int64_t* dst_strides, const uint32_t* src,
+                       const int64_t* src_strides, const int64_t* shape, int rank, cudaStream_t stream) {
   if (rank < 0 || rank > kMaxRank) throw std::invalid_argument("strided_copy_cuda: rank must be in [0, 16]");
   CopyPlan p{};
   p.numel = 1;
@@ -47,7 +47,8 @@ void strided_copy_cuda(uint32_t* dst, const int64_t* dst_strides, const uint32_t
       throw std::invalid_argument("strided_copy_cuda: sizes and strides must be non-negative");
     p.numel *= shape[d];
     if (shape[d] == 1) continue;
-    if (p.rank > 0 && p.ds[p.rank - 1] == dst_strides[d] * shape[d] && p.ss[p.rank - 1] == src_strides[d] * shape[d]) {
+    if (p.rank > 0 && p.ds[p.rank - 1] == dst_strides[d] * shape[d] &&
+        p.ss[p.rank - 1] == src_strides[d] * shape[d]) {
       p.shape[p.rank - 1] *= shape[d];
       p.ds[p.rank - 1] = dst_strides[d];
       p.ss[p.rank - 1] = src_strides[d];

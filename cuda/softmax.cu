@@ -44,7 +44,8 @@ struct SumOp {
 };
 
 template <bool kLog>
-__global__ void __launch_bounds__(kRowThreads) softmax_rows_forward(float* y, const float* x, int64_t rows, int64_t n) {
+__global__ void __launch_bounds__(kRowThreads)
+    softmax_rows_forward(float* y, const float* x, int64_t rows, int64_t n) {
   __shared__ float red[kRowThreads];
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const float* xr = x + r * n;
@@ -68,7 +69,8 @@ __global__ void __launch_bounds__(kRowThreads) softmax_rows_forward(float* y, co
 template <bool kLog>
 __global__ void softmax_cols_forward(float* y, const float* x, int64_t outer, int64_t dim, int64_t inner) {
   const int64_t cols = outer * inner;
-  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < cols; c += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < cols;
+       c += int64_t(gridDim.x) * blockDim.x) {
     const int64_t base = (c / inner) * dim * inner + c % inner;
     const float* xc = x + base;
     float* yc = y + base;
@@ -111,7 +113,8 @@ template <bool kLog>
 __global__ void softmax_cols_backward(float* dx, const float* dy, const float* y, int64_t outer, int64_t dim,
                                       int64_t inner) {
   const int64_t cols = outer * inner;
-  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < cols; c += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < cols;
+       c += int64_t(gridDim.x) * blockDim.x) {
     const int64_t base = (c / inner) * dim * inner + c % inner;
     float s = 0.0f;
     for (int64_t d = 0; d < dim; ++d) {
@@ -126,7 +129,8 @@ __global__ void softmax_cols_backward(float* dx, const float* dy, const float* y
 }
 
 void check_sizes(const char* fn, int64_t outer, int64_t dim, int64_t inner) {
-  if (outer < 0 || dim < 0 || inner < 0) throw std::invalid_argument(std::string(fn) + ": sizes must be >= 0");
+  if (outer < 0 || dim < 0 || inner < 0)
+    throw std::invalid_argument(std::string(fn) + ": sizes must be >= 0");
 }
 
 unsigned row_grid(int64_t rows) {
@@ -155,8 +159,8 @@ void softmax_forward_cuda(float* y, const float* x, int64_t outer, int64_t dim, 
   cuda_check_launch();
 }
 
-void softmax_backward_cuda(float* dx, const float* dy, const float* y, int64_t outer, int64_t dim, int64_t inner,
-                           bool log, cudaStream_t stream) {
+void softmax_backward_cuda(float* dx, const float* dy, const float* y, int64_t outer, int64_t dim,
+                           int64_t inner, bool log, cudaStream_t stream) {
   check_sizes("softmax_backward_cuda", outer, dim, inner);
   if (outer == 0 || dim == 0 || inner == 0) return;
   if (inner == 1) {

@@ -11,14 +11,17 @@ import { expectThrowNamed } from './helpers';
 const gen = new tk.Generator(11);
 const r = (shape: number[], scale = 1): Tensor => {
   const t = tk.randn(shape, { generator: gen });
-  return new Tensor(t.f32.map((v) => v * scale), shape, { requiresGrad: true });
+  return new Tensor(
+    t.f32.map((v) => v * scale),
+    shape,
+    { requiresGrad: true },
+  );
 };
 const ints = (shape: number[]): Tensor =>
   new Tensor(
     Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 37) % 23) - 11),
     shape,
   );
-const cuda = (t: Tensor): Tensor => t.to('cuda');
 
 deviceDescribe('shape ops on the device', () => {
   beforeAll(() => {
@@ -82,7 +85,11 @@ deviceDescribe('shape ops on the device', () => {
   test('mixed devices and bad arguments are refused', () => {
     const a = tk.ones([2, 2], { device: 'cuda' });
     const b = tk.ones([2, 2]);
-    expectThrowNamed(() => tk.concat([a, b]), 'TypeError', /concat: .*tensors\[0\] is on cuda and tensors\[1\] is on cpu/);
+    expectThrowNamed(
+      () => tk.concat([a, b]),
+      'TypeError',
+      /concat: .*tensors\[0\] is on cuda and tensors\[1\] is on cpu/,
+    );
     expectThrowNamed(() => tk.stack([b, a]), 'TypeError', /stack|concat/);
     // A call that passes the TS checks' place: the device export refuses it with the CPU's message.
     const k = cudaKernels();
@@ -149,7 +156,11 @@ deviceDescribe('nn ops on the device', () => {
   });
 
   test('layerNorm over several trailing dims, weight only / bias only, offset rows, empty rows', () => {
-    const shifted = new Tensor(r([5, 3, 7]).f32.map((v) => v * 0.1 + 100), [5, 3, 7], { requiresGrad: true });
+    const shifted = new Tensor(
+      r([5, 3, 7]).f32.map((v) => v * 0.1 + 100),
+      [5, 3, 7],
+      { requiresGrad: true },
+    );
     compareDevices('layerNorm 2 dims weight', [r([5, 3, 7]), r([3, 7])], (x, w) => tk.layerNorm(x, [3, 7], w), {
       backward: true,
     });
@@ -253,7 +264,10 @@ deviceDescribe('nn ops on the device', () => {
     ];
     compareDevices('gather dim 1', [r([2, 4])], (x) => tk.gather(x, 1, gi), { backward: true });
     compareDevices('gather dim 0 smaller index', [r([3, 5])], (x) => x.gather(0, [[2, 0, 1, 1]]), { backward: true });
-    const g3 = new Tensor(Int32Array.from({ length: 2 * 3 * 4 }, (_, i) => (i * 5) % 6), [2, 3, 4]);
+    const g3 = new Tensor(
+      Int32Array.from({ length: 2 * 3 * 4 }, (_, i) => (i * 5) % 6),
+      [2, 3, 4],
+    );
     compareDevices('gather 3-d id tensor', [r([2, 6, 5]), g3], (x, i) => tk.gather(x, -2, i), { backward: true });
     compareDevices('gather 0-d', [r([])], (x) => tk.gather(x, 0, 0), { backward: true });
     compareDevices('gather empty', [r([2, 3])], (x) => tk.gather(x, 1, [[], []]), { backward: true });

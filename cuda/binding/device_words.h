@@ -37,8 +37,8 @@ struct IndexValuesOf<cuda::DeviceArrays> {
     scratch->assign(s.length, 0);
     if (s.length == 0) return scratch->data();
     cudaStream_t stream = cuda::current_stream();
-    cudaError_t err = cudaMemcpyAsync(scratch->data(), s.data, s.length * sizeof(int32_t), cudaMemcpyDeviceToHost,
-                                      stream);
+    cudaError_t err =
+        cudaMemcpyAsync(scratch->data(), s.data, s.length * sizeof(int32_t), cudaMemcpyDeviceToHost, stream);
     if (err == cudaSuccess) err = cudaStreamSynchronize(stream);
     if (err != cudaSuccess) {
       throw std::runtime_error(std::string("copying indices to the host for their range check: ") +

@@ -2,13 +2,12 @@
 // indexSelectForward, indexSelectBackward, gatherForward, gatherBackward, mulMask: the CPU exports'
 // arguments (binding/nnops_args.h checks them the same way, ids included: through a host copy of a
 // device index array) over device buffers, run by cuda/softmax.h, cuda/layernorm.h, cuda/indexing.h.
-#include "cuda/indexing.h"
-#include "cuda/layernorm.h"
-#include "cuda/softmax.h"
-
 #include "binding/nnops_args.h"
 #include "cuda/binding/device_args.h"
 #include "cuda/binding/device_words.h"
+#include "cuda/indexing.h"
+#include "cuda/layernorm.h"
+#include "cuda/softmax.h"
 
 namespace tk::cuda {
 namespace {
@@ -36,8 +35,8 @@ Napi::Value JS_LayerNormForward(const Napi::CallbackInfo& info) {
 
 Napi::Value JS_LayerNormBackward(const Napi::CallbackInfo& info) {
   LayerNormBackward a = ReadLayerNormBackward<DeviceArrays>(info);
-  layernorm_backward_cuda(a.dx.data, a.dw.data, a.db.data, a.dy.data, a.x.data, a.mean.data, a.rstd.data, a.w.data,
-                          a.M, a.N, current_stream());
+  layernorm_backward_cuda(a.dx.data, a.dw.data, a.db.data, a.dy.data, a.x.data, a.mean.data, a.rstd.data,
+                          a.w.data, a.M, a.N, current_stream());
   return info.Env().Undefined();
 }
 

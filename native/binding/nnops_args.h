@@ -217,8 +217,8 @@ IndexSelectBackward ReadIndexSelectBackward(const Napi::CallbackInfo& info) {
 }
 
 struct Gather {
-  Words out, x;          // forward: float32 or int32 words
-  Span<float> dx, dy;    // backward
+  Words out, x;        // forward: float32 or int32 words
+  Span<float> dx, dy;  // backward
   Span<int32_t> index;
   std::vector<int64_t> xShape, indexShape;
   int64_t dim = 0, nx = 0, ni = 0;
@@ -233,8 +233,8 @@ inline void ReadGatherShapes(const Napi::CallbackInfo& info, size_t at, Gather* 
   a->dim = GetInt(info, at + 2, "dim", 0, rank == 0 ? 0 : rank - 1);
   for (int64_t d = 0; d < rank; ++d) {
     if (d != a->dim && a->indexShape[size_t(d)] > a->xShape[size_t(d)]) {
-      ThrowRange(env, "index " + ShapeToString(a->indexShape) + " is larger than x " + ShapeToString(a->xShape) +
-                          " in dimension " + std::to_string(d));
+      ThrowRange(env, "index " + ShapeToString(a->indexShape) + " is larger than x " +
+                          ShapeToString(a->xShape) + " in dimension " + std::to_string(d));
     }
   }
   a->nx = Numel(env, a->xShape, "xShape");

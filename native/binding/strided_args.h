@@ -77,7 +77,9 @@ template <class Arrays>
 struct WordsOf;
 template <>
 struct WordsOf<HostArrays> {
-  static Words Get(const Napi::CallbackInfo& info, size_t i, const char* name) { return GetWords(info, i, name); }
+  static Words Get(const Napi::CallbackInfo& info, size_t i, const char* name) {
+    return GetWords(info, i, name);
+  }
 };
 
 // How an Arrays policy lets the argument checks read an int32 index array's values on the host (to

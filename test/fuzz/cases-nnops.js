@@ -20,7 +20,9 @@ const cases = {
 // Valid int32 calls, run unmutated beside the mutated float32 templates of cases.js.
 const large = {
   indexSelectForward: (alloc) => [[alloc(Int32Array, 3 * 9 * 7), i32(alloc, 105), ids(alloc, 9, 5), 3, 5, 9, 7]],
-  gatherForward: (alloc) => [[alloc(Int32Array, 3 * 4 * 7), i32(alloc, 105), ids(alloc, 84, 5), [3, 5, 7], [3, 4, 7], 1]],
+  gatherForward: (alloc) => [
+    [alloc(Int32Array, 3 * 4 * 7), i32(alloc, 105), ids(alloc, 84, 5), [3, 5, 7], [3, 4, 7], 1],
+  ],
 };
 
 module.exports = { cases, large };
