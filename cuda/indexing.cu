@@ -1,8 +1,9 @@
 // Index kernels. Forward passes: one thread per output element. Backward passes, without atomics:
-// - index_select: one thread per (outer slice, inner column) of dx, walking the ids in order and
-//   adding dy's row j into dx's row index[j] (the threads own disjoint columns, so no two write one
-//   element, and repeated ids accumulate in the CPU's order). Parallelism is outer * inner threads
-//   (the embedding dimension for an embedding), each doing n_idx steps.
+// - index_select: one thread per (range of dx rows, outer slice, inner column), walking the ids in
+//   order and adding dy's row j into dx's row index[j] when that row is in its range (the threads own
+//   disjoint elements of dx, and repeated ids accumulate in the CPU's order, so the result is the
+//   CPU's bit for bit). The row ranges (up to 64) raise the parallelism beyond outer * inner (the
+//   embedding dimension, for an embedding), at the price of reading the ids once per range.
 // - gather: one thread per line of the index along `dim` (distinct lines of the index address
 //   distinct lines of x, because index_shape[d] <= x_shape[d] off `dim`), walking the line in order.
 #include <stdexcept>
@@ -15,6 +16,7 @@ namespace {
 
 constexpr int kBlock = 256;
 constexpr int kMaxRank = 16;
+constexpr int64_t kScatterThreads = 65536;
 
 #define TK_GRID_STRIDE(i, n)                                                \
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); \
@@ -31,13 +33,18 @@ __global__ void index_select_forward_kernel(uint32_t* out, const uint32_t* x, co
 
 __global__ void fill_zero_kernel(float* p, int64_t n) { TK_GRID_STRIDE(i, n) p[i] = 0.0f; }
 
+// Thread t owns column c of rows [r0, r0 + rows_per) of dx's outer slice o: it walks every id in
+// order and adds the rows whose id falls in its range (the id is the same for a whole warp: a
+// broadcast read). More ranges, more threads, each reading the ids once more.
 __global__ void index_select_backward_kernel(float* dx, const float* dy, const int32_t* index, int64_t outer,
-                                             int64_t n_src, int64_t n_idx, int64_t inner, int64_t skip) {
-  TK_GRID_STRIDE(t, outer * inner) {
-    const int64_t o = t / inner, c = t % inner;
+                                             int64_t n_src, int64_t n_idx, int64_t inner, int64_t skip,
+                                             int64_t ranges, int64_t rows_per) {
+  TK_GRID_STRIDE(t, ranges * outer * inner) {
+    const int64_t c = t % inner, o = (t / inner) % outer, range = t / (inner * outer);
+    const int64_t r0 = range * rows_per, r1 = r0 + rows_per < n_src ? r0 + rows_per : n_src;
     for (int64_t j = 0; j < n_idx; ++j) {
       const int64_t id = index[j];
-      if (id == skip) continue;
+      if (id < r0 || id >= r1 || id == skip) continue;
       dx[(o * n_src + id) * inner + c] += dy[(o * n_idx + j) * inner + c];
     }
   }
@@ -130,8 +137,16 @@ void index_select_backward_cuda(float* dx, const float* dy, const int32_t* index
     throw std::invalid_argument("index_select_backward_cuda: sizes must be >= 0");
   zero(dx, outer * n_src * inner, stream);
   if (outer == 0 || n_idx == 0 || inner == 0) return;
-  index_select_backward_kernel<<<cuda::grid_for(outer * inner, kBlock), kBlock, 0, stream>>>(
-      dx, dy, index, outer, n_src, n_idx, inner, skip);
+  // Enough row ranges for about kScatterThreads threads (at most one row each, at most 64 ranges).
+  const int64_t cols = outer * inner;
+  int64_t ranges = cuda::ceil_div<int64_t>(kScatterThreads, cols);
+  if (ranges > 64) ranges = 64;
+  if (ranges > n_src) ranges = n_src;
+  if (ranges < 1) ranges = 1;
+  const int64_t rows_per = cuda::ceil_div<int64_t>(n_src, ranges);
+  ranges = cuda::ceil_div<int64_t>(n_src, rows_per);
+  index_select_backward_kernel<<<cuda::grid_for(ranges * cols, kBlock), kBlock, 0, stream>>>(
+      dx, dy, index, outer, n_src, n_idx, inner, skip, ranges, rows_per);
   cuda_check_launch();
 }
 
