@@ -1,10 +1,25 @@
 // Neural-network ops with native kernels: softmax, logSoftmax, layerNorm, embedding, indexSelect,
 // gather, dropout. Each op keeps its forward call and backward closure together; the backward
-// passes are native too (native/kernels/{softmax,layernorm,embedding}.cc).
+// passes are native too (native/kernels/{softmax,layernorm,embedding}.cc). On CUDA tensors the same
+// calls go to the device exports of the same names (cuda/softmax.h, cuda/layernorm.h,
+// cuda/indexing.h), which take the same arguments over device buffers.
+import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import { RandomOptions, resolveGenerator } from '../random';
-import { checkTensor, fromOp, normDim, numelOf, Tensor } from '../tensor';
+import {
+  allocStorage,
+  checkTensor,
+  copyStorage,
+  CudaStorage,
+  Device,
+  fromOp,
+  normDim,
+  numelOf,
+  sameDevice,
+  Storage,
+  Tensor,
+} from '../tensor';
 import { checkIndexRange, IndexInput, toIndices } from './nnutil';
 
 declare module '../native' {
@@ -43,8 +58,8 @@ declare module '../native' {
       N: number,
     ): void;
     indexSelectForward(
-      out: Float32Array,
-      x: Float32Array,
+      out: Float32Array | Int32Array,
+      x: Float32Array | Int32Array,
       index: Int32Array,
       outer: number,
       nSrc: number,
@@ -62,8 +77,8 @@ declare module '../native' {
       skip: number,
     ): void;
     gatherForward(
-      out: Float32Array,
-      x: Float32Array,
+      out: Float32Array | Int32Array,
+      x: Float32Array | Int32Array,
       index: Int32Array,
       xShape: number[],
       indexShape: number[],
@@ -77,6 +92,82 @@ declare module '../native' {
       indexShape: number[],
       dim: number,
     ): void;
+    mulMask(out: Float32Array, x: Float32Array, mask: Float32Array, n: number): void;
+  }
+}
+
+// The device twins: the same arguments with device buffers for the arrays.
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    softmaxForward(y: DeviceBuffer, x: DeviceBuffer, outer: number, dim: number, inner: number, log: boolean): void;
+    softmaxBackward(
+      dx: DeviceBuffer,
+      dy: DeviceBuffer,
+      y: DeviceBuffer,
+      outer: number,
+      dim: number,
+      inner: number,
+      log: boolean,
+    ): void;
+    layerNormForward(
+      y: DeviceBuffer,
+      mean: DeviceBuffer,
+      rstd: DeviceBuffer,
+      x: DeviceBuffer,
+      weight: DeviceBuffer | null,
+      bias: DeviceBuffer | null,
+      M: number,
+      N: number,
+      eps: number,
+    ): void;
+    layerNormBackward(
+      dx: DeviceBuffer | null,
+      dweight: DeviceBuffer | null,
+      dbias: DeviceBuffer | null,
+      dy: DeviceBuffer,
+      x: DeviceBuffer,
+      mean: DeviceBuffer,
+      rstd: DeviceBuffer,
+      weight: DeviceBuffer | null,
+      M: number,
+      N: number,
+    ): void;
+    indexSelectForward(
+      out: DeviceBuffer,
+      x: DeviceBuffer,
+      index: DeviceBuffer,
+      outer: number,
+      nSrc: number,
+      nIdx: number,
+      inner: number,
+    ): void;
+    indexSelectBackward(
+      dx: DeviceBuffer,
+      dy: DeviceBuffer,
+      index: DeviceBuffer,
+      outer: number,
+      nSrc: number,
+      nIdx: number,
+      inner: number,
+      skip: number,
+    ): void;
+    gatherForward(
+      out: DeviceBuffer,
+      x: DeviceBuffer,
+      index: DeviceBuffer,
+      xShape: number[],
+      indexShape: number[],
+      dim: number,
+    ): void;
+    gatherBackward(
+      dx: DeviceBuffer,
+      dy: DeviceBuffer,
+      index: DeviceBuffer,
+      xShape: number[],
+      indexShape: number[],
+      dim: number,
+    ): void;
+    mulMask(out: DeviceBuffer, x: DeviceBuffer, mask: DeviceBuffer, n: number): void;
   }
 }
 
@@ -96,6 +187,34 @@ declare module '../tensor' {
   }
 }
 
+type NnExport =
+  | 'softmaxForward'
+  | 'softmaxBackward'
+  | 'layerNormForward'
+  | 'layerNormBackward'
+  | 'indexSelectForward'
+  | 'indexSelectBackward'
+  | 'gatherForward'
+  | 'gatherBackward'
+  | 'mulMask';
+
+/**
+ * Calls the CPU export `name` or its device twin, by `device`, with storages unwrapped: typed
+ * arrays for the CPU, device buffers for CUDA (the callers put every storage on that device).
+ */
+function call(device: Device, name: NnExport, ...args: unknown[]): void {
+  if (device === 'cuda') {
+    const k = cudaKernels() as unknown as Record<NnExport, (...a: unknown[]) => void>;
+    k[name](...args.map((a) => (a instanceof CudaStorage ? a.buffer : a)));
+  } else {
+    (native as unknown as Record<NnExport, (...a: unknown[]) => void>)[name](...args);
+  }
+}
+
+function f32(device: Device, n: number, zero = false): Storage {
+  return allocStorage(device, 'float32', n, zero);
+}
+
 /** [outer, dim, inner] sizes of x around dimension d. */
 function split3(shape: readonly number[], d: number): [number, number, number] {
   if (shape.length === 0) return [1, 1, 1];
@@ -106,11 +225,12 @@ function softmaxImpl(name: string, x: Tensor, dim: number, log: boolean): Tensor
   checkTensor('x', x, 'float32');
   const d = normDim('dim', dim, x.ndim);
   const [outer, n, inner] = split3(x.shape, d);
-  const y = new Float32Array(x.size);
-  native.softmaxForward(y, x.f32, outer, n, inner, log);
+  const device = x.device;
+  const y = f32(device, x.size);
+  call(device, 'softmaxForward', y, x.storage, outer, n, inner, log);
   return fromOp(name, y, x.shape, [x], (g) => {
-    const dx = new Float32Array(x.size);
-    native.softmaxBackward(dx, g.f32, y, outer, n, inner, log);
+    const dx = f32(device, x.size);
+    call(device, 'softmaxBackward', dx, g.storage, y, outer, n, inner, log);
     return [new Tensor(dx, x.shape)];
   });
 }
@@ -172,17 +292,18 @@ export function layerNorm(
   checkNumber('eps', eps, 0);
   const w = weight ?? null;
   const b = bias ?? null;
+  const device = sameDevice('layerNorm', { x, weight: w, bias: b });
   const N = numelOf(ns);
   const M = N === 0 ? numelOf(x.shape.slice(0, x.ndim - ns.length)) : x.size / N;
-  const y = new Float32Array(x.size);
-  const mean = new Float32Array(M);
-  const rstd = new Float32Array(M);
-  native.layerNormForward(y, mean, rstd, x.f32, w ? w.f32 : null, b ? b.f32 : null, M, N, eps);
+  const y = f32(device, x.size);
+  const mean = f32(device, M);
+  const rstd = f32(device, M);
+  call(device, 'layerNormForward', y, mean, rstd, x.storage, w ? w.storage : null, b ? b.storage : null, M, N, eps);
   return fromOp('layerNorm', y, x.shape, [x, w, b], (g) => {
-    const dx = x.requiresGrad ? new Float32Array(x.size) : null;
-    const dw = w && w.requiresGrad ? new Float32Array(N) : null;
-    const db = b && b.requiresGrad ? new Float32Array(N) : null;
-    native.layerNormBackward(dx, dw, db, g.f32, x.f32, mean, rstd, w ? w.f32 : null, M, N);
+    const dx = x.requiresGrad ? f32(device, x.size) : null;
+    const dw = w && w.requiresGrad ? f32(device, N) : null;
+    const db = b && b.requiresGrad ? f32(device, N) : null;
+    call(device, 'layerNormBackward', dx, dw, db, g.storage, x.storage, mean, rstd, w ? w.storage : null, M, N);
     return [dx && new Tensor(dx, x.shape), dw && new Tensor(dw, ns), db && new Tensor(db, ns)];
   });
 }
@@ -192,17 +313,59 @@ export interface EmbeddingOptions {
   paddingIdx?: number | null;
 }
 
+/** Indices as read for an op: on the CPU (host, any accepted form) or a CUDA int32 tensor (dev). */
+interface IndexArg {
+  shape: number[];
+  length: number;
+  host: Int32Array | null;
+  dev: Tensor | null;
+}
+
+/**
+ * Reads an op's indices. A tensor of indices must be on the op's device (`on`: the data tensor, by
+ * its argument name), as in PyTorch; arrays and Int32Arrays go to whichever device the data is on.
+ */
+function readIndices(op: string, name: string, v: IndexInput, on: Record<string, Tensor>): IndexArg {
+  if (v instanceof Tensor) {
+    sameDevice(op, { ...on, [name]: v });
+    if (v.device === 'cuda') {
+      if (v.dtype !== 'int32') {
+        throw new TypeError(
+          `${name} must be an int32 tensor of indices, got a ${v.dtype} tensor of shape ${shapeStr(v.shape)}`,
+        );
+      }
+      return { shape: v.shape.slice(), length: v.size, host: null, dev: v };
+    }
+  }
+  const idx = toIndices(name, v);
+  return { shape: idx.shape, length: idx.data.length, host: idx.data, dev: null };
+}
+
+/**
+ * The indices' own copy on `device` (the caller's array may change after the call; the backward
+ * needs these values), range-checked: here for host indices, with the position named; by the device
+ * export for a CUDA tensor of ids (a host copy of them, checked before any kernel reads them: a
+ * RangeError naming index[k]).
+ */
+function placeIndices(a: IndexArg, name: string, n: number, what: string, device: Device): Storage {
+  if (a.dev) return copyStorage(a.dev.storage, 'cuda');
+  const host = a.host as Int32Array;
+  checkIndexRange(name, { data: host, shape: a.shape }, n, what);
+  return device === 'cuda' ? copyStorage(host, 'cuda') : host.slice();
+}
+
 /**
  * torch.nn.functional.embedding(ids, weight, padding_idx): rows of weight [V, D] for each id; the
- * result has shape [...ids.shape, D]. ids: an int32 tensor, Int32Array or (nested) array of ids in
- * [0, V). The weight gradient is a deterministic scatter-add that skips paddingIdx.
+ * result has shape [...ids.shape, D]. ids: an int32 tensor (on weight's device), Int32Array or
+ * (nested) array of ids in [0, V). The weight gradient is a deterministic scatter-add that skips
+ * paddingIdx (on the device too: no atomics, the CPU's summation order).
  */
 export function embedding(ids: IndexInput, weight: Tensor, opts: EmbeddingOptions = {}): Tensor {
   opts = checkOptions('opts', opts);
   checkTensor('weight', weight, 'float32');
   if (weight.ndim !== 2)
     throw new RangeError(`weight must be 2-D [numEmbeddings, dim], got shape ${shapeStr(weight.shape)}`);
-  const idx = toIndices('ids', ids);
+  const idx = readIndices('embedding', 'ids', ids, { weight });
   const [V, D] = weight.shape;
   let pad = -1;
   if (opts.paddingIdx !== undefined && opts.paddingIdx !== null) {
@@ -211,14 +374,14 @@ export function embedding(ids: IndexInput, weight: Tensor, opts: EmbeddingOption
     if (p < -V || p >= V) throw rangeError('paddingIdx', `in [${-V}, ${V - 1}] for ${V} embeddings`, p);
     pad = p < 0 ? p + V : p;
   }
-  checkIndexRange('ids', idx, V, `an embedding of ${V} rows`);
-  const n = idx.data.length;
-  const out = new Float32Array(n * D);
-  native.indexSelectForward(out, weight.f32, idx.data, 1, V, n, D);
-  const index = idx.data.slice(); // the ids may change after the call; the gradient needs these
+  const device = weight.device;
+  const index = placeIndices(idx, 'ids', V, `an embedding of ${V} rows`, device);
+  const n = idx.length;
+  const out = f32(device, n * D);
+  call(device, 'indexSelectForward', out, weight.storage, index, 1, V, n, D);
   return fromOp('embedding', out, [...idx.shape, D], [weight], (g) => {
-    const dw = new Float32Array(V * D);
-    native.indexSelectBackward(dw, g.f32, index, 1, V, n, D, pad);
+    const dw = f32(device, V * D);
+    call(device, 'indexSelectBackward', dw, g.storage, index, 1, V, n, D, pad);
     return [new Tensor(dw, weight.shape)];
   });
 }
@@ -227,32 +390,24 @@ export function embedding(ids: IndexInput, weight: Tensor, opts: EmbeddingOption
 export function indexSelect(x: Tensor, dim: number, index: IndexInput): Tensor {
   checkTensor('x', x);
   const d = normDim('dim', dim, x.ndim);
-  const idx = toIndices('index', index);
+  const idx = readIndices('indexSelect', 'index', index, { x });
   if (idx.shape.length > 1) throw new RangeError(`index must be 1-D or 0-d, got shape ${shapeStr(idx.shape)}`);
-  if (x.ndim === 0 && idx.data.length !== 1) {
-    throw new RangeError(`index must have exactly one value for a 0-d x, got ${idx.data.length}`);
+  if (x.ndim === 0 && idx.length !== 1) {
+    throw new RangeError(`index must have exactly one value for a 0-d x, got ${idx.length}`);
   }
   const [outer, nSrc, inner] = split3(x.shape, d);
-  checkIndexRange('index', idx, nSrc, `dim ${d} of size ${nSrc}`);
-  const nIdx = idx.data.length;
+  const device = x.device;
+  const saved = placeIndices(idx, 'index', nSrc, `dim ${d} of size ${nSrc}`, device);
+  const nIdx = idx.length;
   const outShape = x.shape.slice();
   if (x.ndim > 0) outShape[d] = nIdx;
-  if (x.dtype === 'int32') {
-    const src = x.data as Int32Array;
-    const out = new Int32Array(outer * nIdx * inner);
-    for (let o = 0; o < outer; o++)
-      for (let j = 0; j < nIdx; j++) {
-        const from = (o * nSrc + idx.data[j]) * inner;
-        out.set(src.subarray(from, from + inner), (o * nIdx + j) * inner);
-      }
-    return new Tensor(out, outShape);
-  }
-  const out = new Float32Array(outer * nIdx * inner);
-  native.indexSelectForward(out, x.f32, idx.data, outer, nSrc, nIdx, inner);
-  const saved = idx.data.slice();
+  // The forward moves 32-bit words: int32 x takes the same path (no gradient).
+  const out = allocStorage(device, x.dtype, outer * nIdx * inner);
+  call(device, 'indexSelectForward', out, x.storage, saved, outer, nSrc, nIdx, inner);
+  if (x.dtype === 'int32') return new Tensor(out, outShape);
   return fromOp('indexSelect', out, outShape, [x], (g) => {
-    const dx = new Float32Array(x.size);
-    native.indexSelectBackward(dx, g.f32, saved, outer, nSrc, nIdx, inner, -1);
+    const dx = f32(device, x.size);
+    call(device, 'indexSelectBackward', dx, g.storage, saved, outer, nSrc, nIdx, inner, -1);
     return [new Tensor(dx, x.shape)];
   });
 }
@@ -264,7 +419,7 @@ export function indexSelect(x: Tensor, dim: number, index: IndexInput): Tensor {
 export function gather(x: Tensor, dim: number, index: IndexInput): Tensor {
   checkTensor('x', x);
   const d = normDim('dim', dim, x.ndim);
-  const idx = toIndices('index', index);
+  const idx = readIndices('gather', 'index', index, { x });
   if (idx.shape.length !== x.ndim) {
     throw new RangeError(
       `index must have the same rank as x: got index ${shapeStr(idx.shape)} for x ${shapeStr(x.shape)}`,
@@ -276,27 +431,15 @@ export function gather(x: Tensor, dim: number, index: IndexInput): Tensor {
     }
   }
   const size = x.ndim === 0 ? 1 : x.shape[d];
-  checkIndexRange('index', idx, size, `dim ${d} of size ${size}`);
-  if (x.dtype === 'int32') {
-    // The kernel only moves 32-bit words, so int32 data goes through as float bit patterns.
-    const src = x.data as Int32Array;
-    const out = new Int32Array(idx.data.length);
-    native.gatherForward(
-      new Float32Array(out.buffer),
-      new Float32Array(src.buffer, src.byteOffset, src.length),
-      idx.data,
-      x.shape,
-      idx.shape,
-      d,
-    );
-    return new Tensor(out, idx.shape);
-  }
-  const out = new Float32Array(idx.data.length);
-  native.gatherForward(out, x.f32, idx.data, x.shape, idx.shape, d);
-  const saved = idx.data.slice();
+  const device = x.device;
+  const saved = placeIndices(idx, 'index', size, `dim ${d} of size ${size}`, device);
+  // The kernels only move 32-bit words, so int32 data takes the same path (no gradient).
+  const out = allocStorage(device, x.dtype, idx.length);
+  call(device, 'gatherForward', out, x.storage, saved, x.shape, idx.shape, d);
+  if (x.dtype === 'int32') return new Tensor(out, idx.shape);
   return fromOp('gather', out, idx.shape, [x], (g) => {
-    const dx = new Float32Array(x.size);
-    native.gatherBackward(dx, g.f32, saved, x.shape, idx.shape, d);
+    const dx = f32(device, x.size);
+    call(device, 'gatherBackward', dx, g.storage, saved, x.shape, idx.shape, d);
     return [new Tensor(dx, x.shape)];
   });
 }
@@ -309,7 +452,8 @@ export interface DropoutOptions extends RandomOptions {
 /**
  * torch.nn.functional.dropout(x, p, training): zeroes each element with probability p and scales
  * the rest by 1 / (1 - p). The mask comes from a seeded Philox generator ({ seed } or
- * { generator }, else the default one), so draws differ from PyTorch's; p = 1 gives zeros.
+ * { generator }, else the default one), so draws differ from PyTorch's; p = 1 gives zeros. A CUDA
+ * tensor gets the mask the CPU would for the same generator state.
  */
 export function dropout(x: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor {
   opts = checkOptions('opts', opts);
@@ -319,15 +463,17 @@ export function dropout(x: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor {
   const training = opts.training ?? true;
   if (typeof training !== 'boolean') throw typeError('training', 'a boolean', training);
   if (!training) return x;
-  const mask = new Float32Array(x.size);
-  if (p < 1) resolveGenerator(opts).bernoulliMask(mask, p, 1 / (1 - p));
-  const xs = x.f32;
-  const y = new Float32Array(x.size);
-  for (let i = 0; i < y.length; i++) y[i] = xs[i] * mask[i];
+  // The mask is drawn on the CPU from the same generator whatever x's device (and copied there), so
+  // one seed gives one mask on both devices.
+  const host = new Float32Array(x.size);
+  if (p < 1) resolveGenerator(opts).bernoulliMask(host, p, 1 / (1 - p));
+  const device = x.device;
+  const mask = device === 'cuda' ? copyStorage(host, 'cuda') : host;
+  const y = f32(device, x.size);
+  call(device, 'mulMask', y, x.storage, mask, x.size);
   return fromOp('dropout', y, x.shape, [x], (g) => {
-    const gs = g.f32;
-    const dx = new Float32Array(x.size);
-    for (let i = 0; i < dx.length; i++) dx[i] = gs[i] * mask[i];
+    const dx = f32(device, x.size);
+    call(device, 'mulMask', dx, g.storage, mask, x.size);
     return [new Tensor(dx, x.shape)];
   });
 }

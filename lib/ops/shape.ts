@@ -1,9 +1,26 @@
 // Layout ops: views that share data (reshape, view, flatten, squeeze, unsqueeze) and copies made by
 // one strided-copy kernel (permute, transpose, slice, concat, stack, expand, repeat, clone).
-// float32 and int32 tensors alike; gradients flow for float32.
+// float32 and int32 tensors alike; gradients flow for float32. On CUDA tensors the copies run the
+// device's stridedCopy (cuda/layout.h), which takes the same arguments over device buffers; views
+// share the device storage as they share the CPU's typed array.
+import { full } from '../creation';
+import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { shapeStr, typeError } from '../errors';
 import { native } from '../native';
-import { checkTensor, fromOp, normDim, numelOf, Tensor, TypedData } from '../tensor';
+import {
+  allocStorage,
+  checkTensor,
+  copyStorage,
+  CudaStorage,
+  Device,
+  fromOp,
+  normDim,
+  numelOf,
+  sameDevice,
+  Storage,
+  Tensor,
+  TypedData,
+} from '../tensor';
 import { sumToShape } from './elementwise';
 
 declare module '../native' {
@@ -13,6 +30,20 @@ declare module '../native' {
       dstOffset: number,
       dstStrides: number[],
       src: Float32Array | Int32Array,
+      srcOffset: number,
+      srcStrides: number[],
+      shape: number[],
+    ): void;
+  }
+}
+
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    stridedCopy(
+      dst: DeviceBuffer,
+      dstOffset: number,
+      dstStrides: number[],
+      src: DeviceBuffer,
       srcOffset: number,
       srcStrides: number[],
       shape: number[],
@@ -52,8 +83,27 @@ function contiguousStrides(shape: readonly number[]): number[] {
   return s;
 }
 
-function alloc(like: TypedData, n: number): TypedData {
-  return like instanceof Int32Array ? new Int32Array(n) : new Float32Array(n);
+/** Storage for n elements of x's dtype on x's device (zeroed when `zero`; always on the CPU). */
+function alloc(x: Tensor, n: number, zero = false): Storage {
+  return allocStorage(x.device, x.dtype, n, zero);
+}
+
+/** native.stridedCopy or its device twin, by where dst lives (the callers checked src is there too). */
+function stridedCopy(
+  dst: Storage,
+  dstOffset: number,
+  dstStrides: number[],
+  src: Storage,
+  srcOffset: number,
+  srcStrides: number[],
+  shape: number[],
+): void {
+  if (dst instanceof CudaStorage) {
+    const s = src as CudaStorage;
+    cudaKernels().stridedCopy(dst.buffer, dstOffset, dstStrides, s.buffer, srcOffset, srcStrides, shape);
+  } else {
+    native.stridedCopy(dst, dstOffset, dstStrides, src as TypedData, srcOffset, srcStrides, shape);
+  }
 }
 
 function sizesArg(op: string, first: unknown, rest: number[]): number[] {
@@ -68,7 +118,7 @@ function sizesArg(op: string, first: unknown, rest: number[]): number[] {
 // Views (share data)
 
 function shareView(op: string, x: Tensor, shape: number[]): Tensor {
-  return fromOp(op, x.data, shape, [x], (g) => [new Tensor(g.data, x.shape)]);
+  return fromOp(op, x.storage, shape, [x], (g) => [new Tensor(g.storage, x.shape)]);
 }
 
 /** Resolves one -1 and checks the element count. */
@@ -167,12 +217,12 @@ export function permute(x: Tensor, dims: readonly number[] | number, ...rest: nu
   }
   const inStrides = contiguousStrides(x.shape);
   const shape = perm.map((d) => x.shape[d]);
-  const out = alloc(x.data, x.size);
-  native.stridedCopy(
+  const out = alloc(x, x.size);
+  stridedCopy(
     out,
     0,
     contiguousStrides(shape),
-    x.data,
+    x.storage,
     0,
     perm.map((d) => inStrides[d]),
     shape,
@@ -224,9 +274,32 @@ export function expand(x: Tensor, shape: readonly number[] | number, ...rest: nu
   if (out.length === x.ndim && out.every((d, i) => d === x.shape[i])) return x;
   const inStrides = contiguousStrides(x.shape);
   const srcStrides = out.map((_, i) => (i < lead || x.shape[i - lead] === 1 ? 0 : inStrides[i - lead]));
-  const data = alloc(x.data, numelOf(out));
-  native.stridedCopy(data, 0, contiguousStrides(out), x.data, 0, srcStrides, out);
-  return fromOp('expand', data, out, [x], (g) => [sumToShape(g, x.shape)]);
+  const data = alloc(x, numelOf(out));
+  stridedCopy(data, 0, contiguousStrides(out), x.storage, 0, srcStrides, out);
+  return fromOp('expand', data, out, [x], (g) =>
+    g.device === 'cuda' ? [sumBroadcastOnDevice(g, x.shape)] : [sumToShape(g, x.shape)],
+  );
+}
+
+/**
+ * expand's gradient on the device: g [...lead, ...] summed over the broadcast dimensions, as
+ * ones[1, R] @ g' where g' is g permuted to [R (broadcast dims), K (x's elements)] (a float32 GEMM,
+ * cuda/gemm.h; the CPU's sumToShape sums in double, so the two agree to float rounding).
+ */
+function sumBroadcastOnDevice(g: Tensor, xShape: readonly number[]): Tensor {
+  const lead = g.ndim - xShape.length;
+  const red: number[] = [];
+  const keep: number[] = [];
+  g.shape.forEach((_, i) => (i < lead || xShape[i - lead] === 1 ? red : keep).push(i));
+  const R = numelOf(red.map((i) => g.shape[i]));
+  const K = numelOf(xShape);
+  const out = allocStorage('cuda', 'float32', K, true) as CudaStorage;
+  if (R > 0 && K > 0) {
+    const gp = permute(g, [...red, ...keep]);
+    const ones = full([R], 1, { device: 'cuda' });
+    cudaKernels().sgemm(false, false, 1, K, R, 1, ones.buffer, 0, R, gp.buffer, 0, K, 0, out.buffer, 0, K);
+  }
+  return new Tensor(out, xShape);
 }
 
 /** expand to a full shape (torch.broadcast_to). */
@@ -243,7 +316,7 @@ export function contiguous(x: Tensor): Tensor {
 /** A copy with its own data; gradients pass through. */
 export function clone(x: Tensor): Tensor {
   checkTensor('clone: input', x);
-  return fromOp('clone', x.data.slice(), x.shape, [x], (g) => [g]);
+  return fromOp('clone', copyStorage(x.storage, x.device), x.shape, [x], (g) => [g]);
 }
 
 function sliceBounds(
@@ -266,14 +339,14 @@ function sliceBounds(
   return [s, Math.max(0, Math.ceil((e - s) / step))];
 }
 
-function sliceRaw(x: Tensor, d: number, start: number, len: number, step: number): TypedData {
+function sliceRaw(x: Tensor, d: number, start: number, len: number, step: number): Storage {
   const strides = contiguousStrides(x.shape);
   const shape = x.shape.slice();
   shape[d] = len;
   const src = strides.slice();
   src[d] *= step;
-  const out = alloc(x.data, numelOf(shape));
-  native.stridedCopy(out, 0, contiguousStrides(shape), x.data, start * strides[d], src, shape);
+  const out = alloc(x, numelOf(shape));
+  stridedCopy(out, 0, contiguousStrides(shape), x.storage, start * strides[d], src, shape);
   return out;
 }
 
@@ -290,11 +363,11 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
   shape[d] = len;
   const out = sliceRaw(x, d, s, len, step);
   return fromOp('slice', out, shape, [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = allocStorage(g.device, 'float32', x.size, true);
     const strides = contiguousStrides(x.shape);
     const dst = strides.slice();
     dst[d] *= step;
-    native.stridedCopy(dx, s * strides[d], dst, g.f32, 0, contiguousStrides(shape), shape);
+    stridedCopy(dx, s * strides[d], dst, g.storage, 0, contiguousStrides(shape), shape);
     return [new Tensor(dx, x.shape)];
   });
 }
@@ -321,6 +394,7 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   const first = tensors[0];
   if (first.ndim === 0) throw new RangeError('concat: zero-dimensional tensors cannot be concatenated');
   const d = normDim('concat: dim', dim, first.ndim);
+  const device: Device = sameDevice('concat', Object.fromEntries(tensors.map((x, i) => [`tensors[${i}]`, x])));
   tensors.forEach((x, i) => {
     if (x.dtype !== first.dtype)
       throw new TypeError(`concat: tensors[${i}] is ${x.dtype}, tensors[0] is ${first.dtype}`);
@@ -336,21 +410,21 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   const total = tensors.reduce((acc, x) => acc + x.shape[d], 0);
   const shape = first.shape.slice();
   shape[d] = total;
-  const out = alloc(first.data, numelOf(shape));
+  const out = alloc(first, numelOf(shape));
   const offsets: number[] = [];
   let off = 0;
   for (const x of tensors) {
     offsets.push(off);
     const w = x.shape[d] * inner;
-    native.stridedCopy(out, off * inner, [total * inner, 1], x.data, 0, [w, 1], [outer, w]);
+    stridedCopy(out, off * inner, [total * inner, 1], x.storage, 0, [w, 1], [outer, w]);
     off += x.shape[d];
   }
   return fromOp('concat', out, shape, tensors, (g) =>
     tensors.map((x, k) => {
       if (!x.requiresGrad) return null;
       const w = x.shape[d] * inner;
-      const dx = new Float32Array(x.size);
-      native.stridedCopy(dx, 0, [w, 1], g.f32, offsets[k] * inner, [total * inner, 1], [outer, w]);
+      const dx = allocStorage(device, 'float32', x.size);
+      stridedCopy(dx, 0, [w, 1], g.storage, offsets[k] * inner, [total * inner, 1], [outer, w]);
       return new Tensor(dx, x.shape);
     }),
   );

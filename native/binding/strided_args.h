@@ -70,6 +70,28 @@ inline Words AsWords(const Span<T>& s) {
   return w;
 }
 
+// How an Arrays policy (HostArrays, cuda::DeviceArrays) reads a 4-byte-word buffer, float32 or int32.
+// The host reads typed arrays (GetWords); the device specialisation (cuda/binding/device_words.h)
+// reads device buffers of either dtype, whose data pointers must never be dereferenced on the host.
+template <class Arrays>
+struct WordsOf;
+template <>
+struct WordsOf<HostArrays> {
+  static Words Get(const Napi::CallbackInfo& info, size_t i, const char* name) {
+    return GetWords(info, i, name);
+  }
+};
+
+// How an Arrays policy lets the argument checks read an int32 index array's values on the host (to
+// range-check ids before a kernel uses them): in place on the host; through a host copy for device
+// buffers (cuda/binding/device_words.h), which waits for the stream's earlier work.
+template <class Arrays>
+struct IndexValuesOf;
+template <>
+struct IndexValuesOf<HostArrays> {
+  static const int32_t* Read(const Span<int32_t>& s, std::vector<int32_t>* /*scratch*/) { return s.data; }
+};
+
 inline bool IsNullish(const Napi::CallbackInfo& info, size_t i) {
   return i >= info.Length() || info[i].IsNull() || info[i].IsUndefined();
 }

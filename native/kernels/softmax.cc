@@ -38,7 +38,7 @@ void for_row_blocks(int64_t outer, int64_t dim, int64_t inner, Fn fn) {
 }
 
 // NaN-propagating max step: once NaN, stays NaN (as PyTorch's vectorised max).
-inline float max_step(float m, float v) { return (v > m || v != v) && m == m ? v : m; }
+inline float max_step(float m, float v) { return math::softmax_max_step(m, v); }
 
 }  // namespace
 

@@ -55,6 +55,10 @@ TK_HD float softmax_state_logsumexp(SoftmaxState st) { return st.m + logf(st.s);
 TK_HD float softmax_from_state(float x, SoftmaxState st) { return expf(x - st.m) / st.s; }
 TK_HD float log_softmax_from_state(float x, SoftmaxState st) { return x - st.m - logf(st.s); }
 
+// The NaN-propagating max step of the softmax kernels' max pass (once NaN, stays NaN, as PyTorch's
+// vectorised max); also merges two partial maxima.
+TK_HD float softmax_max_step(float m, float v) { return (v > m || v != v) && m == m ? v : m; }
+
 // Backward steps, in terms of the forward output y and the row reduction r:
 //   softmax:     dx = y * (dy - r), r = sum(dy * y)
 //   log-softmax: dx = dy - exp(y) * r, r = sum(dy)
