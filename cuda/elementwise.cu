@@ -5,7 +5,7 @@
 // shared-memory tree in double) for long ones.
 //
 // defines: binary_forward_cuda, binary_backward_cuda, compare_cuda, where_cuda, unary_forward_cuda,
-// unary_backward_cuda, sum_to_shape_cuda
+// unary_backward_cuda, int32_to_float32_cuda, sum_to_shape_cuda
 #include <stdexcept>
 
 #include "cuda/common.cuh"
@@ -69,6 +69,12 @@ __global__ void unary_backward_kernel(float* dx, const float* g, const float* x,
                                       float p0, float p1) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     dx[i] = unary_bwd<OP>(g[i], x ? x[i] : 0.0f, y ? y[i] : 0.0f, p0, p1);
+  }
+}
+
+__global__ void int32_to_float32_kernel(float* out, const int32_t* x, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    out[i] = float(x[i]);
   }
 }
 
@@ -228,6 +234,13 @@ void unary_backward_cuda(UnaryOp op, float* dx, const float* g, const float* x, 
         <<<cuda::grid_for(n, kBlock), kBlock, 0, stream>>>(dx, g, x, y, n, p0, p1);
     cuda_check_launch();
   });
+}
+
+void int32_to_float32_cuda(float* out, const int32_t* x, int64_t n, cudaStream_t stream) {
+  if (n < 0) throw std::invalid_argument("int32_to_float32_cuda: n must be >= 0");
+  if (n == 0) return;
+  int32_to_float32_kernel<<<cuda::grid_for(n, kBlock), kBlock, 0, stream>>>(out, x, n);
+  cuda_check_launch();
 }
 
 void sum_to_shape_cuda(float* out, const float* g, int rank, const int64_t* shape, const int64_t* out_shape,

@@ -53,4 +53,7 @@ void sum_to_shape_cuda(float* out,      // [out_shape], contiguous; must not ali
                        const float* g,  // [shape], contiguous
                        int rank, const int64_t* shape, const int64_t* out_shape, cudaStream_t stream);
 
+// out[i] = float(x[i]) (round to nearest): int32 operands promoted to float32.
+void int32_to_float32_cuda(float* out, const int32_t* x, int64_t n, cudaStream_t stream);
+
 }  // namespace tk

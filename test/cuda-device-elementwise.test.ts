@@ -2,7 +2,7 @@
 // cuda/elementwise.cu) against the CPU, on the emulated CUDA backend: binary arithmetic with
 // broadcasting and its gradients (including the reduction of broadcast gradients, sumToShape),
 // every unary op and its gradient, comparisons, where and maskedFill, NaN/inf, empty tensors,
-// int32 operands, and the errors (mixed devices, bad arguments reaching a device export).
+// int32 operands (promoted to float32 on the device), and the errors (mixed devices, bad arguments reaching a device export).
 //
 // Tolerances: the emulated kernels call the host's libm, as the CPU kernels do, so ops whose CPU
 // path is the scalar formula agree bit for bit (atol 0 here); exp, sigmoid, tanh and gelu run the
@@ -42,10 +42,19 @@ deviceDescribe('pointwise ops on the device', () => {
     const shapes: [number[], number[]][] = [
       [[257], [257]],
       [[1031], []],
-      [[3, 1, 5], [4, 1]],
-      [[2, 3, 4], [3, 1]],
+      [
+        [3, 1, 5],
+        [4, 1],
+      ],
+      [
+        [2, 3, 4],
+        [3, 1],
+      ],
       [[1], [3, 7]],
-      [[5, 1], [1, 6]],
+      [
+        [5, 1],
+        [1, 6],
+      ],
     ];
     const ops: [string, (a: Tensor, b: Tensor) => Tensor, { lo?: number; hi?: number; step?: number }][] = [
       ['add', (a, b) => tk.add(a, b), {}],
@@ -121,15 +130,36 @@ deviceDescribe('pointwise ops on the device', () => {
   describe('sumToShape on the device', () => {
     const cases: [number[], number[]][] = [
       [[3, 7], [7]],
-      [[3, 7], [3, 1]],
-      [[2, 3, 4, 5], [3, 1, 5]],
-      [[2, 3, 4, 5], [1, 3, 4, 1]],
+      [
+        [3, 7],
+        [3, 1],
+      ],
+      [
+        [2, 3, 4, 5],
+        [3, 1, 5],
+      ],
+      [
+        [2, 3, 4, 5],
+        [1, 3, 4, 1],
+      ],
       [[300, 5], [5]],
-      [[5, 300], [5, 1]],
+      [
+        [5, 300],
+        [5, 1],
+      ],
       [[1031], []],
-      [[4, 1, 6], [1, 1]],
-      [[0, 3], [1, 3]],
-      [[3, 0], [1, 0]],
+      [
+        [4, 1, 6],
+        [1, 1],
+      ],
+      [
+        [0, 3],
+        [1, 3],
+      ],
+      [
+        [3, 0],
+        [1, 0],
+      ],
     ];
     test('matches the CPU (thread and block kernels, several thread orders)', () => {
       underEmulatorOrders((order) => {
@@ -226,17 +256,25 @@ deviceDescribe('pointwise ops on the device', () => {
       }
     });
     test('int32 tensors, with integers and with floats', () => {
-      const i = new Tensor(Int32Array.from({ length: 257 }, (_, k) => (k % 7) - 3), [257]);
+      const i = new Tensor(
+        Int32Array.from({ length: 257 }, (_, k) => (k % 7) - 3),
+        [257],
+      );
       const j = new Tensor(Int32Array.of(-1, 0, 2), [3, 1]);
       for (const f of cmps) {
-        compareDevices(`${f.name} int32 broadcast`, [new Tensor(i.data.slice(0, 21), [21]), j], (x, y) => f(x, y), EXACT);
+        compareDevices(
+          `${f.name} int32 broadcast`,
+          [new Tensor(i.data.slice(0, 21), [21]), j],
+          (x, y) => f(x, y),
+          EXACT,
+        );
         compareDevices(`${f.name} int32 vs 2`, [i], (x) => f(x, 2), EXACT);
       }
       compareDevices('logicalNot int32', [i], (x) => tk.logicalNot(x), EXACT);
       compareDevices('logicalNot float', [leaf([9], 4, { step: 1, grad: false })], (x) => tk.logicalNot(x), EXACT);
-      // int32 compared with a non-integer needs a cast, which has no device path yet.
-      const d = i.to('cuda');
-      expectThrowNamed(() => tk.lt(d, 0.5), 'TypeError', 'lt', 'int32', 'CPU');
+      // int32 compared with a non-integer or a float tensor is promoted to float32 on the device.
+      compareDevices('lt int32 vs 0.5', [i], (x) => tk.lt(x, 0.5), EXACT);
+      compareDevices('ge int32 vs float', [j, leaf([3], 9, { grad: false })], (x, y) => tk.ge(x, y), EXACT);
     });
   });
 
@@ -253,8 +291,14 @@ deviceDescribe('pointwise ops on the device', () => {
       );
     });
     test('int32 values stay int32', () => {
-      const cond = new Tensor(Int32Array.from({ length: 1031 }, (_, k) => k % 3), [1031]);
-      const a = new Tensor(Int32Array.from({ length: 1031 }, (_, k) => k), [1031]);
+      const cond = new Tensor(
+        Int32Array.from({ length: 1031 }, (_, k) => k % 3),
+        [1031],
+      );
+      const a = new Tensor(
+        Int32Array.from({ length: 1031 }, (_, k) => k),
+        [1031],
+      );
       const { cuda } = compareDevices('where int32', [cond, a], (c, x) => tk.where(c, x, -7), EXACT);
       expect(cuda.dtype).toBe('int32');
       compareDevices('maskedFill int32', [a, cond], (x, c) => x.maskedFill(c, 9), EXACT);
@@ -272,7 +316,10 @@ deviceDescribe('pointwise ops on the device', () => {
     });
     test('maskedFill with gradients', () => {
       const x = leaf([3, 257], 6);
-      const mask = new Tensor(Int32Array.from({ length: 257 }, (_, k) => k % 2), [257]);
+      const mask = new Tensor(
+        Int32Array.from({ length: 257 }, (_, k) => k % 2),
+        [257],
+      );
       compareDevices('maskedFill', [x, mask], (t, m) => t.maskedFill(m, -1e9), { backward: true });
     });
   });
@@ -286,10 +333,21 @@ deviceDescribe('pointwise ops on the device', () => {
       expectThrowNamed(() => tk.where(tk.tensor([1, 0, 1], { dtype: 'int32' }), d, d), 'TypeError', 'where');
       expectThrowNamed(() => d.maskedFill(tk.tensor([1, 0, 1], { dtype: 'int32' }), 0), 'TypeError', 'maskedFill');
     });
-    test('int32 device operands of arithmetic need a cast: TypeError saying to move to the CPU', () => {
+    test('int32 operands of arithmetic promote to float32 on the device, as on the CPU', () => {
+      const big = new Tensor(Int32Array.of(0, -1, 7, 16777217, -2147483648, 2147483647), [6]);
+      const { cuda } = compareDevices('int32 + float', [big, leaf([6], 3)], (x, y) => tk.add(x, y), {
+        backward: true,
+      });
+      expect(cuda.dtype).toBe('float32');
+      compareDevices('int32 * 0.5', [big], (x) => tk.mul(x, 0.5), EXACT);
+      compareDevices(
+        'where int32, float',
+        [new Tensor(Int32Array.of(1, 0, 1, 0, 1, 0), [6]), big],
+        (c, x) => tk.where(c, x, 0.25),
+        EXACT,
+      );
       const i = tk.tensor([1, 2, 3], { dtype: 'int32', device: 'cuda' } as { dtype: 'int32'; device: 'cuda' });
-      expectThrowNamed(() => tk.add(i, 1), 'TypeError', 'add', 'int32', '.cpu()');
-      expectThrowNamed(() => tk.exp(i), 'TypeError', 'exp');
+      expectThrowNamed(() => tk.exp(i), 'TypeError', 'exp', 'float32');
     });
     test('a bad argument reaching a device export is a RangeError from the shared checks', () => {
       const k = cudaKernels();
@@ -310,6 +368,9 @@ deviceDescribe('pointwise ops on the device', () => {
       expect(e.name).toBe('TypeError');
       e = errorOf(() => k.where(out.buffer, i.buffer, a.buffer, a.buffer, [6], [1], [1], [1]));
       expect(e.name).toBe('RangeError');
+      e = errorOf(() => k.int32ToFloat32(out.buffer, i.buffer));
+      expect(e.name).toBe('RangeError');
+      expect(e.message).toMatch(/out has 5 elements, expected 6/);
     });
   });
 });

@@ -1,5 +1,5 @@
-// Device exports binaryForward, binaryBackward, compare, where, unaryForward, unaryBackward and
-// sumToShape: the CPU exports' arguments (binding/elementwise_args.h checks them the same way) over
+// Device exports binaryForward, binaryBackward, compare, where, unaryForward, unaryBackward,
+// sumToShape and int32ToFloat32: the CPU exports' arguments (binding/elementwise_args.h checks them the same way) over
 // device buffers, run by the kernels of cuda/elementwise.h.
 #include "cuda/elementwise.h"
 
@@ -74,6 +74,12 @@ Napi::Value JS_SumToShape(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value JS_Int32ToFloat32(const Napi::CallbackInfo& info) {
+  const ea::Cast r = ea::ReadCast<DeviceArrays>(info);
+  int32_to_float32_cuda(r.out.data, r.x.data, int64_t(r.x.length), current_stream());
+  return info.Env().Undefined();
+}
+
 void Init(Napi::Env env, Napi::Object cuda) {
   (void)env;
   TK_CUDA_EXPORT(cuda, "binaryForward", JS_BinaryForward);
@@ -83,6 +89,7 @@ void Init(Napi::Env env, Napi::Object cuda) {
   TK_CUDA_EXPORT(cuda, "unaryForward", JS_UnaryForward);
   TK_CUDA_EXPORT(cuda, "unaryBackward", JS_UnaryBackward);
   TK_CUDA_EXPORT(cuda, "sumToShape", JS_SumToShape);
+  TK_CUDA_EXPORT(cuda, "int32ToFloat32", JS_Int32ToFloat32);
 }
 TK_REGISTER_CUDA_BINDING(elementwise, Init);
 

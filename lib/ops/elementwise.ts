@@ -84,6 +84,8 @@ declare module '../native' {
      * the end, each size equal or 1) was broadcast to `shape`; out is contiguous with outShape.
      */
     sumToShape(out: Float32Array, g: Float32Array, shape: number[], outShape: number[]): void;
+    /** out[i] = x[i] as float32 (rounded to nearest), the promotion of int32 operands. */
+    int32ToFloat32(out: Float32Array, x: Int32Array): void;
   }
 }
 
@@ -142,6 +144,7 @@ declare module '../cuda/runtime' {
       p1: number,
     ): void;
     sumToShape(out: DeviceBuffer, g: DeviceBuffer, shape: number[], outShape: number[]): void;
+    int32ToFloat32(out: DeviceBuffer, x: DeviceBuffer): void;
   }
 }
 
@@ -299,21 +302,19 @@ function scalar(v: number, device: Device = 'cpu', int = false): Tensor {
   return new Tensor(int ? Int32Array.of(v) : Float32Array.of(v), [], { device });
 }
 
-function toFloat(op: string, name: string, x: Tensor): Tensor {
+/** x as float32: itself, or an int32 tensor converted on its device (PyTorch's int -> float promotion). */
+function toFloat(x: Tensor): Tensor {
   if (x.dtype === 'float32') return x;
-  if (x.device === 'cuda') {
-    throw new TypeError(
-      `${op}: ${name} is an int32 cuda tensor of shape ${shapeStr(x.shape)}, and converting int32 to float32 ` +
-        `has no device path yet: move it to the CPU (.cpu()) or create it as float32`,
-    );
-  }
-  return new Tensor(Float32Array.from(x.data), x.shape);
+  const out = f32Out(x.device, x.size);
+  if (out instanceof CudaStorage) cudaKernels().int32ToFloat32(out.buffer, x.buffer);
+  else native.int32ToFloat32(out, x.data as Int32Array);
+  return new Tensor(out, x.shape);
 }
 
 /** A binary op's operand: a Tensor (int32 promoted to float32, as PyTorch promotes int with float) or a number. */
 function floatOperand(op: string, name: string, v: Tensor | number, device: Device): Tensor {
   if (typeof v === 'number') return scalar(v, device);
-  if (v instanceof Tensor) return toFloat(op, name, v);
+  if (v instanceof Tensor) return toFloat(v);
   throw typeError(`${op}: ${name}`, 'a Tensor or a number', v);
 }
 
@@ -366,7 +367,18 @@ function binary(name: string, op: Bin, a: Tensor | number, b: Tensor | number, a
     if (device === 'cuda') {
       const k = cudaKernels();
       const buf = (s: Float32Array | CudaStorage | null) => (s === null ? null : (s as CudaStorage).buffer);
-      k.binaryBackward(op, buf(da), buf(db), g.buffer, ta.buffer, tb.buffer, (out as CudaStorage).buffer, shape, as, bs);
+      k.binaryBackward(
+        op,
+        buf(da),
+        buf(db),
+        g.buffer,
+        ta.buffer,
+        tb.buffer,
+        (out as CudaStorage).buffer,
+        shape,
+        as,
+        bs,
+      );
     } else {
       native.binaryBackward(
         op,
@@ -598,10 +610,9 @@ function compare(name: string, op: Cmp, a: Tensor | number, b: Tensor | number):
   const device = deviceOf(name, { input: a, other: b });
   const intLike = (v: Tensor | number): boolean => (isTensor(v) ? v.dtype === 'int32' : Number.isInteger(v));
   const asInt = intLike(a) && intLike(b) && (isTensor(a) || isTensor(b));
-  const conv = (v: Tensor | number, arg: string): Tensor =>
-    isTensor(v) ? (asInt ? v : toFloat(name, arg, v)) : scalar(v, device, asInt);
-  const ta = conv(a, 'input');
-  const tb = conv(b, 'other');
+  const conv = (v: Tensor | number): Tensor => (isTensor(v) ? (asInt ? v : toFloat(v)) : scalar(v, device, asInt));
+  const ta = conv(a);
+  const tb = conv(b);
   const shape = broadcastNamed(name, ['input', 'other'], [ta.shape, tb.shape]);
   const as = broadcastStrides(ta.shape, shape);
   const bs = broadcastStrides(tb.shape, shape);
@@ -666,10 +677,10 @@ export function where(condition: Condition, input: Tensor | number, other: Tenso
   const cond = toCondition('where: condition', condition, device);
   const intLike = (v: Tensor | number): boolean => (v instanceof Tensor ? v.dtype === 'int32' : Number.isInteger(v));
   const asInt = intLike(input) && intLike(other) && (input instanceof Tensor || other instanceof Tensor);
-  const conv = (v: Tensor | number, arg: string): Tensor =>
-    v instanceof Tensor ? (asInt ? v : toFloat('where', arg, v)) : scalar(v, device, asInt);
-  const a = conv(input, 'input');
-  const b = conv(other, 'other');
+  const conv = (v: Tensor | number): Tensor =>
+    v instanceof Tensor ? (asInt ? v : toFloat(v)) : scalar(v, device, asInt);
+  const a = conv(input);
+  const b = conv(other);
   const shape = broadcastNamed('where', ['condition', 'input', 'other'], [cond.shape, a.shape, b.shape]);
   const res = selectRaw(cond, a, b, shape);
   return fromOp('where', res.storage, shape, [a, b], (g) => {

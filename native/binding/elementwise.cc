@@ -1,4 +1,5 @@
-// Exports: binaryForward, binaryBackward, compare, where, unaryForward, unaryBackward, sumToShape.
+// Exports: binaryForward, binaryBackward, compare, where, unaryForward, unaryBackward, sumToShape,
+// int32ToFloat32.
 // Arguments are checked in binding/elementwise_args.h, which the device exports
 // (cuda/binding/elementwise.cc) share.
 #include "kernels/elementwise.h"
@@ -93,6 +94,13 @@ Napi::Value JS_sumToShape(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The promotion of int32 operands to float32 (what Float32Array.from does, on either device).
+Napi::Value JS_int32ToFloat32(const Napi::CallbackInfo& info) {
+  ea::Cast r = ea::ReadCast<HostArrays>(info);
+  for (size_t i = 0; i < r.x.length; ++i) r.out.data[i] = float(r.x.data[i]);
+  return info.Env().Undefined();
+}
+
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binaryForward", Napi::Function::New(env, JS_binaryForward, "binaryForward"));
   exports.Set("binaryBackward", Napi::Function::New(env, JS_binaryBackward, "binaryBackward"));
@@ -101,6 +109,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unaryForward", Napi::Function::New(env, JS_unaryForward, "unaryForward"));
   exports.Set("unaryBackward", Napi::Function::New(env, JS_unaryBackward, "unaryBackward"));
   exports.Set("sumToShape", Napi::Function::New(env, JS_sumToShape, "sumToShape"));
+  exports.Set("int32ToFloat32", Napi::Function::New(env, JS_int32ToFloat32, "int32ToFloat32"));
 }
 
 }  // namespace

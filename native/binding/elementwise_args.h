@@ -261,4 +261,19 @@ SumToShape ReadSumToShape(const Napi::CallbackInfo& info) {
   return r;
 }
 
+// ---- int32ToFloat32(out, x): out[i] = float(x[i]), rounded to nearest ----------------------------
+struct Cast {
+  Span<float> out;
+  Span<int32_t> x;
+};
+template <class Arrays>
+Cast ReadCast(const Napi::CallbackInfo& info) {
+  RequireArgs(info, 2, "int32ToFloat32");
+  Cast r;
+  r.x = Arrays::template Get<int32_t>(info, 1, "x");
+  r.out = Arrays::template GetExact<float>(info, 0, "out", int64_t(r.x.length));
+  if (Overlaps(r.out, r.x)) ThrowRange(info.Env(), "out must not overlap x");
+  return r;
+}
+
 }  // namespace tk::binding::elementwise_args
