@@ -48,7 +48,8 @@ __global__ void binary_backward_kernel(float* da, float* db, const float* g, con
   }
 }
 
-__global__ void where_kernel(uint32_t* out, const int32_t* cond, const uint32_t* a, const uint32_t* b, Plan<3> p) {
+__global__ void where_kernel(uint32_t* out, const int32_t* cond, const uint32_t* a, const uint32_t* b,
+                             Plan<3> p) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < p.numel;
        i += int64_t(gridDim.x) * blockDim.x) {
     int64_t off[3];
@@ -59,7 +60,8 @@ __global__ void where_kernel(uint32_t* out, const int32_t* cond, const uint32_t*
 
 template <int OP>
 __global__ void unary_forward_kernel(float* out, const float* x, int64_t n, float p0, float p1) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
     out[i] = unary_fwd<OP>(x[i], p0, p1);
   }
 }
@@ -67,13 +69,15 @@ __global__ void unary_forward_kernel(float* out, const float* x, int64_t n, floa
 template <int OP>
 __global__ void unary_backward_kernel(float* dx, const float* g, const float* x, const float* y, int64_t n,
                                       float p0, float p1) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
     dx[i] = unary_bwd<OP>(g[i], x ? x[i] : 0.0f, y ? y[i] : 0.0f, p0, p1);
   }
 }
 
 __global__ void int32_to_float32_kernel(float* out, const int32_t* x, int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
     out[i] = float(x[i]);
   }
 }
@@ -84,7 +88,8 @@ __global__ void sum_to_shape_thread_kernel(float* out, const float* g, ReducePla
        o += int64_t(gridDim.x) * blockDim.x) {
     const float* base = g + dims_offset(p.kept_rank, p.kept_shape, p.kept_stride, o);
     double acc = 0.0;
-    for (int64_t r = 0; r < p.n_red; ++r) acc += double(base[dims_offset(p.red_rank, p.red_shape, p.red_stride, r)]);
+    for (int64_t r = 0; r < p.n_red; ++r)
+      acc += double(base[dims_offset(p.red_rank, p.red_shape, p.red_stride, r)]);
     out[o] = float(acc);
   }
 }
@@ -97,7 +102,8 @@ __global__ void sum_to_shape_block_kernel(float* out, const float* g, ReducePlan
   for (int64_t o = blockIdx.x; o < p.n_out; o += gridDim.x) {
     const float* base = g + dims_offset(p.kept_rank, p.kept_shape, p.kept_stride, o);
     double acc = 0.0;
-    for (int64_t r = t; r < p.n_red; r += kBlock) acc += double(base[dims_offset(p.red_rank, p.red_shape, p.red_stride, r)]);
+    for (int64_t r = t; r < p.n_red; r += kBlock)
+      acc += double(base[dims_offset(p.red_rank, p.red_shape, p.red_stride, r)]);
     partial[t] = acc;
     __syncthreads();
     for (int s = kBlock / 2; s > 0; s >>= 1) {
@@ -118,14 +124,16 @@ void launch_binary(O* out, const T* a, const T* b, const Plan<2>& p, Op op, cuda
 }
 
 template <typename Grad>
-void launch_binary_backward(float* da, float* db, const float* g, const float* a, const float* b, const float* out,
-                            const Plan<2>& p, Grad grad, cudaStream_t stream) {
-  binary_backward_kernel<Grad><<<cuda::grid_for(p.numel, kBlock), kBlock, 0, stream>>>(da, db, g, a, b, out, p, grad);
+void launch_binary_backward(float* da, float* db, const float* g, const float* a, const float* b,
+                            const float* out, const Plan<2>& p, Grad grad, cudaStream_t stream) {
+  binary_backward_kernel<Grad>
+      <<<cuda::grid_for(p.numel, kBlock), kBlock, 0, stream>>>(da, db, g, a, b, out, p, grad);
   cuda_check_launch();
 }
 
 template <typename T>
-void launch_compare(CompareOp op, int32_t* out, const T* a, const T* b, const Plan<2>& p, cudaStream_t stream) {
+void launch_compare(CompareOp op, int32_t* out, const T* a, const T* b, const Plan<2>& p,
+                    cudaStream_t stream) {
   switch (op) {
     case CompareOp::kEq:
       return launch_binary(out, a, b, p, CompareFn<T, int(CompareOp::kEq)>{}, stream);
@@ -150,8 +158,9 @@ Plan<2> plan2(int rank, const int64_t* shape, const int64_t* as, const int64_t* 
 
 }  // namespace
 
-void binary_forward_cuda(BinaryOp op, float* out, const float* a, const float* b, int rank, const int64_t* shape,
-                         const int64_t* as, const int64_t* bs, float alpha, cudaStream_t stream) {
+void binary_forward_cuda(BinaryOp op, float* out, const float* a, const float* b, int rank,
+                         const int64_t* shape, const int64_t* as, const int64_t* bs, float alpha,
+                         cudaStream_t stream) {
   const Plan<2> p = plan2(rank, shape, as, bs);
   if (p.numel == 0) return;
   switch (op) {
@@ -174,8 +183,8 @@ void binary_forward_cuda(BinaryOp op, float* out, const float* a, const float* b
 }
 
 void binary_backward_cuda(BinaryOp op, float* da, float* db, const float* g, const float* a, const float* b,
-                          const float* out, int rank, const int64_t* shape, const int64_t* as, const int64_t* bs,
-                          cudaStream_t stream) {
+                          const float* out, int rank, const int64_t* shape, const int64_t* as,
+                          const int64_t* bs, cudaStream_t stream) {
   const Plan<2> p = plan2(rank, shape, as, bs);
   if (p.numel == 0 || (!da && !db)) return;
   switch (op) {
@@ -208,7 +217,8 @@ void compare_cuda(CompareOp op, int32_t* out, const void* a, const void* b, bool
 }
 
 void where_cuda(uint32_t* out, const int32_t* cond, const uint32_t* a, const uint32_t* b, int rank,
-                const int64_t* shape, const int64_t* cs, const int64_t* as, const int64_t* bs, cudaStream_t stream) {
+                const int64_t* shape, const int64_t* cs, const int64_t* as, const int64_t* bs,
+                cudaStream_t stream) {
   const int64_t* st[3] = {cs, as, bs};
   const Plan<3> p = make_plan<3>(rank, shape, st);
   if (p.numel == 0) return;
@@ -216,17 +226,19 @@ void where_cuda(uint32_t* out, const int32_t* cond, const uint32_t* a, const uin
   cuda_check_launch();
 }
 
-void unary_forward_cuda(UnaryOp op, float* out, const float* x, int64_t n, float p0, float p1, cudaStream_t stream) {
+void unary_forward_cuda(UnaryOp op, float* out, const float* x, int64_t n, float p0, float p1,
+                        cudaStream_t stream) {
   if (n < 0) throw std::invalid_argument("unary_forward_cuda: n must be >= 0");
   if (n == 0) return;
   with_unary_op(op, [&](auto k) {
-    unary_forward_kernel<decltype(k)::value><<<cuda::grid_for(n, kBlock), kBlock, 0, stream>>>(out, x, n, p0, p1);
+    unary_forward_kernel<decltype(k)::value>
+        <<<cuda::grid_for(n, kBlock), kBlock, 0, stream>>>(out, x, n, p0, p1);
     cuda_check_launch();
   });
 }
 
-void unary_backward_cuda(UnaryOp op, float* dx, const float* g, const float* x, const float* y, int64_t n, float p0,
-                         float p1, cudaStream_t stream) {
+void unary_backward_cuda(UnaryOp op, float* dx, const float* g, const float* x, const float* y, int64_t n,
+                         float p0, float p1, cudaStream_t stream) {
   if (n < 0) throw std::invalid_argument("unary_backward_cuda: n must be >= 0");
   if (n == 0) return;
   with_unary_op(op, [&](auto k) {

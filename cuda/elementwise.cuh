@@ -113,7 +113,8 @@ inline ReducePlan make_reduce_plan(int rank, const int64_t* shape, const int64_t
   return p;
 }
 
-__host__ __device__ inline int64_t dims_offset(int rank, const int64_t* shape, const int64_t* stride, int64_t i) {
+__host__ __device__ inline int64_t dims_offset(int rank, const int64_t* shape, const int64_t* stride,
+                                               int64_t i) {
   int64_t off = 0;
   for (int d = rank - 1; d >= 0; --d) {
     off += (i % shape[d]) * stride[d];

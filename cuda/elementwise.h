@@ -21,7 +21,8 @@ namespace tk {
 // out = op(a, b)
 void binary_forward_cuda(BinaryOp op, float* out,  // [shape], contiguous; must not alias a or b
                          const float* a, const float* b, int rank, const int64_t* shape,
-                         const int64_t* a_strides, const int64_t* b_strides, float alpha, cudaStream_t stream);
+                         const int64_t* a_strides, const int64_t* b_strides, float alpha,
+                         cudaStream_t stream);
 // Full-shape gradients of mul, div, pow, maximum, minimum (add and sub take none); da or db may be
 // null.
 void binary_backward_cuda(BinaryOp op, float* da,  // [shape], contiguous, or null
@@ -34,7 +35,8 @@ void binary_backward_cuda(BinaryOp op, float* da,  // [shape], contiguous, or nu
 
 // out = (a op b) ? 1 : 0; a and b are both float32 (is_int false) or both int32.
 void compare_cuda(CompareOp op, int32_t* out, const void* a, const void* b, bool is_int, int rank,
-                  const int64_t* shape, const int64_t* a_strides, const int64_t* b_strides, cudaStream_t stream);
+                  const int64_t* shape, const int64_t* a_strides, const int64_t* b_strides,
+                  cudaStream_t stream);
 
 // out = cond != 0 ? a : b, copying 4-byte words.
 void where_cuda(uint32_t* out, const int32_t* cond, const uint32_t* a, const uint32_t* b, int rank,
@@ -42,7 +44,8 @@ void where_cuda(uint32_t* out, const int32_t* cond, const uint32_t* a, const uin
                 const int64_t* b_strides, cudaStream_t stream);
 
 // out = op(x); out may alias x.
-void unary_forward_cuda(UnaryOp op, float* out, const float* x, int64_t n, float p0, float p1, cudaStream_t stream);
+void unary_forward_cuda(UnaryOp op, float* out, const float* x, int64_t n, float p0, float p1,
+                        cudaStream_t stream);
 // dx = g * op'(.) reading x or y as unary_backward_cpu does; dx may alias g.
 void unary_backward_cuda(UnaryOp op, float* dx, const float* g, const float* x, const float* y, int64_t n,
                          float p0, float p1, cudaStream_t stream);

@@ -1,6 +1,6 @@
 // Device exports binaryForward, binaryBackward, compare, where, unaryForward, unaryBackward,
-// sumToShape and int32ToFloat32: the CPU exports' arguments (binding/elementwise_args.h checks them the same way) over
-// device buffers, run by the kernels of cuda/elementwise.h.
+// sumToShape and int32ToFloat32: the CPU exports' arguments (binding/elementwise_args.h checks them the same
+// way) over device buffers, run by the kernels of cuda/elementwise.h.
 #include "cuda/elementwise.h"
 
 #include "binding/elementwise_args.h"
@@ -36,8 +36,8 @@ Napi::Value JS_BinaryForward(const Napi::CallbackInfo& info) {
 Napi::Value JS_BinaryBackward(const Napi::CallbackInfo& info) {
   const ea::BinaryBackward r = ea::ReadBinaryBackward<DeviceArrays>(info);
   binary_backward_cuda(r.op, r.da.data, r.db.data, r.g.data, r.a.data, r.b.data, r.out.data,
-                       int(r.br.shape.size()), r.br.shape.data(), r.br.strides[0].data(), r.br.strides[1].data(),
-                       current_stream());
+                       int(r.br.shape.size()), r.br.shape.data(), r.br.strides[0].data(),
+                       r.br.strides[1].data(), current_stream());
   return info.Env().Undefined();
 }
 

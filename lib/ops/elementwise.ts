@@ -22,7 +22,6 @@ import {
   numelOf,
   sameDevice,
   sameShape,
-  Storage,
   Tensor,
 } from '../tensor';
 
@@ -240,18 +239,6 @@ export function broadcastStrides(inShape: readonly number[], outShape: readonly 
 
 // ---------------------------------------------------------------------------------------------
 // Storage and dispatch
-
-/** A storage's typed array on the CPU, or its device buffer. */
-type Raw<T extends Float32Array | Int32Array> = T | DeviceBuffer;
-
-function raw<T extends Float32Array | Int32Array>(s: Storage): Raw<T> {
-  return s instanceof CudaStorage ? s.buffer : (s as T);
-}
-
-/** A tensor's float32 storage as the kernels take it (callers checked the dtype). */
-function f32(t: Tensor): Raw<Float32Array> {
-  return raw<Float32Array>(t.storage);
-}
 
 function f32Out(device: Device, length: number): Float32Array | CudaStorage {
   return allocStorage(device, 'float32', length) as Float32Array | CudaStorage;

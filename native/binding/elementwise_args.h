@@ -23,7 +23,9 @@ template <class Arrays>
 struct WordArrays;
 template <>
 struct WordArrays<HostArrays> {
-  static Words Get(const Napi::CallbackInfo& info, size_t i, const char* name) { return GetWords(info, i, name); }
+  static Words Get(const Napi::CallbackInfo& info, size_t i, const char* name) {
+    return GetWords(info, i, name);
+  }
 };
 
 // The output shape of a broadcasting call and, per operand, its strides over that shape.
@@ -35,7 +37,8 @@ struct Broadcast {
 };
 
 // shape at `i`, then one stride vector per name in `names` (at i + 1, i + 2, ...).
-inline Broadcast GetBroadcast(const Napi::CallbackInfo& info, size_t i, std::initializer_list<const char*> names) {
+inline Broadcast GetBroadcast(const Napi::CallbackInfo& info, size_t i,
+                              std::initializer_list<const char*> names) {
   Broadcast r;
   r.shape = GetShape(info, i, "shape");
   r.numel = Numel(info.Env(), r.shape, "shape");
@@ -126,8 +129,9 @@ Compare ReadCompare(const Napi::CallbackInfo& info) {
   r.a = WordArrays<Arrays>::Get(info, 2, "a");
   r.b = WordArrays<Arrays>::Get(info, 3, "b");
   if (r.a.is_int != r.b.is_int) {
-    ThrowType(env, Arrays::kDevice ? "a and b must have the same type (both float32 or both int32 device buffers)"
-                                   : "a and b must have the same type (both Float32Array or both Int32Array)");
+    ThrowType(env, Arrays::kDevice
+                       ? "a and b must have the same type (both float32 or both int32 device buffers)"
+                       : "a and b must have the same type (both Float32Array or both Int32Array)");
   }
   CheckStridedBounds(env, "a", r.a.length, 0, r.br.shape, r.br.strides[0]);
   CheckStridedBounds(env, "b", r.b.length, 0, r.br.shape, r.br.strides[1]);
@@ -154,7 +158,8 @@ Where ReadWhere(const Napi::CallbackInfo& info) {
   r.cond = Arrays::template Get<int32_t>(info, 1, "cond");
   r.a = WordArrays<Arrays>::Get(info, 2, "a");
   r.b = WordArrays<Arrays>::Get(info, 3, "b");
-  if (r.a.is_int != r.b.is_int || r.a.is_int != r.out.is_int) ThrowType(env, "out, a and b must have the same type");
+  if (r.a.is_int != r.b.is_int || r.a.is_int != r.out.is_int)
+    ThrowType(env, "out, a and b must have the same type");
   CheckStridedBounds(env, "cond", r.cond.length, 0, r.br.shape, r.br.strides[0]);
   CheckStridedBounds(env, "a", r.a.length, 0, r.br.shape, r.br.strides[1]);
   CheckStridedBounds(env, "b", r.b.length, 0, r.br.shape, r.br.strides[2]);
@@ -215,8 +220,10 @@ UnaryBackward ReadUnaryBackward(const Napi::CallbackInfo& info) {
   r.p0 = float(GetNumber(info, 5, "p0"));
   r.p1 = float(GetNumber(info, 6, "p1"));
   const char* kind = Arrays::kDevice ? "a float32 device buffer" : "a Float32Array";
-  if (UnaryBackwardNeedsY(r.op) && !r.y.data && r.n > 0) ThrowType(env, std::string("y must be ") + kind + " for this op");
-  if (UnaryBackwardNeedsX(r.op) && !r.x.data && r.n > 0) ThrowType(env, std::string("x must be ") + kind + " for this op");
+  if (UnaryBackwardNeedsY(r.op) && !r.y.data && r.n > 0)
+    ThrowType(env, std::string("y must be ") + kind + " for this op");
+  if (UnaryBackwardNeedsX(r.op) && !r.x.data && r.n > 0)
+    ThrowType(env, std::string("x must be ") + kind + " for this op");
   if ((Overlaps(r.dx, r.g) && r.dx.data != r.g.data) || Overlaps(r.dx, r.x) || Overlaps(r.dx, r.y)) {
     ThrowRange(env, "dx must be g itself or not overlap the inputs");
   }
