@@ -60,6 +60,10 @@ Plan<N> make_plan(int rank, const int64_t* shape, const int64_t* const (&strides
 // The offsets of output element i in each operand.
 template <int N>
 __host__ __device__ inline void plan_offsets(const Plan<N>& p, int64_t i, int64_t (&off)[N]) {
+  if (p.rank == 1) {  // same shapes, or a scalar against a tensor: no index arithmetic
+    for (int k = 0; k < N; ++k) off[k] = i * p.strides[k][0];
+    return;
+  }
   for (int k = 0; k < N; ++k) off[k] = 0;
   for (int d = p.rank - 1; d >= 0; --d) {
     const int64_t s = p.shape[d];
