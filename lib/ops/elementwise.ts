@@ -4,12 +4,26 @@
 // Broadcasting passes each input's strides over the output shape to the kernel (0 along broadcast
 // dimensions), so no expanded copy is made. A gradient flowing back to a broadcast input is summed
 // back to that input's shape with sumToShape, which other ops may use too.
+//
+// CUDA tensors run the same calls on the device exports (cuda/binding/elementwise.cc, kernels in
+// cuda/elementwise.cu), which take the CPU exports' arguments with device buffers in place of typed
+// arrays. Numbers mixed with CUDA tensors become one-element device tensors; a condition given as
+// booleans or a Uint8Array is copied to the device of the tensors it is used with.
 import { tensor } from '../creation';
+import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { checkOptions, describe, shapeStr, typeError } from '../errors';
 import { native } from '../native';
-import { checkTensor, fromOp, numelOf, sameShape, Tensor } from '../tensor';
-import { sum } from './reduce';
-import { reshape } from './shape';
+import {
+  allocStorage,
+  checkTensor,
+  CudaStorage,
+  Device,
+  fromOp,
+  numelOf,
+  sameDevice,
+  sameShape,
+  Tensor,
+} from '../tensor';
 
 declare module '../native' {
   interface NativeAddon {
@@ -64,6 +78,72 @@ declare module '../native' {
       p0: number,
       p1: number,
     ): void;
+    /**
+     * out = g (contiguous, `shape`) summed over the dimensions along which `outShape` (aligned at
+     * the end, each size equal or 1) was broadcast to `shape`; out is contiguous with outShape.
+     */
+    sumToShape(out: Float32Array, g: Float32Array, shape: number[], outShape: number[]): void;
+    /** out[i] = x[i] as float32 (rounded to nearest), the promotion of int32 operands. */
+    int32ToFloat32(out: Float32Array, x: Int32Array): void;
+  }
+}
+
+// The device twins: the same arguments with device buffers (float32 or int32 as above).
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    binaryForward(
+      op: number,
+      out: DeviceBuffer,
+      a: DeviceBuffer,
+      b: DeviceBuffer,
+      shape: number[],
+      aStrides: number[],
+      bStrides: number[],
+      alpha: number,
+    ): void;
+    binaryBackward(
+      op: number,
+      da: DeviceBuffer | null,
+      db: DeviceBuffer | null,
+      g: DeviceBuffer,
+      a: DeviceBuffer,
+      b: DeviceBuffer,
+      out: DeviceBuffer,
+      shape: number[],
+      aStrides: number[],
+      bStrides: number[],
+    ): void;
+    compare(
+      op: number,
+      out: DeviceBuffer,
+      a: DeviceBuffer,
+      b: DeviceBuffer,
+      shape: number[],
+      aStrides: number[],
+      bStrides: number[],
+    ): void;
+    where(
+      out: DeviceBuffer,
+      cond: DeviceBuffer,
+      a: DeviceBuffer,
+      b: DeviceBuffer,
+      shape: number[],
+      condStrides: number[],
+      aStrides: number[],
+      bStrides: number[],
+    ): void;
+    unaryForward(op: number, out: DeviceBuffer, x: DeviceBuffer, p0: number, p1: number): void;
+    unaryBackward(
+      op: number,
+      dx: DeviceBuffer,
+      g: DeviceBuffer,
+      x: DeviceBuffer | null,
+      y: DeviceBuffer | null,
+      p0: number,
+      p1: number,
+    ): void;
+    sumToShape(out: DeviceBuffer, g: DeviceBuffer, shape: number[], outShape: number[]): void;
+    int32ToFloat32(out: DeviceBuffer, x: DeviceBuffer): void;
   }
 }
 
@@ -157,9 +237,24 @@ export function broadcastStrides(inShape: readonly number[], outShape: readonly 
   return strides;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Storage and dispatch
+
+function f32Out(device: Device, length: number): Float32Array | CudaStorage {
+  return allocStorage(device, 'float32', length) as Float32Array | CudaStorage;
+}
+
+/** The device of the tensors among `args` (numbers go wherever the tensors are). */
+function deviceOf(op: string, args: Record<string, unknown>): Device {
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, v] of Object.entries(args)) if (v instanceof Tensor) tensors[k] = v;
+  return sameDevice(op, tensors);
+}
+
 /**
  * Sums a gradient over the dimensions along which an input of `shape` was broadcast to
- * grad.shape, giving a tensor of `shape`. Returns grad itself when the shapes match.
+ * grad.shape, giving a tensor of `shape` on grad's device. Returns grad itself when the shapes
+ * match. On the CPU the sums are those of sum(grad, dims, { keepdim: true }), bit for bit.
  */
 export function sumToShape(grad: Tensor, shape: readonly number[]): Tensor {
   checkTensor('grad', grad, 'float32');
@@ -167,33 +262,45 @@ export function sumToShape(grad: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(grad.shape, shape)) return grad;
   const lead = grad.shape.length - shape.length;
   let ok = lead >= 0;
-  const dims: number[] = [];
-  for (let i = 0; i < lead; i++) dims.push(i);
   for (let i = 0; ok && i < shape.length; i++) {
     const g = grad.shape[lead + i];
-    if (shape[i] === g) continue;
-    if (shape[i] === 1) dims.push(lead + i);
-    else ok = false;
+    ok = shape[i] === g || shape[i] === 1;
   }
   if (!ok) {
     throw new RangeError(
       `sumToShape: grad of shape ${shapeStr(grad.shape)} is not a broadcast of shape ${shapeStr(shape)}`,
     );
   }
-  return reshape(sum(grad, dims, { keepdim: true }), shape.slice());
+  const target = shape.slice();
+  const out = f32Out(grad.device, numelOf(target));
+  if (out instanceof CudaStorage) cudaKernels().sumToShape(out.buffer, grad.buffer, grad.shape, target);
+  else native.sumToShape(out, grad.f32, grad.shape, target);
+  return fromOp('sumToShape', out, target, [grad], (g) => [broadcastTo(g, grad.shape)]);
 }
 
-function scalar(v: number): Tensor {
-  return new Tensor(Float32Array.of(v), []);
+/** x (of a shape that broadcasts to `shape`) copied out to `shape` on its device. */
+function broadcastTo(x: Tensor, shape: number[]): Tensor {
+  const one = new Tensor(Int32Array.of(1), [], { device: x.device });
+  return selectRaw(one, x, x, shape);
 }
 
+/** A one-element tensor holding v on `device` (float32, or int32 when `int`). */
+function scalar(v: number, device: Device = 'cpu', int = false): Tensor {
+  return new Tensor(int ? Int32Array.of(v) : Float32Array.of(v), [], { device });
+}
+
+/** x as float32: itself, or an int32 tensor converted on its device (PyTorch's int -> float promotion). */
 function toFloat(x: Tensor): Tensor {
-  return x.dtype === 'float32' ? x : new Tensor(Float32Array.from(x.data), x.shape);
+  if (x.dtype === 'float32') return x;
+  const out = f32Out(x.device, x.size);
+  if (out instanceof CudaStorage) cudaKernels().int32ToFloat32(out.buffer, x.buffer);
+  else native.int32ToFloat32(out, x.data as Int32Array);
+  return new Tensor(out, x.shape);
 }
 
 /** A binary op's operand: a Tensor (int32 promoted to float32, as PyTorch promotes int with float) or a number. */
-function floatOperand(op: string, name: string, v: Tensor | number): Tensor {
-  if (typeof v === 'number') return scalar(v);
+function floatOperand(op: string, name: string, v: Tensor | number, device: Device): Tensor {
+  if (typeof v === 'number') return scalar(v, device);
   if (v instanceof Tensor) return toFloat(v);
   throw typeError(`${op}: ${name}`, 'a Tensor or a number', v);
 }
@@ -213,19 +320,25 @@ const enum Bin {
 
 function scaled(g: Tensor, s: number): Tensor {
   if (s === 1) return g;
-  const out = new Float32Array(g.size);
-  native.unaryForward(Un.Scale, out, g.f32, s, 0);
+  const out = f32Out(g.device, g.size);
+  if (out instanceof CudaStorage) cudaKernels().unaryForward(Un.Scale, out.buffer, g.buffer, s, 0);
+  else native.unaryForward(Un.Scale, out, g.f32, s, 0);
   return new Tensor(out, g.shape);
 }
 
 function binary(name: string, op: Bin, a: Tensor | number, b: Tensor | number, alpha = 1): Tensor {
-  const ta = floatOperand(name, 'input', a);
-  const tb = floatOperand(name, 'other', b);
+  const device = deviceOf(name, { input: a, other: b });
+  const ta = floatOperand(name, 'input', a, device);
+  const tb = floatOperand(name, 'other', b, device);
   const shape = broadcastNamed(name, ['input', 'other'], [ta.shape, tb.shape]);
   const as = broadcastStrides(ta.shape, shape);
   const bs = broadcastStrides(tb.shape, shape);
-  const out = new Float32Array(numelOf(shape));
-  native.binaryForward(op, out, ta.f32, tb.f32, shape, as, bs, alpha);
+  const out = f32Out(device, numelOf(shape));
+  if (out instanceof CudaStorage) {
+    cudaKernels().binaryForward(op, out.buffer, ta.buffer, tb.buffer, shape, as, bs, alpha);
+  } else {
+    native.binaryForward(op, out, ta.f32, tb.f32, shape, as, bs, alpha);
+  }
   return fromOp(name, out, shape, [ta, tb], (g) => {
     const needA = ta.requiresGrad;
     const needB = tb.requiresGrad;
@@ -235,9 +348,38 @@ function binary(name: string, op: Bin, a: Tensor | number, b: Tensor | number, a
         needB ? scaled(sumToShape(g, tb.shape), op === Bin.Sub ? -alpha : alpha) : null,
       ];
     }
-    const da = needA ? new Float32Array(out.length) : null;
-    const db = needB ? new Float32Array(out.length) : null;
-    native.binaryBackward(op, da, db, g.f32, ta.f32, tb.f32, out, shape, as, bs);
+    const n = numelOf(shape);
+    const da = needA ? f32Out(device, n) : null;
+    const db = needB ? f32Out(device, n) : null;
+    if (device === 'cuda') {
+      const k = cudaKernels();
+      const buf = (s: Float32Array | CudaStorage | null) => (s === null ? null : (s as CudaStorage).buffer);
+      k.binaryBackward(
+        op,
+        buf(da),
+        buf(db),
+        g.buffer,
+        ta.buffer,
+        tb.buffer,
+        (out as CudaStorage).buffer,
+        shape,
+        as,
+        bs,
+      );
+    } else {
+      native.binaryBackward(
+        op,
+        da as Float32Array | null,
+        db as Float32Array | null,
+        g.f32,
+        ta.f32,
+        tb.f32,
+        out as Float32Array,
+        shape,
+        as,
+        bs,
+      );
+    }
     return [
       da ? sumToShape(new Tensor(da, shape), ta.shape) : null,
       db ? sumToShape(new Tensor(db, shape), tb.shape) : null,
@@ -308,12 +450,18 @@ const fromOutput = new Set<Un>([Un.Exp, Un.Sqrt, Un.Rsqrt, Un.Tanh, Un.Sigmoid, 
 
 function unary(name: string, op: Un, x: Tensor, p0 = 0, p1 = 0): Tensor {
   checkTensor(`${name}: input`, x, 'float32');
-  const out = new Float32Array(x.size);
-  native.unaryForward(op, out, x.f32, p0, p1);
+  const out = f32Out(x.device, x.size);
+  if (out instanceof CudaStorage) cudaKernels().unaryForward(op, out.buffer, x.buffer, p0, p1);
+  else native.unaryForward(op, out, x.f32, p0, p1);
   return fromOp(name, out, x.shape, [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = f32Out(x.device, x.size);
     const useY = fromOutput.has(op);
-    native.unaryBackward(op, dx, g.f32, useY ? null : x.f32, useY ? out : null, p0, p1);
+    if (dx instanceof CudaStorage) {
+      const y = (out as CudaStorage).buffer;
+      cudaKernels().unaryBackward(op, dx.buffer, g.buffer, useY ? null : x.buffer, useY ? y : null, p0, p1);
+    } else {
+      native.unaryBackward(op, dx, g.f32, useY ? null : x.f32, useY ? (out as Float32Array) : null, p0, p1);
+    }
     return [new Tensor(dx, x.shape)];
   });
 }
@@ -406,28 +554,31 @@ export function clamp(x: Tensor, opts: { min?: number | null; max?: number | nul
 /** A condition or mask: an int32 or float32 tensor (non-zero is true), a Uint8Array, or (nested) booleans. */
 export type Condition = Tensor | Uint8Array | boolean[] | boolean[][] | boolean[][][];
 
-/** A condition as an int32 tensor (non-zero = true). */
-export function toCondition(name: string, c: unknown): Tensor {
+/**
+ * A condition as an int32 tensor (non-zero = true). Tensors stay on their device (a float32 one is
+ * compared with 0 there); a Uint8Array or booleans become a tensor on `device`.
+ */
+export function toCondition(name: string, c: unknown, device: Device = 'cpu'): Tensor {
   if (c instanceof Tensor) {
     if (c.dtype === 'int32') return c;
-    const d = c.f32;
-    const out = new Int32Array(d.length);
-    for (let i = 0; i < d.length; i++) out[i] = d[i] !== 0 ? 1 : 0;
-    return new Tensor(out, c.shape);
+    return compare(name, Cmp.Ne, c, 0);
   }
-  if (c instanceof Uint8Array)
-    return new Tensor(
+  let t: Tensor;
+  if (c instanceof Uint8Array) {
+    t = new Tensor(
       Int32Array.from(c, (v) => (v ? 1 : 0)),
       [c.length],
     );
-  if (Array.isArray(c)) {
+  } else if (Array.isArray(c)) {
     const flat = c.flat(Infinity) as unknown[];
     flat.forEach((v, i) => {
       if (typeof v !== 'boolean' && v !== 0 && v !== 1) throw typeError(`${name}[${i}]`, 'a boolean', v);
     });
-    return tensor(c as boolean[], { dtype: 'int32' });
+    t = tensor(c as boolean[], { dtype: 'int32' });
+  } else {
+    throw typeError(name, 'an int32 or float32 tensor, a Uint8Array or an array of booleans', c);
   }
-  throw typeError(name, 'an int32 or float32 tensor, a Uint8Array or an array of booleans', c);
+  return device === 'cpu' ? t : new Tensor(t.data, t.shape, { device });
 }
 
 const enum Cmp {
@@ -443,23 +594,18 @@ function compare(name: string, op: Cmp, a: Tensor | number, b: Tensor | number):
   const isTensor = (v: unknown): v is Tensor => v instanceof Tensor;
   if (!isTensor(a) && typeof a !== 'number') throw typeError(`${name}: input`, 'a Tensor or a number', a);
   if (!isTensor(b) && typeof b !== 'number') throw typeError(`${name}: other`, 'a Tensor or a number', b);
+  const device = deviceOf(name, { input: a, other: b });
   const intLike = (v: Tensor | number): boolean => (isTensor(v) ? v.dtype === 'int32' : Number.isInteger(v));
   const asInt = intLike(a) && intLike(b) && (isTensor(a) || isTensor(b));
-  const conv = (v: Tensor | number): Tensor =>
-    isTensor(v) ? (asInt ? v : toFloat(v)) : new Tensor(asInt ? Int32Array.of(v) : Float32Array.of(v), []);
+  const conv = (v: Tensor | number): Tensor => (isTensor(v) ? (asInt ? v : toFloat(v)) : scalar(v, device, asInt));
   const ta = conv(a);
   const tb = conv(b);
   const shape = broadcastNamed(name, ['input', 'other'], [ta.shape, tb.shape]);
-  const out = new Int32Array(numelOf(shape));
-  native.compare(
-    op,
-    out,
-    ta.data,
-    tb.data,
-    shape,
-    broadcastStrides(ta.shape, shape),
-    broadcastStrides(tb.shape, shape),
-  );
+  const as = broadcastStrides(ta.shape, shape);
+  const bs = broadcastStrides(tb.shape, shape);
+  const out = allocStorage(device, 'int32', numelOf(shape));
+  if (out instanceof CudaStorage) cudaKernels().compare(op, out.buffer, ta.buffer, tb.buffer, shape, as, bs);
+  else native.compare(op, out as Int32Array, ta.data, tb.data, shape, as, bs);
   return new Tensor(out, shape);
 }
 
@@ -489,18 +635,17 @@ export function logicalNot(x: Tensor): Tensor {
   return compare('logicalNot', Cmp.Eq, x, 0);
 }
 
+/** cond ? a : b over `shape` (all on one device, a and b of one dtype), without autograd. */
 function selectRaw(cond: Tensor, a: Tensor, b: Tensor, shape: number[]): Tensor {
-  const out = a.dtype === 'int32' ? new Int32Array(numelOf(shape)) : new Float32Array(numelOf(shape));
-  native.where(
-    out,
-    cond.data as Int32Array,
-    a.data,
-    b.data,
-    shape,
-    broadcastStrides(cond.shape, shape),
-    broadcastStrides(a.shape, shape),
-    broadcastStrides(b.shape, shape),
-  );
+  const cs = broadcastStrides(cond.shape, shape);
+  const as = broadcastStrides(a.shape, shape);
+  const bs = broadcastStrides(b.shape, shape);
+  const out = allocStorage(a.device, a.dtype, numelOf(shape));
+  if (out instanceof CudaStorage) {
+    cudaKernels().where(out.buffer, cond.buffer, a.buffer, b.buffer, shape, cs, as, bs);
+  } else {
+    native.where(out as Float32Array | Int32Array, cond.data as Int32Array, a.data, b.data, shape, cs, as, bs);
+  }
   return new Tensor(out, shape);
 }
 
@@ -509,23 +654,24 @@ function selectRaw(cond: Tensor, a: Tensor, b: Tensor, shape: number[]): Tensor 
  * (or integers) give an int32 result; otherwise float32 with gradients to both values.
  */
 export function where(condition: Condition, input: Tensor | number, other: Tensor | number): Tensor {
-  const cond = toCondition('where: condition', condition);
   for (const [n, v] of [
     ['input', input],
     ['other', other],
   ] as const) {
     if (!(v instanceof Tensor) && typeof v !== 'number') throw typeError(`where: ${n}`, 'a Tensor or a number', v);
   }
+  const device = deviceOf('where', { condition, input, other });
+  const cond = toCondition('where: condition', condition, device);
   const intLike = (v: Tensor | number): boolean => (v instanceof Tensor ? v.dtype === 'int32' : Number.isInteger(v));
   const asInt = intLike(input) && intLike(other) && (input instanceof Tensor || other instanceof Tensor);
   const conv = (v: Tensor | number): Tensor =>
-    v instanceof Tensor ? (asInt ? v : toFloat(v)) : new Tensor(asInt ? Int32Array.of(v) : Float32Array.of(v), []);
+    v instanceof Tensor ? (asInt ? v : toFloat(v)) : scalar(v, device, asInt);
   const a = conv(input);
   const b = conv(other);
   const shape = broadcastNamed('where', ['condition', 'input', 'other'], [cond.shape, a.shape, b.shape]);
   const res = selectRaw(cond, a, b, shape);
-  return fromOp('where', res.data, shape, [a, b], (g) => {
-    const zero = scalar(0);
+  return fromOp('where', res.storage, shape, [a, b], (g) => {
+    const zero = scalar(0, device);
     return [
       a.requiresGrad ? sumToShape(selectRaw(cond, g, zero, shape), a.shape) : null,
       b.requiresGrad ? sumToShape(selectRaw(cond, zero, g, shape), b.shape) : null,
@@ -536,7 +682,8 @@ export function where(condition: Condition, input: Tensor | number, other: Tenso
 /** x with `value` where mask is true; mask broadcasts to x's shape (torch.masked_fill). */
 export function maskedFill(x: Tensor, mask: Condition, value: number): Tensor {
   checkTensor('maskedFill: input', x);
-  const m = toCondition('maskedFill: mask', mask);
+  const device = deviceOf('maskedFill', { input: x, mask });
+  const m = toCondition('maskedFill: mask', mask, device);
   if (typeof value !== 'number') throw typeError('maskedFill: value', 'a number', value);
   const shape = broadcastNamed('maskedFill', ['input', 'mask'], [x.shape, m.shape]);
   if (!sameShape(shape, x.shape)) {
@@ -544,9 +691,9 @@ export function maskedFill(x: Tensor, mask: Condition, value: number): Tensor {
       `maskedFill: mask of shape ${shapeStr(m.shape)} does not broadcast to input of shape ${shapeStr(x.shape)}`,
     );
   }
-  const v = x.dtype === 'int32' ? new Tensor(Int32Array.of(value), []) : scalar(value);
+  const v = scalar(value, device, x.dtype === 'int32');
   const res = selectRaw(m, v, x, shape);
-  return fromOp('maskedFill', res.data, shape, [x], (g) => [selectRaw(m, scalar(0), g, shape)]);
+  return fromOp('maskedFill', res.storage, shape, [x], (g) => [selectRaw(m, scalar(0, device), g, shape)]);
 }
 
 // ---------------------------------------------------------------------------------------------
