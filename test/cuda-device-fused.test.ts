@@ -74,7 +74,7 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
         (a, b, c, m) => sdpa(a, b, c, { attnMask: m }),
         opts,
       );
-      // Row 1 of batch 0 has every key padded: zeros and zero gradients on both.
+      // Batch 1 has every key padded: zeros and zero gradients on both.
       const kp = new Uint8Array([0, 1, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1]);
       const { cuda } = compareDevices('key padding', [q, k, v], (a, b, c) => sdpa(a, b, c, { keyPaddingMask: kp }), opts);
       expect(Array.from(cuda.cpu().data.subarray(2 * 5 * 8 + 0, 2 * 5 * 8 + 8)).every((x) => x === 0)).toBe(true);

@@ -59,8 +59,11 @@ inline Common ReadDims(const Napi::CallbackInfo& info) {
   c.d.B = GetInt(info, 4, "B", 0, lim);
   c.d.I = GetInt(info, 5, "I", 0, lim);
   c.d.H = GetInt(info, 6, "H", 1, lim);
-  c.G = rnn_gate_count(c.d.cell);
-  c.S = rnn_saved_count(c.d.cell);
+  // rnn_gate_count / rnn_saved_count (kernels/rnn.cc), restated: the device exports are built without
+  // the CPU kernels.
+  const bool lstm = c.d.cell == RnnCell::kLstm, gru = c.d.cell == RnnCell::kGru;
+  c.G = lstm ? 4 : gru ? 3 : 1;
+  c.S = lstm || gru ? 4 : 1;
   Napi::Env env = info.Env();
   auto prod = [&](std::initializer_list<int64_t> xs) {
     int64_t p = 1;
