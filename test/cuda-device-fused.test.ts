@@ -51,7 +51,11 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
       const k = vals([2, 3, 33, 24], 2);
       const v = vals([2, 3, 33, 24], 3);
       underEmulatorOrders((order) => {
-        compareDevices(`sdpa ${order}`, [q, k, v], (a, b, c) => sdpa(a, b, c), { backward: true, atol: 1e-5, rtol: 1e-4 });
+        compareDevices(`sdpa ${order}`, [q, k, v], (a, b, c) => sdpa(a, b, c), {
+          backward: true,
+          atol: 1e-5,
+          rtol: 1e-4,
+        });
       });
     });
 
@@ -91,7 +95,12 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
       );
       // Batch 1 has every key padded: zeros and zero gradients on both.
       const kp = new Uint8Array([0, 1, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1]);
-      const { cuda } = compareDevices('key padding', [q, k, v], (a, b, c) => sdpa(a, b, c, { keyPaddingMask: kp }), opts);
+      const { cuda } = compareDevices(
+        'key padding',
+        [q, k, v],
+        (a, b, c) => sdpa(a, b, c, { keyPaddingMask: kp }),
+        opts,
+      );
       expect(Array.from(cuda.cpu().data.subarray(2 * 5 * 8 + 0, 2 * 5 * 8 + 8)).every((x) => x === 0)).toBe(true);
     });
 
@@ -112,8 +121,10 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
       const v = vals([1, 1, 3, 4], 13, 1, false);
       v.data[5] = NaN;
       compareDevices('NaN in v', [q, k, v], (a, b, c) => sdpa(a, b, c));
-      const e = compareDevices('empty', [vals([0, 2, 3, 4], 1), vals([0, 2, 3, 4], 2), vals([0, 2, 3, 4], 3)], (a, b, c) =>
-        sdpa(a, b, c),
+      const e = compareDevices(
+        'empty',
+        [vals([0, 2, 3, 4], 1), vals([0, 2, 3, 4], 2), vals([0, 2, 3, 4], 3)],
+        (a, b, c) => sdpa(a, b, c),
       );
       expect(e.cuda.shape).toEqual([0, 2, 3, 4]);
     });
@@ -139,12 +150,50 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
       const b = (t: Tensor): never => (t.storage as unknown as { buffer: never }).buffer;
       // out has 7 elements where B * H * Tq * D = 8.
       const e = errorOf(() =>
-        cu.attentionForward(b(buf(7)), b(buf(2)), b(buf(8)), b(buf(8)), b(buf(8)), null, [1, 1, 1, 1], null, 1, 1, 2, 2, 4, 0.5, false, 0, 0, 0),
+        cu.attentionForward(
+          b(buf(7)),
+          b(buf(2)),
+          b(buf(8)),
+          b(buf(8)),
+          b(buf(8)),
+          null,
+          [1, 1, 1, 1],
+          null,
+          1,
+          1,
+          2,
+          2,
+          4,
+          0.5,
+          false,
+          0,
+          0,
+          0,
+        ),
       );
       expect(e.name).toBe('RangeError');
       expect(e.message).toMatch(/out has 7 elements, expected 8/);
       const e2 = errorOf(() =>
-        cu.attentionForward(b(buf(8)), b(buf(2)), b(buf(8)), b(buf(8)), b(buf(8)), null, [1, 1, 1, 1], new Uint8Array(3), 1, 1, 2, 2, 4, 0.5, false, 0, 0, 0),
+        cu.attentionForward(
+          b(buf(8)),
+          b(buf(2)),
+          b(buf(8)),
+          b(buf(8)),
+          b(buf(8)),
+          null,
+          [1, 1, 1, 1],
+          new Uint8Array(3),
+          1,
+          1,
+          2,
+          2,
+          4,
+          0.5,
+          false,
+          0,
+          0,
+          0,
+        ),
       );
       expect(e2.name).toBe('RangeError');
       expect(e2.message).toMatch(/keyPadding/);
@@ -189,7 +238,11 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
         const xi = leaf(x) as Tensor;
         const h0 = leaf(opts.h0);
         const c0 = leaf(opts.c0);
-        const r = (m as unknown as { forward(x: Tensor, o: object): Out }).forward(xi, { h0, c0, lengths: opts.lengths });
+        const r = (m as unknown as { forward(x: Tensor, o: object): Out }).forward(xi, {
+          h0,
+          c0,
+          lengths: opts.lengths,
+        });
         const o = r[which];
         if (!o) return null;
         const w = new Float32Array(o.size).map((_, j) => ((j * 7919) % 13) / 6 - 1);
@@ -221,11 +274,20 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
       };
       if (!deviceSupports('transpose / narrow / concat / unsqueeze', probe)) return;
       const x = vals([3, 4, 5], 70);
-      compareLayer('LSTM batch-first 2 layers', () => new tk.nn.LSTM({ inputSize: 5, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 7 }), x, {
-        h0: vals([4, 3, 4], 71),
-        c0: vals([4, 3, 4], 72),
-      });
-      compareLayer('GRU unbatched', () => new tk.nn.GRU({ inputSize: 5, hiddenSize: 4, numLayers: 2, seed: 8 }), vals([4, 5], 73));
+      compareLayer(
+        'LSTM batch-first 2 layers',
+        () => new tk.nn.LSTM({ inputSize: 5, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 7 }),
+        x,
+        {
+          h0: vals([4, 3, 4], 71),
+          c0: vals([4, 3, 4], 72),
+        },
+      );
+      compareLayer(
+        'GRU unbatched',
+        () => new tk.nn.GRU({ inputSize: 5, hiddenSize: 4, numLayers: 2, seed: 8 }),
+        vals([4, 5], 73),
+      );
     });
 
     for (const [name, Ctor] of layers) {
@@ -244,16 +306,52 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
 
     test('lengths (padded steps) and no bias', () => {
       const x = vals([5, 3, 4], 50);
-      compareLayer('LSTM lengths', () => new tk.nn.LSTM({ inputSize: 4, hiddenSize: 6, batchFirst: false, bidirectional: true, seed: 4 }), x, {
-        lengths: [5, 2, 1],
-      });
-      compareLayer('GRU no bias', () => new tk.nn.GRU({ inputSize: 4, hiddenSize: 3, batchFirst: false, bias: false, seed: 5 }), x, {
-        lengths: [1, 5, 3],
-      });
+      compareLayer(
+        'LSTM lengths',
+        () => new tk.nn.LSTM({ inputSize: 4, hiddenSize: 6, batchFirst: false, bidirectional: true, seed: 4 }),
+        x,
+        {
+          lengths: [5, 2, 1],
+        },
+      );
+      compareLayer(
+        'GRU no bias',
+        () => new tk.nn.GRU({ inputSize: 4, hiddenSize: 3, batchFirst: false, bias: false, seed: 5 }),
+        x,
+        {
+          lengths: [1, 5, 3],
+        },
+      );
+    });
+
+    test('RNN with relu and the residual connection', () => {
+      const x = vals([4, 2, 3], 55);
+      compareLayer(
+        'RNN relu residual',
+        () =>
+          new tk.nn.RNN({
+            inputSize: 3,
+            hiddenSize: 3,
+            batchFirst: false,
+            nonlinearity: 'relu',
+            residual: true,
+            bidirectional: true,
+            seed: 9,
+          }),
+        x,
+        {
+          h0: vals([2, 2, 3], 56),
+          lengths: [2, 4],
+        },
+      );
     });
 
     test('a size-1 batch and hidden size 1', () => {
-      compareLayer('GRU B=1 H=1', () => new tk.nn.GRU({ inputSize: 2, hiddenSize: 1, batchFirst: false, seed: 6 }), vals([3, 1, 2], 60));
+      compareLayer(
+        'GRU B=1 H=1',
+        () => new tk.nn.GRU({ inputSize: 2, hiddenSize: 1, batchFirst: false, seed: 6 }),
+        vals([3, 1, 2], 60),
+      );
     });
 
     test('mixed devices are refused; a bad argument reaching the device export is refused by the shared checks', () => {
@@ -261,15 +359,64 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
       const x = vals([2, 1, 2], 61, 1, false).to('cuda');
       expectThrowNamed(() => m.forward(x), 'TypeError', 'input');
       const cu = cudaKernels();
-      const b = (n: number): never => (tk.zeros([n], { device: 'cuda' }).storage as unknown as { buffer: never }).buffer;
+      const b = (n: number): never =>
+        (tk.zeros([n], { device: 'cuda' }).storage as unknown as { buffer: never }).buffer;
       // lengths[0] = 3 > T = 2.
       const e = errorOf(() =>
-        cu.rnnForward(1, false, false, 2, 1, 2, 3, b(6), 0, 3, b(3), null, b(24), b(9), null, b(4), null, null, b(18), b(27), null, null, new Int32Array([3])),
+        cu.rnnForward(
+          1,
+          false,
+          false,
+          2,
+          1,
+          2,
+          3,
+          b(6),
+          0,
+          3,
+          b(3),
+          null,
+          b(24),
+          b(9),
+          null,
+          b(4),
+          null,
+          null,
+          b(18),
+          b(27),
+          null,
+          null,
+          new Int32Array([3]),
+        ),
       );
       expect(e.name).toBe('RangeError');
       expect(e.message).toMatch(/lengths\[0\] must be in \[1, 2\]/);
       const e2 = errorOf(() =>
-        cu.rnnForward(1, false, false, 2, 1, 2, 3, b(6), 0, 3, b(3), null, b(24), b(9), null, b(5), null, null, b(18), b(27), null, null, null),
+        cu.rnnForward(
+          1,
+          false,
+          false,
+          2,
+          1,
+          2,
+          3,
+          b(6),
+          0,
+          3,
+          b(3),
+          null,
+          b(24),
+          b(9),
+          null,
+          b(5),
+          null,
+          null,
+          b(18),
+          b(27),
+          null,
+          null,
+          null,
+        ),
       );
       expect(e2.name).toBe('RangeError');
       expect(e2.message).toMatch(/x has 5 elements, expected 4/);
@@ -312,7 +459,9 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
       for (const reduction of ['none', 'sum', 'mean'] as const) {
         compareDevices(`gaussianKL ${reduction}`, [mu, lv], (a, b) => tk.gaussianKL(a, b, { reduction }), tol);
       }
-      const { cuda } = compareDevices('gaussianKL B=0', [vals([0, 3], 1), vals([0, 3], 2)], (a, b) => tk.gaussianKL(a, b));
+      const { cuda } = compareDevices('gaussianKL B=0', [vals([0, 3], 1), vals([0, 3], 2)], (a, b) =>
+        tk.gaussianKL(a, b),
+      );
       expect(Number.isNaN(cuda.item())).toBe(true);
       const lvNan = vals([2, 3], 92, 1, false);
       lvNan.data[4] = NaN;
@@ -336,7 +485,14 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
       underEmulatorOrders((order) => {
         compareDevices(
           `gaussianMixtureKL ${order}`,
-          [vals([3, 2], 105), vals([3, 2], 106), vals([3, 2], 107), vals([1, 2], 108), vals([1, 2], 109), new Tensor(Float32Array.of(0), [1])],
+          [
+            vals([3, 2], 105),
+            vals([3, 2], 106),
+            vals([3, 2], 107),
+            vals([1, 2], 108),
+            vals([1, 2], 109),
+            new Tensor(Float32Array.of(0), [1]),
+          ],
           (z, mu, lv, means, lvs, lp) => tk.gaussianMixtureKL(z, mu, lv, means, lvs, lp),
           tol,
         );
@@ -348,7 +504,8 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
       expectThrowNamed(() => tk.gaussianKL(mu, vals([2, 3], 111, 1, false)), 'TypeError', 'mu', 'logvar');
       expectThrowNamed(() => tk.mmd(mu, vals([2, 3], 112, 1, false)), 'TypeError', 'x', 'y');
       const cu = cudaKernels();
-      const b = (n: number): never => (tk.zeros([n], { device: 'cuda' }).storage as unknown as { buffer: never }).buffer;
+      const b = (n: number): never =>
+        (tk.zeros([n], { device: 'cuda' }).storage as unknown as { buffer: never }).buffer;
       const e = errorOf(() => cu.gaussianKlForward(b(2), b(6), b(5), 2, 3));
       expect(e.name).toBe('RangeError');
       expect(e.message).toMatch(/logvar has 5 elements, expected 6/);
@@ -394,9 +551,14 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
     test('reparameterize keeps the device of mu (composes with the elementwise ops)', () => {
       const probe = (): unknown => tk.add(tk.zeros([1], { device: 'cuda' }), tk.exp(tk.zeros([1], { device: 'cuda' })));
       if (!deviceSupports('add / mul / exp', probe)) return;
-      compareDevices('reparameterize', [vals([4, 3], 120), vals([4, 3], 121)], (m, l) => tk.reparameterize(m, l, { seed: 9 }), {
-        backward: true,
-      });
+      compareDevices(
+        'reparameterize',
+        [vals([4, 3], 120), vals([4, 3], 121)],
+        (m, l) => tk.reparameterize(m, l, { seed: 9 }),
+        {
+          backward: true,
+        },
+      );
     });
   });
 });

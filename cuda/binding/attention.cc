@@ -29,9 +29,10 @@ Napi::Value JS_AttentionBackward(const Napi::CallbackInfo& info) {
   const auto& kp = r.mask.key_padding;
   Scratch kp_dev(kp.data, kp.length);
   Scratch ws(size_t(s.B * s.H * s.Tq) * sizeof(float));
-  attention_backward_cuda(r.dq.data, r.dk.data, r.dv.data, r.dout.data, r.q.data, r.k.data, r.v.data, r.out.data,
-                          r.lse.data, ws.as<float>(), r.mask.Kernel(s.causal, kp.data ? kp_dev.as<uint8_t>() : nullptr),
-                          s.drop, s.B, s.H, s.Tq, s.Tk, s.D, s.scale, current_stream());
+  attention_backward_cuda(r.dq.data, r.dk.data, r.dv.data, r.dout.data, r.q.data, r.k.data, r.v.data,
+                          r.out.data, r.lse.data, ws.as<float>(),
+                          r.mask.Kernel(s.causal, kp.data ? kp_dev.as<uint8_t>() : nullptr), s.drop, s.B, s.H,
+                          s.Tq, s.Tk, s.D, s.scale, current_stream());
   return info.Env().Undefined();
 }
 

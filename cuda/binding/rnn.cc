@@ -16,9 +16,10 @@ Napi::Value JS_RnnForward(const Napi::CallbackInfo& info) {
   const binding::rnn_args::ForwardArgs r = binding::rnn_args::ReadForward<DeviceArrays>(info);
   Scratch lengths(r.lengths.data, r.lengths.length * sizeof(int32_t));
   Scratch ws(size_t(rnn_forward_cuda_workspace(r.d)) * sizeof(float));
-  rnn_forward_cuda(r.y.data, r.ldy, r.h_n.data, r.c_n.data, r.saved_gates.data, r.saved_h.data, r.saved_c.data,
-                   r.x.data, r.h0.data, r.c0.data, r.w_ih.data, r.w_hh.data, r.b_ih.data, r.b_hh.data,
-                   r.lengths.data ? lengths.as<int32_t>() : nullptr, r.d, ws.as<float>(), current_stream());
+  rnn_forward_cuda(r.y.data, r.ldy, r.h_n.data, r.c_n.data, r.saved_gates.data, r.saved_h.data,
+                   r.saved_c.data, r.x.data, r.h0.data, r.c0.data, r.w_ih.data, r.w_hh.data, r.b_ih.data,
+                   r.b_hh.data, r.lengths.data ? lengths.as<int32_t>() : nullptr, r.d, ws.as<float>(),
+                   current_stream());
   return info.Env().Undefined();
 }
 

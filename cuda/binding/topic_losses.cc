@@ -37,8 +37,8 @@ Napi::Value JS_GaussianKlForward(const Napi::CallbackInfo& info) {
 
 Napi::Value JS_GaussianKlBackward(const Napi::CallbackInfo& info) {
   const ta::KlBackward r = ta::ReadKlBackward<DeviceArrays>(info);
-  gaussian_kl_backward_cuda(r.dmu.data, r.dlv.data, r.dloss.data, r.mu.data, r.lv.data, r.s.B, r.s.J, r.stride,
-                            r.scale, current_stream());
+  gaussian_kl_backward_cuda(r.dmu.data, r.dlv.data, r.dloss.data, r.mu.data, r.lv.data, r.s.B, r.s.J,
+                            r.stride, r.scale, current_stream());
   return info.Env().Undefined();
 }
 
@@ -53,9 +53,9 @@ Napi::Value JS_GaussianMixtureKlBackward(const Napi::CallbackInfo& info) {
   const ta::GmBackward r = ta::ReadGmBackward<DeviceArrays>(info);
   Scratch ws(gaussian_mixture_kl_backward_cuda_workspace_bytes(r.s.B, r.s.K));
   gaussian_mixture_kl_backward_cuda(r.dz.data, r.dmu.data, r.dlv.data, r.dmeans.data, r.dlvs.data,
-                                    r.dlog_pi.data, r.dloss.data, r.z.data, r.mu.data, r.lv.data, r.means.data,
-                                    r.lvs.data, r.log_pi.data, r.log_eta.data, r.s.B, r.s.J, r.s.K, r.stride,
-                                    r.scale, ws.as<void>(), current_stream());
+                                    r.dlog_pi.data, r.dloss.data, r.z.data, r.mu.data, r.lv.data,
+                                    r.means.data, r.lvs.data, r.log_pi.data, r.log_eta.data, r.s.B, r.s.J,
+                                    r.s.K, r.stride, r.scale, ws.as<void>(), current_stream());
   return info.Env().Undefined();
 }
 

@@ -81,7 +81,17 @@ type Buf = DeviceBuffer;
 
 declare module '../cuda/runtime' {
   interface CudaKernels {
-    mmdForward(gx: Buf | null, gy: Buf | null, x: Buf, y: Buf, n: number, m: number, d: number, kernel: number, bandwidth: number): number;
+    mmdForward(
+      gx: Buf | null,
+      gy: Buf | null,
+      x: Buf,
+      y: Buf,
+      n: number,
+      m: number,
+      d: number,
+      kernel: number,
+      bandwidth: number,
+    ): number;
     gaussianKlForward(loss: Buf, mu: Buf, logvar: Buf, B: number, J: number): void;
     gaussianKlBackward(
       dmu: Buf | null,
@@ -391,7 +401,19 @@ export function gaussianMixtureKL(
     const lossD = deviceFloats(B);
     const logEtaD = deviceFloats(B * K);
     const bufs = inputs.map(bufOf);
-    cu.gaussianMixtureKlForward(lossD.buffer, logEtaD.buffer, bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], B, J, K);
+    cu.gaussianMixtureKlForward(
+      lossD.buffer,
+      logEtaD.buffer,
+      bufs[0],
+      bufs[1],
+      bufs[2],
+      bufs[3],
+      bufs[4],
+      bufs[5],
+      B,
+      J,
+      K,
+    );
     return reduceRowsCuda('gaussianMixtureKL', lossD, reduction, inputs, (dl, stride, scale) => {
       const grads = inputs.map((t) => (t.requiresGrad ? deviceFloats(t.size) : null));
       const gb = grads.map((gr) => gr && gr.buffer);

@@ -21,9 +21,9 @@ Napi::Value JS_attentionForward(const Napi::CallbackInfo& info) {
 Napi::Value JS_attentionBackward(const Napi::CallbackInfo& info) {
   const attention_args::BackwardArgs r = attention_args::ReadBackward<HostArrays>(info);
   const auto& s = r.s;
-  attention_backward_cpu(r.dq.data, r.dk.data, r.dv.data, r.dout.data, r.q.data, r.k.data, r.v.data, r.out.data,
-                         r.lse.data, r.mask.Kernel(s.causal, r.mask.key_padding.data), s.drop, s.B, s.H, s.Tq,
-                         s.Tk, s.D, s.scale);
+  attention_backward_cpu(r.dq.data, r.dk.data, r.dv.data, r.dout.data, r.q.data, r.k.data, r.v.data,
+                         r.out.data, r.lse.data, r.mask.Kernel(s.causal, r.mask.key_padding.data), s.drop,
+                         s.B, s.H, s.Tq, s.Tk, s.D, s.scale);
   return info.Env().Undefined();
 }
 

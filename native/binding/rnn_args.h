@@ -203,7 +203,7 @@ BackwardArgs ReadBackward(const Napi::CallbackInfo& info) {
   r.saved_h = GetRequired<Arrays>(info, 24, "savedH", (d.T + 1) * BH);
   if (lstm) r.saved_c = GetRequired<Arrays>(info, 25, "savedC", (d.T + 1) * BH);
   r.lengths = GetLengths(info, 26, d.B, d.T);
-  std::vector<Named> all = {{r.dx, "dx"},       {r.dh0, "dh0"},    {r.dc0, "dc0"},   {r.dw_ih, "dwIh"},
+  std::vector<Named> all = {{r.dx, "dx"},      {r.dh0, "dh0"},    {r.dc0, "dc0"},   {r.dw_ih, "dwIh"},
                             {r.dw_hh, "dwHh"}, {r.db_ih, "dbIh"}, {r.db_hh, "dbHh"}};
   const size_t n_out = all.size();
   for (Named n : {Named{r.dy, "dy"}, Named{r.dh_n, "dhN"}, Named{r.dc_n, "dcN"}, Named{r.x, "x"},

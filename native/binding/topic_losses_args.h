@@ -262,7 +262,8 @@ Dirichlet ReadDirichlet(const Napi::CallbackInfo& info) {
   r.conc = GetArrayExact<float>(info, 1, "concentration", r.K);
   r.seed = GetSeed(info, 4, "seed");
   r.offset = GetSeed(info, 5, "offset");
-  if (!Arrays::kDevice && Overlaps(r.out, r.conc)) ThrowRange(env, "out must not share memory with concentration");
+  if (!Arrays::kDevice && Overlaps(r.out, r.conc))
+    ThrowRange(env, "out must not share memory with concentration");
   for (int64_t k = 0; k < r.K; ++k)
     GetConcentration(env, r.conc.data[k], "concentration[" + std::to_string(k) + "]");
   return r;
