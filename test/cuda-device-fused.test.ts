@@ -140,6 +140,13 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
         'attnMask',
         '.cpu()',
       );
+      const kc = k.detach();
+      expectThrowNamed(
+        () => sdpa(kc, kc, kc, { attnMask: tk.zeros([2, 2], { device: 'cuda' }) }),
+        'TypeError',
+        'q',
+        'attnMask',
+      );
       const big = tk.zeros([1, 1, 129], { device: 'cuda' });
       expectThrowNamed(() => sdpa(big, big, big), 'RangeError', '128');
     });
