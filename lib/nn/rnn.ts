@@ -7,11 +7,18 @@
 // native backward, returning gradients for the input, the initial states and every weight. Layers
 // and directions are composed here; the op's outputs (y, h_n, c_n) travel in one packed buffer and
 // are split with narrow/reshape so their gradients meet again in the op's backward.
+//
+// On CUDA tensors the layer op calls the device exports of the same name (cuda/binding/rnn.cc: the
+// layer drivers of cuda/rnn.cu, per step one GEMM through sgemm_cuda and one fused pointwise
+// kernel, the CPU kernel's structure and math). Device buffers have no sub-views, so the slices
+// the CPU path takes with subarray() (per-direction states, the pieces of the packed output) are
+// copied on the device with a rank-1 sgemm (1 x n = [1] x row, exact: one product by 1 per element).
+import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { checkInt, checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { zeros } from '../creation';
 import { native } from '../native';
 import { RandomOptions, resolveGenerator } from '../random';
-import { checkTensor, fromOp, Tensor } from '../tensor';
+import { allocStorage, checkTensor, CudaStorage, fromOp, sameDevice, Tensor } from '../tensor';
 import { dropout } from '../ops/nn';
 import { concat, narrow, transpose, unsqueeze, squeeze } from '../ops/shape';
 import { Module, Parameter } from './module';
@@ -71,6 +78,66 @@ declare module '../native' {
       savedGates: Float32Array,
       savedH: Float32Array,
       savedC: Float32Array | null,
+      lengths: Int32Array | null,
+    ): void;
+  }
+}
+
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    /** rnnForward over device buffers; lengths stays a host Int32Array (copied for the call). */
+    rnnForward(
+      cell: number,
+      reverse: boolean,
+      residual: boolean,
+      T: number,
+      B: number,
+      I: number,
+      H: number,
+      y: DeviceBuffer,
+      yOffset: number,
+      ldy: number,
+      hN: DeviceBuffer,
+      cN: DeviceBuffer | null,
+      savedGates: DeviceBuffer,
+      savedH: DeviceBuffer,
+      savedC: DeviceBuffer | null,
+      x: DeviceBuffer,
+      h0: DeviceBuffer | null,
+      c0: DeviceBuffer | null,
+      wIh: DeviceBuffer,
+      wHh: DeviceBuffer,
+      bIh: DeviceBuffer | null,
+      bHh: DeviceBuffer | null,
+      lengths: Int32Array | null,
+    ): void;
+    rnnBackward(
+      cell: number,
+      reverse: boolean,
+      residual: boolean,
+      T: number,
+      B: number,
+      I: number,
+      H: number,
+      dx: DeviceBuffer | null,
+      accumulateDx: boolean,
+      dh0: DeviceBuffer,
+      dc0: DeviceBuffer | null,
+      dwIh: DeviceBuffer,
+      dwHh: DeviceBuffer,
+      dbIh: DeviceBuffer | null,
+      dbHh: DeviceBuffer | null,
+      dy: DeviceBuffer,
+      dyOffset: number,
+      lddy: number,
+      dhN: DeviceBuffer | null,
+      dcN: DeviceBuffer | null,
+      x: DeviceBuffer,
+      wIh: DeviceBuffer,
+      wHh: DeviceBuffer,
+      savedGates: DeviceBuffer,
+      savedH: DeviceBuffer,
+      savedC: DeviceBuffer | null,
       lengths: Int32Array | null,
     ): void;
   }
@@ -148,6 +215,13 @@ function recurrentLayer(
   H: number,
   lengths: Int32Array | null,
 ): LayerResult {
+  const device = sameDevice(`${mode.toLowerCase()}Layer`, {
+    input: x,
+    h0,
+    c0,
+    ...Object.fromEntries(weights.map((w, i) => [`weight ${i}`, w])),
+  });
+  if (device !== 'cpu') return recurrentLayerCuda(mode, residual, x, h0, c0, weights, D, H, lengths);
   const [T, B, I] = x.shape;
   const lstm = mode === 'LSTM';
   const cell = CELL[mode];
@@ -256,9 +330,182 @@ function recurrentLayer(
   };
 }
 
-/** A piece of a packed op output that shares its memory (no copy); its gradient lands in place. */
+function buf(t: Tensor): DeviceBuffer {
+  return (t.storage as CudaStorage).buffer;
+}
+
+function alloc(n: number, zero = false): CudaStorage {
+  return allocStorage('cuda', 'float32', n, zero) as CudaStorage;
+}
+
+/**
+ * Device copies of ranges: dst[dOff, dOff + n) (+)= src[sOff, sOff + n), as the 1 x n product of
+ * [1] and the source row (each element one exact product by 1; accumulate adds dst's old value).
+ */
+class RangeCopier {
+  private one: DeviceBuffer | null = null;
+  copy(dst: DeviceBuffer, dOff: number, src: DeviceBuffer, sOff: number, n: number, accumulate = false): void {
+    if (n === 0) return;
+    const cu = cudaKernels();
+    if (!this.one) this.one = cu.fromHost(Float32Array.of(1));
+    cu.sgemm(false, false, 1, n, 1, 1, this.one, 0, 1, src, sOff, n, accumulate ? 1 : 0, dst, dOff, n);
+  }
+  /** A new buffer holding src[sOff, sOff + n). */
+  slice(src: DeviceBuffer, sOff: number, n: number): CudaStorage {
+    const out = alloc(n);
+    this.copy(out.buffer, 0, src, sOff, n);
+    return out;
+  }
+}
+
+/** recurrentLayer on CUDA tensors: the same calls to the device exports, with copies for the slices. */
+function recurrentLayerCuda(
+  mode: RNNMode,
+  residual: boolean,
+  x: Tensor,
+  h0: Tensor | null,
+  c0: Tensor | null,
+  weights: (Tensor | null)[],
+  D: number,
+  H: number,
+  lengths: Int32Array | null,
+): LayerResult {
+  const [T, B, I] = x.shape;
+  const lstm = mode === 'LSTM';
+  const cell = CELL[mode];
+  const S = SAVED[mode];
+  const G = GATES[mode];
+  const BH = B * H;
+  const nY = T * B * D * H;
+  const cu = cudaKernels();
+  const rc = new RangeCopier();
+  const packed = alloc(nY + D * BH * (lstm ? 2 : 1));
+  // The per-direction [B, H] slice of a [D, B, H] state (the whole buffer when D = 1).
+  const stateOf = (t: Tensor | null, d: number): DeviceBuffer | null =>
+    t === null ? null : D === 1 ? buf(t) : rc.slice(buf(t), d * BH, BH).buffer;
+  const saved: { gates: CudaStorage; h: CudaStorage; c: CudaStorage | null }[] = [];
+  for (let d = 0; d < D; d++) {
+    const [wIh, wHh, bIh, bHh] = weights.slice(4 * d, 4 * d + 4);
+    const sv = { gates: alloc(T * B * S * H), h: alloc((T + 1) * BH), c: lstm ? alloc((T + 1) * BH) : null };
+    saved.push(sv);
+    const hN = alloc(BH);
+    const cN = lstm ? alloc(BH) : null;
+    cu.rnnForward(
+      cell,
+      d === 1,
+      residual,
+      T,
+      B,
+      I,
+      H,
+      packed.buffer,
+      d * H,
+      D * H,
+      hN.buffer,
+      cN ? cN.buffer : null,
+      sv.gates.buffer,
+      sv.h.buffer,
+      sv.c ? sv.c.buffer : null,
+      buf(x),
+      stateOf(h0, d),
+      stateOf(c0, d),
+      buf(wIh as Tensor),
+      buf(wHh as Tensor),
+      bIh ? buf(bIh) : null,
+      bHh ? buf(bHh) : null,
+      lengths,
+    );
+    rc.copy(packed.buffer, nY + d * BH, hN.buffer, 0, BH);
+    if (cN) rc.copy(packed.buffer, nY + (D + d) * BH, cN.buffer, 0, BH);
+  }
+  const inputs: (Tensor | null)[] = [x, h0, c0, ...weights];
+  const out = fromOp(`${mode.toLowerCase()}Layer`, packed, [packed.length], inputs, (g) => {
+    const gb = buf(g);
+    const dx = alloc(T * B * I);
+    const dh0 = D === 1 ? null : alloc(D * BH);
+    const dc0 = lstm && D > 1 ? alloc(D * BH) : null;
+    let dh0Only: CudaStorage | null = null;
+    let dc0Only: CudaStorage | null = null;
+    const dws: (Tensor | null)[] = [];
+    for (let d = 0; d < D; d++) {
+      const [wIh, wHh, bIh, bHh] = weights.slice(4 * d, 4 * d + 4) as [Tensor, Tensor, Tensor | null, Tensor | null];
+      const dwIh = alloc(G * H * I);
+      const dwHh = alloc(G * H * H);
+      const dbIh = bIh ? alloc(G * H) : null;
+      const dbHh = bHh ? alloc(G * H) : null;
+      const dh0d = alloc(BH);
+      const dc0d = lstm ? alloc(BH) : null;
+      const sv = saved[d];
+      cu.rnnBackward(
+        cell,
+        d === 1,
+        residual,
+        T,
+        B,
+        I,
+        H,
+        dx.buffer,
+        d > 0,
+        dh0d.buffer,
+        dc0d ? dc0d.buffer : null,
+        dwIh.buffer,
+        dwHh.buffer,
+        dbIh ? dbIh.buffer : null,
+        dbHh ? dbHh.buffer : null,
+        gb,
+        d * H,
+        D * H,
+        rc.slice(gb, nY + d * BH, BH).buffer,
+        lstm ? rc.slice(gb, nY + (D + d) * BH, BH).buffer : null,
+        buf(x),
+        buf(wIh),
+        buf(wHh),
+        sv.gates.buffer,
+        sv.h.buffer,
+        sv.c ? sv.c.buffer : null,
+        lengths,
+      );
+      if (dh0) rc.copy(dh0.buffer, d * BH, dh0d.buffer, 0, BH);
+      else dh0Only = dh0d;
+      if (dc0 && dc0d) rc.copy(dc0.buffer, d * BH, dc0d.buffer, 0, BH);
+      else dc0Only = dc0d;
+      dws.push(
+        new Tensor(dwIh, wIh.shape),
+        new Tensor(dwHh, wHh.shape),
+        dbIh && bIh ? new Tensor(dbIh, bIh.shape) : null,
+        dbHh && bHh ? new Tensor(dbHh, bHh.shape) : null,
+      );
+    }
+    const dh0All = dh0 ?? dh0Only;
+    const dc0All = dc0 ?? dc0Only;
+    return [
+      new Tensor(dx, x.shape),
+      h0 && dh0All ? new Tensor(dh0All, h0.shape) : null,
+      c0 && dc0All ? new Tensor(dc0All, c0.shape) : null,
+      ...dws,
+    ];
+  });
+  return {
+    y: part(out, 0, [T, B, D * H]),
+    hN: part(out, nY, [D, B, H]),
+    cN: lstm ? part(out, nY + D * BH, [D, B, H]) : null,
+  };
+}
+
+/**
+ * A piece of a packed op output. On the CPU it shares the packed memory (no copy) and its gradient
+ * lands in place; on CUDA both are device copies.
+ */
 function part(packed: Tensor, offset: number, shape: number[]): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
+  if (packed.device !== 'cpu') {
+    const rc = new RangeCopier();
+    return fromOp('rnnOutputPart', rc.slice(buf(packed), offset, n), shape, [packed], (g) => {
+      const full = alloc(packed.size, true);
+      rc.copy(full.buffer, offset, buf(g), 0, n);
+      return [new Tensor(full, packed.shape)];
+    });
+  }
   const data = packed.f32.subarray(offset, offset + n);
   return fromOp('rnnOutputPart', data, shape, [packed], (g) => {
     const full = new Float32Array(packed.size);
@@ -403,8 +650,8 @@ export abstract class RNNBase extends Module {
         this.mode,
         this.residual,
         xt,
-        h0 ? narrow(h0, 0, l * D, D) : null,
-        c0 ? narrow(c0, 0, l * D, D) : null,
+        h0 ? (L === 1 ? h0 : narrow(h0, 0, l * D, D)) : null,
+        c0 ? (L === 1 ? c0 : narrow(c0, 0, l * D, D)) : null,
         weights,
         D,
         H,

@@ -2,10 +2,14 @@
 // native kernel of native/kernels/attention.cc: FlashAttention-style tiles with an online softmax,
 // so memory grows linearly with the sequence length; the backward recomputes the probabilities from
 // the saved per-row log-sum-exp, and regenerates any dropout mask from its Philox seed and offset.
+// On CUDA tensors the same calls go to the device exports of the same name (cuda/binding/
+// attention.cc: the fused kernels of cuda/attention.cu), which draw the same dropout mask from the
+// same Philox stream.
+import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { checkOptions, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import { RandomOptions, resolveGenerator } from '../random';
-import { checkTensor, fromOp, numelOf, Tensor } from '../tensor';
+import { allocStorage, checkTensor, CudaStorage, fromOp, numelOf, sameDevice, Tensor } from '../tensor';
 
 declare module '../native' {
   interface NativeAddon {
@@ -56,6 +60,59 @@ declare module '../native' {
   }
 }
 
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    /** attentionForward over device buffers; keyPadding stays a host Uint8Array (copied for the call). */
+    attentionForward(
+      out: DeviceBuffer,
+      lse: DeviceBuffer,
+      q: DeviceBuffer,
+      k: DeviceBuffer,
+      v: DeviceBuffer,
+      mask: DeviceBuffer | null,
+      maskShape: number[],
+      keyPadding: Uint8Array | null,
+      B: number,
+      H: number,
+      Tq: number,
+      Tk: number,
+      D: number,
+      scale: number,
+      isCausal: boolean,
+      dropoutP: number,
+      seed: number,
+      offset: number,
+    ): void;
+    attentionBackward(
+      dq: DeviceBuffer,
+      dk: DeviceBuffer,
+      dv: DeviceBuffer,
+      dout: DeviceBuffer,
+      q: DeviceBuffer,
+      k: DeviceBuffer,
+      v: DeviceBuffer,
+      out: DeviceBuffer,
+      lse: DeviceBuffer,
+      mask: DeviceBuffer | null,
+      maskShape: number[],
+      keyPadding: Uint8Array | null,
+      B: number,
+      H: number,
+      Tq: number,
+      Tk: number,
+      D: number,
+      scale: number,
+      isCausal: boolean,
+      dropoutP: number,
+      seed: number,
+      offset: number,
+    ): void;
+  }
+}
+
+/** The head sizes the CUDA kernels support (cuda/attention.cu keeps a row slice per lane). */
+const MAX_CUDA_HEAD_SIZE = 128;
+
 /**
  * A mask: a float32 tensor (added to the scores), or a boolean mask as an int32 0/1 tensor, a
  * Uint8Array (flat, read as [Tq, Tk] for an attention mask and [B, Tk] for a key padding mask) or
@@ -96,6 +153,11 @@ function nestedShape(name: string, v: unknown, depth = 0): number[] {
  */
 export function normalizeMask(name: string, m: unknown, flatShape: number[]): NormalizedMask {
   if (m instanceof Tensor) {
+    if (m.device !== 'cpu') {
+      throw new TypeError(
+        `${name} is a ${m.dtype} tensor on ${m.device}: masks are read on the host (a float32 attnMask may stay on the device); move it with .cpu()`,
+      );
+    }
     if (m.dtype === 'float32') return { kind: 'float', data: m.f32, shape: m.shape.slice() };
     const d = m.data;
     const out = new Uint8Array(d.length);
@@ -219,6 +281,8 @@ function attentionDims(q: Tensor, k: Tensor, v: Tensor): Dims {
 /** A prepared additive mask and key padding for the kernel. */
 export interface KernelMasks {
   mask: Float32Array | null;
+  /** Instead of `mask`: an additive float32 mask that lives on the inputs' (CUDA) device. */
+  deviceMask?: Tensor | null;
   maskShape: number[];
   keyPadding: Uint8Array | null;
 }
@@ -252,14 +316,24 @@ export function scaledDotProductAttention(
   const masks: KernelMasks = { mask: null, maskShape: [1, 1, 1, 1], keyPadding: null };
   const full = [dims.B, dims.H, dims.Tq, dims.Tk];
   if (hasMask) {
-    const m = normalizeMask('attnMask', opts.attnMask, [dims.Tq, dims.Tk]);
+    const am = opts.attnMask;
+    // A float32 mask on the device is passed as it is (the device kernels read it there).
+    const onDevice = am instanceof Tensor && am.device !== 'cpu' && am.dtype === 'float32';
+    if (onDevice) sameDevice('scaledDotProductAttention', { q, attnMask: am });
+    const m: { kind: 'float' | 'bool'; shape: number[] } = onDevice
+      ? { kind: 'float', shape: am.shape.slice() }
+      : normalizeMask('attnMask', am, [dims.Tq, dims.Tk]);
     // A rank-3 q has no head dim: the mask broadcasts against [B, Tq, Tk].
     const shape = q.ndim === 3 && m.shape.length === 3 ? [m.shape[0], 1, m.shape[1], m.shape[2]] : m.shape;
     if (q.ndim === 3 && m.shape.length > 3) {
       throw new RangeError(`attnMask of shape ${shapeStr(m.shape)} has more dims than q ${shapeStr(q.shape)}`);
     }
     masks.maskShape = maskShape4('attnMask', shape, full);
-    masks.mask = m.kind === 'float' ? m.data : boolToAdditive(m.data, 0);
+    if (onDevice) masks.deviceMask = am;
+    else {
+      const nm = m as NormalizedMask;
+      masks.mask = nm.kind === 'float' ? nm.data : boolToAdditive(nm.data, 0);
+    }
   }
   if (opts.keyPaddingMask !== undefined && opts.keyPaddingMask !== null) {
     masks.keyPadding = keyPaddingOf(opts.keyPaddingMask, dims.B, dims.Tk);
@@ -298,6 +372,12 @@ export function attentionCore(
   random: RandomOptions,
 ): Tensor {
   const { B, H, Tq, Tk, D } = dims;
+  const device = sameDevice('scaledDotProductAttention', { q, k, v });
+  if (device !== 'cpu' && D > MAX_CUDA_HEAD_SIZE) {
+    throw new RangeError(
+      `scaledDotProductAttention: head size ${D} is above ${MAX_CUDA_HEAD_SIZE}, the most the CUDA kernels support; run it on the CPU`,
+    );
+  }
   let seed = 0;
   let offset = 0;
   if (dropoutP > 0) {
@@ -305,18 +385,21 @@ export function attentionCore(
     ({ seed, offset } = gen.getState());
     gen.setState({ seed, offset: offset + Math.ceil((B * H * Tq * Tk) / 4) });
   }
+  if (device !== 'cpu') return attentionCoreCuda(q, k, v, dims, masks, isCausal, dropoutP, scale, seed, offset);
   const out = new Float32Array(B * H * Tq * D);
   const lse = new Float32Array(B * H * Tq);
   const qd = q.f32;
   const kd = k.f32;
   const vd = v.f32;
+  if (masks.deviceMask) sameDevice('scaledDotProductAttention', { q, attnMask: masks.deviceMask });
+  const mask = masks.mask;
   native.attentionForward(
     out,
     lse,
     qd,
     kd,
     vd,
-    masks.mask,
+    mask,
     masks.maskShape,
     masks.keyPadding,
     B,
@@ -344,7 +427,87 @@ export function attentionCore(
       vd,
       out,
       lse,
-      masks.mask,
+      mask,
+      masks.maskShape,
+      masks.keyPadding,
+      B,
+      H,
+      Tq,
+      Tk,
+      D,
+      scale,
+      isCausal,
+      dropoutP,
+      seed,
+      offset,
+    );
+    return [new Tensor(dq, q.shape), new Tensor(dk, k.shape), new Tensor(dv, v.shape)];
+  });
+}
+
+function bufferOf(t: Tensor): DeviceBuffer {
+  return (t.storage as CudaStorage).buffer;
+}
+
+/** attentionCore on CUDA tensors: the device exports, with a host mask copied to the device once. */
+function attentionCoreCuda(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  dims: Dims,
+  masks: KernelMasks,
+  isCausal: boolean,
+  dropoutP: number,
+  scale: number,
+  seed: number,
+  offset: number,
+): Tensor {
+  const { B, H, Tq, Tk, D } = dims;
+  const cu = cudaKernels();
+  let mask: DeviceBuffer | null = null;
+  if (masks.deviceMask) {
+    sameDevice('scaledDotProductAttention', { q, attnMask: masks.deviceMask });
+    mask = bufferOf(masks.deviceMask);
+  } else if (masks.mask) {
+    mask = cu.fromHost(masks.mask);
+  }
+  const out = allocStorage('cuda', 'float32', B * H * Tq * D) as CudaStorage;
+  const lse = allocStorage('cuda', 'float32', B * H * Tq) as CudaStorage;
+  cu.attentionForward(
+    out.buffer,
+    lse.buffer,
+    bufferOf(q),
+    bufferOf(k),
+    bufferOf(v),
+    mask,
+    masks.maskShape,
+    masks.keyPadding,
+    B,
+    H,
+    Tq,
+    Tk,
+    D,
+    scale,
+    isCausal,
+    dropoutP,
+    seed,
+    offset,
+  );
+  return fromOp('scaledDotProductAttention', out, q.shape, [q, k, v], (g) => {
+    const dq = allocStorage('cuda', 'float32', q.size) as CudaStorage;
+    const dk = allocStorage('cuda', 'float32', k.size) as CudaStorage;
+    const dv = allocStorage('cuda', 'float32', v.size) as CudaStorage;
+    cu.attentionBackward(
+      dq.buffer,
+      dk.buffer,
+      dv.buffer,
+      bufferOf(g),
+      bufferOf(q),
+      bufferOf(k),
+      bufferOf(v),
+      out.buffer,
+      lse.buffer,
+      mask,
       masks.maskShape,
       masks.keyPadding,
       B,

@@ -7,10 +7,26 @@
 // whatever the thread count (and on CUDA, up to libm rounding). Each call advances the generator's
 // offset by exactly 1 block; its streams have the top bit set, so they never meet the uniform /
 // normal fills (stream 0) of the same generator.
+//
+// With `{ device: 'cuda' }` the samples are drawn on the device by the exports of the same name
+// (cuda/binding/topic_losses.cc: gamma_sample_cuda / dirichlet_sample_cuda), from the same Philox
+// streams, so one seed gives the CPU's samples (bit-identical in the emulated tests; on a GPU up to
+// device-libm rounding, see cuda/topic_losses.h).
+import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { checkInt, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import { RandomOptions, resolveGenerator, Generator } from '../random';
-import { checkShape, checkTensor, numelOf, Tensor } from '../tensor';
+import {
+  allocStorage,
+  checkDevice,
+  checkShape,
+  checkTensor,
+  CudaStorage,
+  Device,
+  numelOf,
+  sameDevice,
+  Tensor,
+} from '../tensor';
 import { randn } from '../creation';
 import { add, exp, mul } from './elementwise';
 
@@ -26,6 +42,30 @@ declare module '../native' {
       offset: number,
     ): number;
   }
+}
+
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    gammaSample(out: DeviceBuffer, concentration: number, seed: number, offset: number): number;
+    /** concentration stays a host Float32Array, as for the CPU export (copied for the call). */
+    dirichletSample(
+      out: DeviceBuffer,
+      concentration: Float32Array,
+      numSamples: number,
+      K: number,
+      seed: number,
+      offset: number,
+    ): number;
+  }
+}
+
+/** Options of the samplers: the generator, and the device the samples are drawn on (default 'cpu'). */
+export interface SampleOptions extends RandomOptions {
+  device?: Device;
+}
+
+function deviceOf(opts: SampleOptions): Device {
+  return opts.device === undefined ? 'cpu' : checkDevice('device', opts.device);
 }
 
 function checkConcentration(name: string, v: unknown): number {
@@ -44,11 +84,17 @@ function drawWith(gen: Generator, draw: (seed: number, offset: number) => number
 }
 
 /** Samples of Gamma(concentration, 1) (rate 1), Marsaglia-Tsang with the U^(1/alpha) boost below 1. */
-export function gamma(shape: readonly number[], concentration: number, opts: RandomOptions = {}): Tensor {
+export function gamma(shape: readonly number[], concentration: number, opts: SampleOptions = {}): Tensor {
   opts = checkOptions('opts', opts);
   const s = checkShape('shape', shape);
   const alpha = checkConcentration('concentration', concentration);
+  const device = deviceOf(opts);
   const gen = resolveGenerator(opts);
+  if (device !== 'cpu') {
+    const outD = allocStorage(device, 'float32', numelOf(s)) as CudaStorage;
+    drawWith(gen, (seed, offset) => cudaKernels().gammaSample(outD.buffer, alpha, seed, offset));
+    return new Tensor(outD, s);
+  }
   const out = new Float32Array(numelOf(s));
   drawWith(gen, (seed, offset) => native.gammaSample(out, alpha, seed, offset));
   return new Tensor(out, s);
@@ -63,12 +109,18 @@ export function gamma(shape: readonly number[], concentration: number, opts: Ran
 export function dirichlet(
   concentration: readonly number[] | Float32Array | Tensor,
   numSamples: number,
-  opts: RandomOptions = {},
+  opts: SampleOptions = {},
 ): Tensor {
   opts = checkOptions('opts', opts);
+  const device = deviceOf(opts);
   let conc: Float32Array;
   if (concentration instanceof Tensor) {
     checkTensor('concentration', concentration, 'float32');
+    if (concentration.device !== 'cpu') {
+      throw new TypeError(
+        `dirichlet: concentration is on ${concentration.device}, but its values are checked on the host: pass a CPU tensor or an array (with { device: '${concentration.device}' } for samples there)`,
+      );
+    }
     if (concentration.ndim !== 1) {
       throw new RangeError(`concentration must be 1-D [K], got shape ${shapeStr(concentration.shape)}`);
     }
@@ -86,6 +138,11 @@ export function dirichlet(
   for (let k = 0; k < K; k++) checkConcentration(`concentration[${k}]`, conc[k]);
   const n = checkInt('numSamples', numSamples);
   const gen = resolveGenerator(opts);
+  if (device !== 'cpu') {
+    const outD = allocStorage(device, 'float32', n * K) as CudaStorage;
+    drawWith(gen, (seed, offset) => cudaKernels().dirichletSample(outD.buffer, conc, n, K, seed, offset));
+    return new Tensor(outD, [n, K]);
+  }
   const out = new Float32Array(n * K);
   drawWith(gen, (seed, offset) => native.dirichletSample(out, conc, n, K, seed, offset));
   return new Tensor(out, [n, K]);
@@ -102,6 +159,9 @@ export function reparameterize(mu: Tensor, logvar: Tensor, opts: RandomOptions =
   if (mu.shape.length !== logvar.shape.length || mu.shape.some((s, i) => s !== logvar.shape[i])) {
     throw new RangeError(`logvar must have the shape of mu ${shapeStr(mu.shape)}, got ${shapeStr(logvar.shape)}`);
   }
-  const eps = randn(mu.shape, opts);
+  // eps is drawn on the host (as randn does for either device) and placed with mu; the composite ops
+  // then run where mu and logvar are.
+  const device = sameDevice('reparameterize', { mu, logvar });
+  const eps = randn(mu.shape, { ...opts, device });
   return add(mu, mul(exp(mul(logvar, 0.5)), eps));
 }

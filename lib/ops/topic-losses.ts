@@ -3,9 +3,16 @@
 // (native/kernels/topic_losses.cc; per-element math in native/include/textkernels/math/topics.h).
 // Also exported as tk.losses.*. These take several inputs, so they are functions only (no Tensor
 // methods).
+//
+// On CUDA tensors each calls the device export of the same name (cuda/binding/topic_losses.cc: the
+// kernels of cuda/topic_losses.cu). The few host-side steps of the CPU path (scaling the saved MMD
+// gradients, summing the per-row losses) run on the device as tiny products through sgemm
+// ([1] x row scales exactly; ones[1, B] x loss[B] sums), so nothing is copied back to the host but
+// mmdForward's value, which the export returns as the CPU one does.
+import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { native } from '../native';
-import { checkTensor, fromOp, isGradEnabled, Tensor } from '../tensor';
+import { allocStorage, checkTensor, CudaStorage, Device, fromOp, isGradEnabled, sameDevice, Tensor } from '../tensor';
 import { checkReduction, Reduction, sumOf } from './nnutil';
 
 declare module '../native' {
@@ -68,6 +75,99 @@ declare module '../native' {
       scale: number,
     ): void;
   }
+}
+
+type Buf = DeviceBuffer;
+
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    mmdForward(
+      gx: Buf | null,
+      gy: Buf | null,
+      x: Buf,
+      y: Buf,
+      n: number,
+      m: number,
+      d: number,
+      kernel: number,
+      bandwidth: number,
+    ): number;
+    gaussianKlForward(loss: Buf, mu: Buf, logvar: Buf, B: number, J: number): void;
+    gaussianKlBackward(
+      dmu: Buf | null,
+      dlogvar: Buf | null,
+      dloss: Buf,
+      mu: Buf,
+      logvar: Buf,
+      B: number,
+      J: number,
+      dlossStride: number,
+      scale: number,
+    ): void;
+    gaussianMixtureKlForward(
+      loss: Buf,
+      logEta: Buf,
+      z: Buf,
+      mu: Buf,
+      logvar: Buf,
+      means: Buf,
+      logvars: Buf,
+      logPi: Buf,
+      B: number,
+      J: number,
+      K: number,
+    ): void;
+    gaussianMixtureKlBackward(
+      dz: Buf | null,
+      dmu: Buf | null,
+      dlogvar: Buf | null,
+      dmeans: Buf | null,
+      dlogvars: Buf | null,
+      dlogPi: Buf | null,
+      dloss: Buf,
+      z: Buf,
+      mu: Buf,
+      logvar: Buf,
+      means: Buf,
+      logvars: Buf,
+      logPi: Buf,
+      logEta: Buf,
+      B: number,
+      J: number,
+      K: number,
+      dlossStride: number,
+      scale: number,
+    ): void;
+  }
+}
+
+function bufOf(t: Tensor): Buf {
+  return (t.storage as CudaStorage).buffer;
+}
+
+function deviceFloats(n: number): CudaStorage {
+  return allocStorage('cuda', 'float32', n) as CudaStorage;
+}
+
+/** out[0, n) = s[0] * a[0, n) on the device: the 1 x n product [s] x a (one exact product each). */
+function scaleOnDevice(a: Buf, n: number, s: Buf): CudaStorage {
+  const out = deviceFloats(n);
+  if (n > 0) cudaKernels().sgemm(false, false, 1, n, 1, 1, s, 0, 1, a, 0, n, 0, out.buffer, 0, n);
+  return out;
+}
+
+/** [1] = scale * sum(v[0, B)) on the device (ones[1, B] x v[B, 1]); NaN for a mean of no rows. */
+function sumOnDevice(v: Buf, B: number, scale: number, mean: boolean): CudaStorage {
+  const cu = cudaKernels();
+  const out = deviceFloats(1);
+  if (B === 0) {
+    cu.fill(out.buffer, mean ? NaN : 0);
+    return out;
+  }
+  const ones = deviceFloats(B);
+  cu.fill(ones.buffer, 1);
+  cu.sgemm(false, false, 1, 1, B, scale, ones.buffer, 0, B, v, 0, 1, 0, out.buffer, 0, 1);
+  return out;
 }
 
 export type MmdKernel = 'diffusion' | 'rbf' | 'imq';
@@ -137,6 +237,26 @@ export function mmd(x: Tensor, y: Tensor, opts: MmdOptions = {}): Tensor {
     );
   }
   const wantGrad = isGradEnabled() && (x.requiresGrad || y.requiresGrad);
+  if (sameDevice('mmd', { x, y }) !== 'cpu') {
+    const gxd = wantGrad && x.requiresGrad ? deviceFloats(n * d) : null;
+    const gyd = wantGrad && y.requiresGrad ? deviceFloats(m * d) : null;
+    const v = cudaKernels().mmdForward(
+      gxd && gxd.buffer,
+      gyd && gyd.buffer,
+      bufOf(x),
+      bufOf(y),
+      n,
+      m,
+      d,
+      KERNELS[kernelName],
+      bandwidth,
+    );
+    const value = new Tensor(Float32Array.of(v), [], { device: 'cuda' });
+    return fromOp('mmd', value.storage, [], [x, y], (g) => [
+      gxd && new Tensor(scaleOnDevice(gxd.buffer, n * d, bufOf(g)), x.shape),
+      gyd && new Tensor(scaleOnDevice(gyd.buffer, m * d, bufOf(g)), y.shape),
+    ]);
+  }
   const gx = wantGrad && x.requiresGrad ? new Float32Array(n * d) : null;
   const gy = wantGrad && y.requiresGrad ? new Float32Array(m * d) : null;
   const value = native.mmdForward(gx, gy, x.f32, y.f32, n, m, d, KERNELS[kernelName], bandwidth);
@@ -172,6 +292,21 @@ function reduceRows(
   return fromOp(name, Float32Array.of(value), [], inputs, (g) => backward(g.f32, 0, scale));
 }
 
+/** reduceRows for losses on the device: the same reductions, summed by sumOnDevice. */
+function reduceRowsCuda(
+  name: string,
+  loss: CudaStorage,
+  reduction: string,
+  inputs: Tensor[],
+  backward: (dloss: Buf, stride: number, scale: number) => (Tensor | null)[],
+): Tensor {
+  const B = loss.length;
+  if (reduction === 'none') return fromOp(name, loss, [B], inputs, (g) => backward(bufOf(g), 1, 1));
+  const scale = reduction === 'sum' ? 1 : 1 / B;
+  const value = sumOnDevice(loss.buffer, B, reduction === 'sum' ? 1 : 1 / B, reduction !== 'sum');
+  return fromOp(name, value, [], inputs, (g) => backward(bufOf(g), 0, scale));
+}
+
 function checkSameShape(name: string, t: Tensor, refName: string, ref: Tensor): void {
   if (t.shape.length !== ref.shape.length || t.shape.some((s, i) => s !== ref.shape[i])) {
     throw new RangeError(`${name} must have the shape of ${refName} ${shapeStr(ref.shape)}, got ${shapeStr(t.shape)}`);
@@ -195,6 +330,17 @@ export function gaussianKL(mu: Tensor, logvar: Tensor, opts: KLOptions = {}): Te
   checkSameShape('logvar', logvar, 'mu', mu);
   const reduction = checkKlReduction(opts);
   const [B, J] = mu.shape;
+  if (sameDevice('gaussianKL', { mu, logvar }) !== 'cpu') {
+    const cu = cudaKernels();
+    const lossD = deviceFloats(B);
+    cu.gaussianKlForward(lossD.buffer, bufOf(mu), bufOf(logvar), B, J);
+    return reduceRowsCuda('gaussianKL', lossD, reduction, [mu, logvar], (dl, stride, scale) => {
+      const dmu = mu.requiresGrad ? deviceFloats(B * J) : null;
+      const dlv = logvar.requiresGrad ? deviceFloats(B * J) : null;
+      cu.gaussianKlBackward(dmu && dmu.buffer, dlv && dlv.buffer, dl, bufOf(mu), bufOf(logvar), B, J, stride, scale);
+      return [dmu && new Tensor(dmu, mu.shape), dlv && new Tensor(dlv, mu.shape)];
+    });
+  }
   const loss = new Float32Array(B);
   const m = mu.f32;
   const lv = logvar.f32;
@@ -248,11 +394,57 @@ export function gaussianMixtureKL(
     throw new RangeError(`logPi must have shape [${K}] (one log weight per component), got ${shapeStr(logPi.shape)}`);
   }
   const reduction = checkKlReduction(opts);
+  const inputs = [z, mu, logvar, means, logvars, logPi];
+  const device: Device = sameDevice('gaussianMixtureKL', { z, mu, logvar, means, logvars, logPi });
+  if (device !== 'cpu') {
+    const cu = cudaKernels();
+    const lossD = deviceFloats(B);
+    const logEtaD = deviceFloats(B * K);
+    const bufs = inputs.map(bufOf);
+    cu.gaussianMixtureKlForward(
+      lossD.buffer,
+      logEtaD.buffer,
+      bufs[0],
+      bufs[1],
+      bufs[2],
+      bufs[3],
+      bufs[4],
+      bufs[5],
+      B,
+      J,
+      K,
+    );
+    return reduceRowsCuda('gaussianMixtureKL', lossD, reduction, inputs, (dl, stride, scale) => {
+      const grads = inputs.map((t) => (t.requiresGrad ? deviceFloats(t.size) : null));
+      const gb = grads.map((gr) => gr && gr.buffer);
+      cu.gaussianMixtureKlBackward(
+        gb[0],
+        gb[1],
+        gb[2],
+        gb[3],
+        gb[4],
+        gb[5],
+        dl,
+        bufs[0],
+        bufs[1],
+        bufs[2],
+        bufs[3],
+        bufs[4],
+        bufs[5],
+        logEtaD.buffer,
+        B,
+        J,
+        K,
+        stride,
+        scale,
+      );
+      return grads.map((gr, i) => gr && new Tensor(gr, inputs[i].shape));
+    });
+  }
   const loss = new Float32Array(B);
   const logEta = new Float32Array(B * K);
   const [zd, md, lvd, mk, lvk, lp] = [z.f32, mu.f32, logvar.f32, means.f32, logvars.f32, logPi.f32];
   native.gaussianMixtureKlForward(loss, logEta, zd, md, lvd, mk, lvk, lp, B, J, K);
-  const inputs = [z, mu, logvar, means, logvars, logPi];
   return reduceRows('gaussianMixtureKL', loss, reduction, inputs, (dl, stride, scale) => {
     const grads = inputs.map((t) => (t.requiresGrad ? new Float32Array(t.size) : null));
     native.gaussianMixtureKlBackward(
