@@ -192,13 +192,17 @@ export class MultiheadAttention extends Module {
     if (!batched) output = squeeze(output, 0);
     let weights: Tensor | null = null;
     if (opts.needWeights ?? true) {
+      // The masks are built on the host and go to the query's device with the scores.
+      const device = query.device;
       let s = mul(matmul(qh, transpose(kh, -1, -2)), scale);
-      if (masks.mask) s = add(s, new Tensor(masks.mask, masks.maskShape));
-      if (masks.keyPadding) s = maskedFill(s, new Tensor(Int32Array.from(masks.keyPadding), [B, 1, 1, S]), -Infinity);
+      if (masks.mask) s = add(s, new Tensor(masks.mask, masks.maskShape, { device }));
+      if (masks.keyPadding) {
+        s = maskedFill(s, new Tensor(Int32Array.from(masks.keyPadding), [B, 1, 1, S], { device }), -Infinity);
+      }
       if (isCausal) {
         const c = new Int32Array(L * S);
         for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) c[i * S + j] = 1;
-        s = maskedFill(s, new Tensor(c, [L, S]), -Infinity);
+        s = maskedFill(s, new Tensor(c, [L, S], { device }), -Infinity);
       }
       weights = softmax(s, -1);
       if (opts.averageAttnWeights ?? true) weights = mean(weights, 1);
@@ -327,7 +331,7 @@ export class AttentionPooling extends Module {
       }
       const pad = new Int32Array(B * T);
       for (let i = 0; i < pad.length; i++) pad[i] = m.data[i] === 0 ? 1 : 0;
-      scores = maskedFill(scores, new Tensor(pad, [B, T]), -1e9);
+      scores = maskedFill(scores, new Tensor(pad, [B, T], { device: x.device }), -1e9);
     }
     const w = softmax(scores, 1);
     return sum(mul(unsqueeze(w, -1), this.proj.forward(x)), 1);

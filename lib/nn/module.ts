@@ -463,7 +463,7 @@ export abstract class Module {
  * Copies v's values into target in place, on target's device (int32 targets take float values
  * truncated, as torch's copy_).
  */
-function copyInto(target: Tensor, v: Tensor): void {
+export function copyInto(target: Tensor, v: Tensor): void {
   if (v.storage === target.storage) return;
   if (target.device === 'cuda' && v.device === 'cuda' && v.dtype === target.dtype) {
     cudaKernels().copy(target.buffer, v.buffer);
