@@ -24,9 +24,9 @@ void adam_update_cuda(float* param,           // [n] updated in place
                       const float* grad,      // [n]
                       const math::AdamScalars& s, int64_t n, cudaStream_t stream);
 
-// SGD step for one tensor (sgd_update_cpu's twin).
+// SGD step for one tensor (sgd_update_cpu's twin). buf is written on the first step.
 void sgd_update_cuda(float* param,       // [n] updated in place
-                     float* buf,         // [n] momentum buffer when s.has_momentum (written on the first step), else null
+                     float* buf,         // [n] momentum buffer when s.has_momentum, else null
                      const float* grad,  // [n]
                      const math::SgdScalars& s, int64_t n, cudaStream_t stream);
 

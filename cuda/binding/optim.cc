@@ -10,14 +10,15 @@ namespace {
 
 Napi::Value JS_AdamUpdate(const Napi::CallbackInfo& info) {
   const binding::optim_args::AdamArgs r = binding::optim_args::ReadAdamArgs<DeviceArrays>(info);
-  adam_update_cuda(r.param.data, r.exp_avg.data, r.exp_avg_sq.data, r.s.amsgrad ? r.max_exp_avg_sq.data : nullptr,
-                   r.grad.data, r.s, r.n, current_stream());
+  adam_update_cuda(r.param.data, r.exp_avg.data, r.exp_avg_sq.data,
+                   r.s.amsgrad ? r.max_exp_avg_sq.data : nullptr, r.grad.data, r.s, r.n, current_stream());
   return info.Env().Undefined();
 }
 
 Napi::Value JS_SgdUpdate(const Napi::CallbackInfo& info) {
   const binding::optim_args::SgdArgs r = binding::optim_args::ReadSgdArgs<DeviceArrays>(info);
-  sgd_update_cuda(r.param.data, r.s.has_momentum ? r.buf.data : nullptr, r.grad.data, r.s, r.n, current_stream());
+  sgd_update_cuda(r.param.data, r.s.has_momentum ? r.buf.data : nullptr, r.grad.data, r.s, r.n,
+                  current_stream());
   return info.Env().Undefined();
 }
 

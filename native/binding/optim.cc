@@ -18,8 +18,8 @@ namespace {
 //            step, amsgrad, maximize, decoupled)
 Napi::Value JS_adamUpdate(const Napi::CallbackInfo& info) {
   const optim_args::AdamArgs r = optim_args::ReadAdamArgs<HostArrays>(info);
-  adam_update_cpu(r.param.data, r.exp_avg.data, r.exp_avg_sq.data, r.s.amsgrad ? r.max_exp_avg_sq.data : nullptr,
-                  r.grad.data, r.s, r.n);
+  adam_update_cpu(r.param.data, r.exp_avg.data, r.exp_avg_sq.data,
+                  r.s.amsgrad ? r.max_exp_avg_sq.data : nullptr, r.grad.data, r.s, r.n);
   return info.Env().Undefined();
 }
 
