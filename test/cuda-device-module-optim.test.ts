@@ -671,6 +671,27 @@ deviceDescribe('modules, optimizers and checkpoints on the emulated CUDA backend
           },
         ],
         [
+          'MultiheadAttention with masks',
+          () => new tk.nn.MultiheadAttention({ embedDim: 8, numHeads: 2, seed: 5 }),
+          () => {
+            const q = tk.randn([2, 3, 8], { seed: 6 });
+            const k = tk.randn([2, 4, 8], { seed: 7 });
+            const keyPaddingMask = [
+              [false, false, true, false],
+              [false, true, true, false],
+            ];
+            return [q, k, k, { keyPaddingMask, attnMask: tk.randn([3, 4], { seed: 8 }) }];
+          },
+        ],
+        [
+          'MultiheadAttention causal',
+          () => new tk.nn.MultiheadAttention({ embedDim: 8, numHeads: 2, seed: 5 }),
+          () => {
+            const q = tk.randn([2, 3, 8], { seed: 6 });
+            return [q, q, q, { isCausal: true, averageAttnWeights: false }];
+          },
+        ],
+        [
           'TransformerEncoderLayer',
           () => new tk.nn.TransformerEncoderLayer({ dModel: 8, nhead: 2, dimFeedforward: 16, dropout: 0, seed: 7 }),
           () => [tk.randn([2, 5, 8], { seed: 8 })],
@@ -683,7 +704,18 @@ deviceDescribe('modules, optimizers and checkpoints on the emulated CUDA backend
         [
           'AttentionPooling',
           () => new tk.nn.AttentionPooling({ hiddenDim: 8, outputDim: 4, seed: 10 }),
-          () => [tk.randn([2, 5, 8], { seed: 11 })],
+          () => [
+            tk.randn([2, 5, 8], { seed: 11 }),
+            [
+              [1, 1, 1, 0, 0],
+              [1, 1, 1, 1, 1],
+            ],
+          ],
+        ],
+        [
+          'EmbeddingBag (mean)',
+          () => new tk.nn.EmbeddingBag(6, 3, { seed: 14 }),
+          () => [new tk.sparse.CsrMatrix(2, 6, [0, 2, 5], [1, 4, 0, 2, 5], [1, 1, 1, 1, 1])],
         ],
         [
           'GRU',
@@ -691,8 +723,9 @@ deviceDescribe('modules, optimizers and checkpoints on the emulated CUDA backend
           () => [tk.randn([2, 5, 4], { seed: 13 })],
         ],
       ];
-      const first = (y: unknown): Tensor =>
-        y instanceof Tensor ? y : ((y as { output: Tensor }).output ?? (y as Record<string, Tensor>).h);
+      // The outputs to compare: the tensor, or an RNN's output and h, or attention's output and weights.
+      const outputs = (y: unknown): Tensor[] =>
+        y instanceof Tensor ? [y] : Object.values(y as Record<string, Tensor | null>).filter((t) => t !== null);
       let ran = 0;
       for (const [name, make, inputs] of layers) {
         const mc = make();
@@ -700,15 +733,18 @@ deviceDescribe('modules, optimizers and checkpoints on the emulated CUDA backend
         mc.eval();
         md.eval();
         const ok = unlessOpsMissing(`${name} on the device`, () => {
-          const xc = inputs() as Tensor[];
-          const xd = xc.map((t) => t.to('cuda'));
-          const yc = first((mc.forward as (...a: unknown[]) => unknown).apply(mc, xc));
-          const yd = first((md.forward as (...a: unknown[]) => unknown).apply(md, xd));
-          expect(yd.device).toBe('cuda');
-          expectClose(yd.cpu().f32, yc.f32, { atol: 1e-5, rtol: 1e-5 }, `${name} forward`);
-          const w = tk.randn(yc.shape, { seed: 99 });
-          yc.backward(w);
-          yd.backward(w.to('cuda'));
+          const xc = inputs();
+          const xd = xc.map((a) => (a instanceof Tensor ? a.to('cuda') : a));
+          const yc = outputs((mc.forward as (...a: unknown[]) => unknown).apply(mc, xc));
+          const yd = outputs((md.forward as (...a: unknown[]) => unknown).apply(md, xd));
+          expect(yd.length).toBe(yc.length);
+          yc.forEach((c, i) => {
+            expect(yd[i].device).toBe('cuda');
+            expectClose(yd[i].cpu().f32, c.f32, { atol: 1e-5, rtol: 1e-5 }, `${name} output ${i}`);
+          });
+          const w = tk.randn(yc[0].shape, { seed: 99 });
+          yc[0].backward(w);
+          yd[0].backward(w.to('cuda'));
           const pc = mc.parameters();
           md.parameters().forEach((p, i) => {
             if (pc[i].grad === null) return;
