@@ -496,6 +496,27 @@ deviceDescribe('modules, optimizers and checkpoints on the emulated CUDA backend
       );
     });
 
+    test('attention masks given as CUDA tensors are refused with the fix (masks are read on the host)', () => {
+      const mha = new tk.nn.MultiheadAttention({ embedDim: 8, numHeads: 2, seed: 1 }).cuda();
+      const q = tk.randn([2, 3, 8], { seed: 2, device: 'cuda' });
+      expectThrowNamed(
+        () => mha.forward(q, q, q, { keyPaddingMask: tk.zeros([2, 3], { device: 'cuda', dtype: 'int32' }) }),
+        'TypeError',
+        /MultiheadAttention: keyPaddingMask is on cuda.*keyPaddingMask\.cpu\(\)/,
+      );
+      expectThrowNamed(
+        () => mha.forward(q, q, q, { attnMask: tk.zeros([3, 3], { device: 'cuda' }) }),
+        'TypeError',
+        'MultiheadAttention: attnMask is on cuda',
+      );
+      const enc = new tk.nn.TransformerEncoderLayer({ dModel: 8, nhead: 2, dimFeedforward: 8, seed: 3 }).cuda();
+      expectThrowNamed(
+        () => enc.forward(q, { srcMask: tk.zeros([3, 3], { device: 'cuda' }) }),
+        'TypeError',
+        'attnMask is on cuda',
+      );
+    });
+
     test('an optimizer built before module.to keeps updating the moved parameters (and its state follows)', () => {
       for (const [name, opts] of [
         ['SGD', { lr: 0.05, momentum: 0.9, nesterov: true }],

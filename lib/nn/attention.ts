@@ -224,7 +224,7 @@ export class MultiheadAttention extends Module {
     let add4: Float32Array | null = null;
     let shape4 = [1, 1, 1, 1];
     if (opts.attnMask !== undefined && opts.attnMask !== null) {
-      const m = normalizeMask('attnMask', opts.attnMask, [L, S]);
+      const m = normalizeMask('attnMask', hostMask('MultiheadAttention', 'attnMask', opts.attnMask), [L, S]);
       let shape: number[];
       if (m.shape.length === 2) {
         if (m.shape[0] !== L || m.shape[1] !== S) {
@@ -247,7 +247,11 @@ export class MultiheadAttention extends Module {
       shape4 = maskShape4('attnMask', shape, [B, H, L, S]);
     }
     if (opts.keyPaddingMask !== undefined && opts.keyPaddingMask !== null) {
-      const kp = normalizeMask('keyPaddingMask', opts.keyPaddingMask, [B, S]);
+      const kp = normalizeMask(
+        'keyPaddingMask',
+        hostMask('MultiheadAttention', 'keyPaddingMask', opts.keyPaddingMask),
+        [B, S],
+      );
       const want = batched ? [B, S] : [S];
       if (kp.shape.length !== want.length || kp.shape.some((d, i) => d !== want[i])) {
         throw new RangeError(`keyPaddingMask must have shape ${shapeStr(want)}, got ${shapeStr(kp.shape)}`);
@@ -280,6 +284,21 @@ export class MultiheadAttention extends Module {
   override extraRepr(): string {
     return `embedDim=${this.embedDim}, numHeads=${this.numHeads}, dropout=${this.dropout}, batchFirst=${this.batchFirst}`;
   }
+}
+
+/**
+ * The mask, refused with a TypeError saying what to do when it is a CUDA tensor: masks are read on
+ * the host (the attention kernels take them as host arrays and the layers build the device copies
+ * they need), and a device mask would need a silent copy back.
+ */
+function hostMask(layer: string, name: string, m: AttentionMaskInput): AttentionMaskInput {
+  if (m instanceof Tensor && m.device !== 'cpu') {
+    throw new TypeError(
+      `${layer}: ${name} is on ${m.device}, but masks are read on the host: pass it on the CPU (${name}.cpu()) ` +
+        'or as nested boolean arrays; the layer puts what it needs on the input device',
+    );
+  }
+  return m;
 }
 
 export interface AttentionPoolingOptions extends RandomOptions {
@@ -325,7 +344,7 @@ export class AttentionPooling extends Module {
     const [B, T] = x.shape;
     let scores = squeeze(this.attn.forward(x), -1);
     if (mask !== null && mask !== undefined) {
-      const m = normalizeMask('mask', mask, [B, T]);
+      const m = normalizeMask('mask', hostMask('AttentionPooling', 'mask', mask), [B, T]);
       if (m.shape.length !== 2 || m.shape[0] !== B || m.shape[1] !== T) {
         throw new RangeError(`AttentionPooling: mask must have shape ${shapeStr([B, T])}, got ${shapeStr(m.shape)}`);
       }
