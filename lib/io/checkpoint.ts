@@ -7,6 +7,11 @@
 //   <dir>/optimizer.safetensors   the optimizer's per-parameter arrays, as `state.<index>.<key>`
 //   <dir>/checkpoint.json         format version, optimizer scalars and groups, schedulers,
 //                                 generators, extra
+//
+// Devices: the files hold host copies (a CUDA model's tensors and a CUDA optimizer's buffers are
+// copied to the host when saved), and loading puts each value on the device of the parameter,
+// buffer or optimizer state it restores (Module.loadStateDict, Optimizer.loadStateDict), so a
+// checkpoint of a CUDA run resumes on the CPU and the other way round.
 import * as fs from 'fs';
 import * as path from 'path';
 import { typeError } from '../errors';
@@ -62,8 +67,9 @@ export function saveCheckpoint(dir: string, parts: CheckpointParts): void {
       for (const [index, s] of Object.entries(sd.state)) {
         state[index] = {};
         for (const [key, v] of Object.entries(s)) {
-          if (v instanceof Float32Array) {
-            arrays[`state.${index}.${key}`] = new Tensor(v, [v.length]);
+          if (v instanceof Float32Array || v instanceof Tensor) {
+            // A CUDA parameter's buffers are CUDA tensors: saveSafetensors copies them to the host.
+            arrays[`state.${index}.${key}`] = v instanceof Tensor ? v : new Tensor(v, [v.length]);
             state[index][key] = ARRAY_MARK;
           } else {
             state[index][key] = v;

@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { typeError } from '../errors';
-import { numelOf, Tensor } from '../tensor';
+import { checkDevice, copyStorage, Device, numelOf, Tensor, TypedData } from '../tensor';
 
 export type SafetensorsDType =
   'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8' | 'BOOL';
@@ -227,7 +227,10 @@ export function parseSafetensors(buf: Uint8Array): Record<string, Tensor> {
   return out;
 }
 
-/** The safetensors bytes of a record of tensors (F32 for float32, I32 for int32). */
+/**
+ * The safetensors bytes of a record of tensors (F32 for float32, I32 for int32); CUDA tensors are
+ * copied to the host.
+ */
 export function serializeSafetensors(record: Record<string, Tensor>, metadata?: Record<string, string>): Buffer {
   if (record === null || typeof record !== 'object') throw typeError('record', 'an object of tensors', record);
   const items: [string, Tensor][] = [];
@@ -266,13 +269,15 @@ export function serializeSafetensors(record: Record<string, Tensor>, metadata?: 
   json.copy(out, 8);
   let pos = 8 + padded;
   for (const [, t] of items) {
+    // A CUDA tensor's elements are copied to the host first (torch's safetensors does the same).
+    const data = t.device === 'cpu' ? t.data : (copyStorage(t.storage, 'cpu') as TypedData);
     if (LITTLE_ENDIAN) {
-      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
+      out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), pos);
     } else {
       const dv = new DataView(out.buffer, out.byteOffset + pos, 4 * t.size);
       for (let i = 0; i < t.size; i++) {
-        if (t.dtype === 'float32') dv.setFloat32(4 * i, t.data[i], true);
-        else dv.setInt32(4 * i, t.data[i], true);
+        if (t.dtype === 'float32') dv.setFloat32(4 * i, data[i], true);
+        else dv.setInt32(4 * i, data[i], true);
       }
     }
     pos += 4 * t.size;
@@ -305,16 +310,31 @@ export function saveSafetensors(file: string, record: Record<string, Tensor>, me
   }
 }
 
-/** Reads a .safetensors file: float types as float32 tensors, integer and bool types as int32. */
-export function loadSafetensors(file: string): Record<string, Tensor> {
+export interface LoadSafetensorsOptions {
+  /** Where to put the tensors (safetensors.torch.load_file's device): 'cpu' (default) or 'cuda'. */
+  device?: Device;
+}
+
+/**
+ * Reads a .safetensors file: float types as float32 tensors, integer and bool types as int32, on
+ * `opts.device` (default the CPU).
+ */
+export function loadSafetensors(file: string, opts: LoadSafetensorsOptions = {}): Record<string, Tensor> {
   if (typeof file !== 'string' || file === '') throw typeError('path', 'a non-empty string', file);
+  if (opts === null || typeof opts !== 'object') throw typeError('opts', 'an object', opts);
+  const device = opts.device === undefined ? 'cpu' : checkDevice('device', opts.device);
   const buf = fs.readFileSync(file);
+  let out: Record<string, Tensor>;
   try {
-    return parseSafetensors(buf);
+    out = parseSafetensors(buf);
   } catch (e) {
     if (e instanceof Error) e.message = `${file}: ${e.message}`;
     throw e;
   }
+  if (device === 'cuda') {
+    for (const k of Object.keys(out)) out[k] = new Tensor(out[k].data, out[k].shape, { device });
+  }
+  return out;
 }
 
 /** The __metadata__ strings and tensor entries of a .safetensors file. */

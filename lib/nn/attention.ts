@@ -192,13 +192,17 @@ export class MultiheadAttention extends Module {
     if (!batched) output = squeeze(output, 0);
     let weights: Tensor | null = null;
     if (opts.needWeights ?? true) {
+      // The masks are built on the host and go to the query's device with the scores.
+      const device = query.device;
       let s = mul(matmul(qh, transpose(kh, -1, -2)), scale);
-      if (masks.mask) s = add(s, new Tensor(masks.mask, masks.maskShape));
-      if (masks.keyPadding) s = maskedFill(s, new Tensor(Int32Array.from(masks.keyPadding), [B, 1, 1, S]), -Infinity);
+      if (masks.mask) s = add(s, new Tensor(masks.mask, masks.maskShape, { device }));
+      if (masks.keyPadding) {
+        s = maskedFill(s, new Tensor(Int32Array.from(masks.keyPadding), [B, 1, 1, S], { device }), -Infinity);
+      }
       if (isCausal) {
         const c = new Int32Array(L * S);
         for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) c[i * S + j] = 1;
-        s = maskedFill(s, new Tensor(c, [L, S]), -Infinity);
+        s = maskedFill(s, new Tensor(c, [L, S], { device }), -Infinity);
       }
       weights = softmax(s, -1);
       if (opts.averageAttnWeights ?? true) weights = mean(weights, 1);
@@ -220,7 +224,7 @@ export class MultiheadAttention extends Module {
     let add4: Float32Array | null = null;
     let shape4 = [1, 1, 1, 1];
     if (opts.attnMask !== undefined && opts.attnMask !== null) {
-      const m = normalizeMask('attnMask', opts.attnMask, [L, S]);
+      const m = normalizeMask('attnMask', hostMask('MultiheadAttention', 'attnMask', opts.attnMask), [L, S]);
       let shape: number[];
       if (m.shape.length === 2) {
         if (m.shape[0] !== L || m.shape[1] !== S) {
@@ -243,7 +247,11 @@ export class MultiheadAttention extends Module {
       shape4 = maskShape4('attnMask', shape, [B, H, L, S]);
     }
     if (opts.keyPaddingMask !== undefined && opts.keyPaddingMask !== null) {
-      const kp = normalizeMask('keyPaddingMask', opts.keyPaddingMask, [B, S]);
+      const kp = normalizeMask(
+        'keyPaddingMask',
+        hostMask('MultiheadAttention', 'keyPaddingMask', opts.keyPaddingMask),
+        [B, S],
+      );
       const want = batched ? [B, S] : [S];
       if (kp.shape.length !== want.length || kp.shape.some((d, i) => d !== want[i])) {
         throw new RangeError(`keyPaddingMask must have shape ${shapeStr(want)}, got ${shapeStr(kp.shape)}`);
@@ -276,6 +284,21 @@ export class MultiheadAttention extends Module {
   override extraRepr(): string {
     return `embedDim=${this.embedDim}, numHeads=${this.numHeads}, dropout=${this.dropout}, batchFirst=${this.batchFirst}`;
   }
+}
+
+/**
+ * The mask, refused with a TypeError saying what to do when it is a CUDA tensor: masks are read on
+ * the host (the attention kernels take them as host arrays and the layers build the device copies
+ * they need), and a device mask would need a silent copy back.
+ */
+function hostMask(layer: string, name: string, m: AttentionMaskInput): AttentionMaskInput {
+  if (m instanceof Tensor && m.device !== 'cpu') {
+    throw new TypeError(
+      `${layer}: ${name} is on ${m.device}, but masks are read on the host: pass it on the CPU (${name}.cpu()) ` +
+        'or as nested boolean arrays; the layer puts what it needs on the input device',
+    );
+  }
+  return m;
 }
 
 export interface AttentionPoolingOptions extends RandomOptions {
@@ -321,13 +344,13 @@ export class AttentionPooling extends Module {
     const [B, T] = x.shape;
     let scores = squeeze(this.attn.forward(x), -1);
     if (mask !== null && mask !== undefined) {
-      const m = normalizeMask('mask', mask, [B, T]);
+      const m = normalizeMask('mask', hostMask('AttentionPooling', 'mask', mask), [B, T]);
       if (m.shape.length !== 2 || m.shape[0] !== B || m.shape[1] !== T) {
         throw new RangeError(`AttentionPooling: mask must have shape ${shapeStr([B, T])}, got ${shapeStr(m.shape)}`);
       }
       const pad = new Int32Array(B * T);
       for (let i = 0; i < pad.length; i++) pad[i] = m.data[i] === 0 ? 1 : 0;
-      scores = maskedFill(scores, new Tensor(pad, [B, T]), -1e9);
+      scores = maskedFill(scores, new Tensor(pad, [B, T], { device: x.device }), -1e9);
     }
     const w = softmax(scores, 1);
     return sum(mul(unsqueeze(w, -1), this.proj.forward(x)), 1);

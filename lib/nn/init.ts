@@ -7,6 +7,11 @@
 // PyTorch's defaults, for layers: Linear weight kaimingUniform_(w, { a: Math.sqrt(5) }) and bias
 // uniform_(b, -1/sqrt(fanIn), 1/sqrt(fanIn)) with fanIn from calculateFanInAndFanOut(w); Embedding
 // normal_(w); LayerNorm ones_/zeros_.
+//
+// CUDA tensors are filled with the same values as CPU ones: the draws are made on the host (from the
+// same generator, so a seed gives one model on either device) and copied to the device in one
+// transfer; constant_ fills on the device.
+import { cudaKernels } from '../cuda/runtime';
 import { checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { RandomOptions, resolveGenerator } from '../random';
 import { checkTensor, Tensor } from '../tensor';
@@ -36,9 +41,24 @@ export interface KaimingOptions extends RandomOptions {
   nonlinearity?: Nonlinearity;
 }
 
+/** The array to fill: the tensor's own on the CPU, a host scratch array for a CUDA tensor (see commit). */
 function target(name: string, t: unknown): Float32Array {
   const x = checkTensor(name, t, 'float32');
-  return x.data as Float32Array;
+  return x.device === 'cpu' ? (x.data as Float32Array) : new Float32Array(x.size);
+}
+
+/** Copies the values filled into target()'s scratch array to a CUDA tensor; returns the tensor. */
+function commit(tensor: Tensor, d: Float32Array): Tensor {
+  if (tensor.device === 'cuda' && d.length > 0) {
+    const k = cudaKernels();
+    const tmp = k.fromHost(d);
+    try {
+      k.copy(tensor.buffer, tmp);
+    } finally {
+      k.release(tmp);
+    }
+  }
+  return tensor;
 }
 
 /** The recommended gain for a nonlinearity (torch.nn.init.calculate_gain). */
@@ -103,7 +123,7 @@ export function uniform_(tensor: Tensor, a = 0, b = 1, opts: RandomOptions = {})
   checkNumber('b', b);
   if (!(a <= b)) throw new RangeError(`uniform_ expects a <= b, got a=${a}, b=${b}`);
   resolveGenerator(opts).uniform(d, a, b);
-  return tensor;
+  return commit(tensor, d);
 }
 
 /** Fills with N(mean, std^2). */
@@ -113,7 +133,7 @@ export function normal_(tensor: Tensor, mean = 0, std = 1, opts: RandomOptions =
   checkNumber('mean', mean);
   checkNumber('std', std, 0);
   resolveGenerator(opts).normal(d, mean, std);
-  return tensor;
+  return commit(tensor, d);
 }
 
 /**
@@ -135,7 +155,7 @@ export function truncNormal_(tensor: Tensor, mean = 0, std = 1, a = -2, b = 2, o
   if (n === 0) return tensor;
   if (std === 0 || !(b > a)) {
     d.fill(Math.min(Math.max(mean, a), b));
-    return tensor;
+    return commit(tensor, d);
   }
   const normCdf = (x: number): number => (1 + erf(x / Math.SQRT2)) / 2;
   const p = normCdf((b - mean) / std) - normCdf((a - mean) / std);
@@ -171,7 +191,7 @@ export function truncNormal_(tensor: Tensor, mean = 0, std = 1, a = -2, b = 2, o
       pending = next;
     }
   }
-  return tensor;
+  return commit(tensor, d);
 }
 
 // erf (JS has none): the Maclaurin series below 2.5, erfc's continued fraction above; ~1e-15.
@@ -210,9 +230,10 @@ function erf(x: number): number {
 
 /** Fills with val. */
 export function constant_(tensor: Tensor, val: number): Tensor {
-  const d = target('tensor', tensor);
+  checkTensor('tensor', tensor, 'float32');
   if (typeof val !== 'number') throw typeError('val', 'a number', val);
-  d.fill(val);
+  if (tensor.device === 'cuda') cudaKernels().fill(tensor.buffer, val);
+  else tensor.f32.fill(val);
   return tensor;
 }
 
@@ -307,5 +328,5 @@ export function orthogonal_(tensor: Tensor, gain = 1, opts: RandomOptions = {}):
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) d[r * cols + c] = gain * (rows >= cols ? q[c][r] : q[r][c]);
   }
-  return tensor;
+  return commit(tensor, d);
 }

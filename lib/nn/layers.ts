@@ -10,7 +10,7 @@ import { relu, gelu, tanh, sigmoid, div } from '../ops/elementwise';
 import { softmax, logSoftmax, layerNorm, embedding, dropout } from '../ops/nn';
 import { flatten } from '../ops/shape';
 import { CsrMatrix, spmm } from '../sparse';
-import { Module, Parameter } from './module';
+import { copyInto, Module, Parameter } from './module';
 import * as init from './init';
 
 export interface LinearOptions extends RandomOptions {
@@ -80,11 +80,14 @@ export class Embedding extends Module {
 
   resetParameters(opts: RandomOptions = {}): void {
     opts = checkOptions('opts', opts);
-    init.normal_(this.weight, 0, 1, opts);
+    // A CUDA weight gets the values a CPU one would (drawn on the host, padding row zeroed, one copy).
+    const w = this.weight.device === 'cpu' ? this.weight : zeros(this.weight.shape);
+    init.normal_(w, 0, 1, opts);
     if (this.paddingIdx !== null) {
       const d = this.embeddingDim;
-      this.weight.f32.fill(0, this.paddingIdx * d, (this.paddingIdx + 1) * d);
+      w.f32.fill(0, this.paddingIdx * d, (this.paddingIdx + 1) * d);
     }
+    if (w !== this.weight) copyInto(this.weight, w);
   }
 
   /** ids: int32 tensor, Int32Array or (nested) arrays of ids; returns [...ids.shape, dim]. */
@@ -95,8 +98,11 @@ export class Embedding extends Module {
   /** An Embedding holding `weights` (torch.nn.Embedding.from_pretrained); frozen unless freeze is false. */
   static fromPretrained(weights: Tensor, opts: { freeze?: boolean; paddingIdx?: number | null } = {}): Embedding {
     if (!(weights instanceof Tensor) || weights.ndim !== 2) throw typeError('weights', 'a 2-D tensor', weights);
+    if (weights.dtype !== 'float32') throw new TypeError(`weights must be a float32 tensor, got ${weights.dtype}`);
     const e = new Embedding(weights.shape[0], weights.shape[1], { paddingIdx: opts.paddingIdx, seed: 0 });
-    e.weight.f32.set(weights.f32);
+    // On the device of `weights`, as torch's (whose weight is the given tensor).
+    e.weight.moveTo_(weights.device);
+    copyInto(e.weight, weights);
     e.weight.setRequiresGrad(opts.freeze === false);
     return e;
   }
@@ -145,7 +151,7 @@ export class EmbeddingBag extends Module {
     const unit = new CsrMatrix(bags.rows, bags.cols, bags.indptr, bags.indices, ones);
     const counts = new Float32Array(bags.rows);
     for (let r = 0; r < bags.rows; r++) counts[r] = Math.max(1, bags.indptr[r + 1] - bags.indptr[r]);
-    return div(spmm(unit, this.weight), new Tensor(counts, [bags.rows, 1]));
+    return div(spmm(unit, this.weight), new Tensor(counts, [bags.rows, 1], { device: this.weight.device }));
   }
 }
 

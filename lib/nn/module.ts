@@ -26,8 +26,14 @@
 //
 // Names are PyTorch's: parameters of children are `child.name`, Sequential and ModuleList children
 // are '0', '1', ..., so state dicts line up with torch's (`encoder.layers.1.bias`).
+//
+// Devices: module.to('cuda') / cuda() / cpu() move every parameter and buffer in place
+// (Tensor.moveTo_), so the tensors keep their identity and an optimizer built before the move keeps
+// updating them (its state follows at the next step). stateDict() returns tensors on the module's
+// device, as torch; loadStateDict copies values from either device into each tensor on its own.
+import { cudaKernels } from '../cuda/runtime';
 import { shapeStr, typeError } from '../errors';
-import { Tensor } from '../tensor';
+import { checkDevice, copyStorage, Device, Tensor, TypedData } from '../tensor';
 
 export interface BufferOptions {
   /** Persistent buffers are part of stateDict() (default true). */
@@ -326,7 +332,8 @@ export abstract class Module {
 
   /**
    * Copies values from a record (as stateDict() returns, or loadSafetensors) into this module's
-   * parameters and buffers, in place. Shape mismatches are always errors; with strict (default)
+   * parameters and buffers, in place, each on its own device (the record's tensors may be on
+   * either). Shape mismatches are always errors; with strict (default)
    * missing and unexpected keys are too. Everything is checked before anything is copied, so a
    * failed load leaves the module unchanged. Returns the missing and unexpected keys.
    */
@@ -365,16 +372,38 @@ export abstract class Module {
     for (const k of Object.keys(own)) {
       const v = src[k];
       if (v === undefined) continue;
-      const target = own[k];
-      if (v.data === target.data) continue;
-      if (target.dtype === 'int32' && v.dtype === 'float32') {
-        const d = target.data;
-        for (let i = 0; i < d.length; i++) d[i] = Math.trunc(v.data[i]);
-      } else {
-        target.data.set(v.data);
-      }
+      copyInto(own[k], v);
     }
     return { missingKeys, unexpectedKeys };
+  }
+
+  /**
+   * Moves every parameter and buffer (with their gradients) of this module and all below it to
+   * `device`, in place, as torch's nn.Module.to: the tensors stay the same objects, so optimizers
+   * and references taken before keep working. Returns this module.
+   */
+  to(device: Device): this {
+    const d = checkDevice('device', device);
+    for (const m of this.modules()) {
+      for (const p of m._parameters.values()) if (p !== null) p.moveTo_(d);
+      for (const [name, b] of m._buffers) {
+        if (b === null || b.device === d) continue;
+        // Buffers made by ops (not leaves) cannot move in place: replace them with a moved copy.
+        if (b.isLeaf) b.moveTo_(d);
+        else m._buffers.set(name, new Tensor(copyStorage(b.storage, d), b.shape));
+      }
+    }
+    return this;
+  }
+
+  /** to('cuda'). */
+  cuda(): this {
+    return this.to('cuda');
+  }
+
+  /** to('cpu'). */
+  cpu(): this {
+    return this.to('cpu');
   }
 
   /** Sets training mode on this module and all below it. */
@@ -400,6 +429,7 @@ export abstract class Module {
     for (const p of this.parameters()) {
       if (p.grad === null) continue;
       if (setToNone) p.grad = null;
+      else if (p.grad.device === 'cuda') cudaKernels().fill(p.grad.buffer, 0);
       else p.grad.data.fill(0);
     }
   }
@@ -426,6 +456,33 @@ export abstract class Module {
     if (!lines.length) return `${this.constructor.name}(${extra})`;
     const head = extra ? [extra, ...lines] : lines;
     return `${this.constructor.name}(\n  ${head.join('\n  ')}\n)`;
+  }
+}
+
+/**
+ * Copies v's values into target in place, on target's device (int32 targets take float values
+ * truncated, as torch's copy_).
+ */
+export function copyInto(target: Tensor, v: Tensor): void {
+  if (v.storage === target.storage) return;
+  if (target.device === 'cuda' && v.device === 'cuda' && v.dtype === target.dtype) {
+    cudaKernels().copy(target.buffer, v.buffer);
+    return;
+  }
+  const src: TypedData = v.device === 'cpu' ? v.data : (copyStorage(v.storage, 'cpu') as TypedData);
+  let host: TypedData = src;
+  if (target.dtype === 'int32' && v.dtype === 'float32') host = Int32Array.from(src, Math.trunc);
+  else if (target.dtype === 'float32' && v.dtype === 'int32') host = Float32Array.from(src);
+  if (target.device === 'cpu') {
+    target.data.set(host);
+    return;
+  }
+  const k = cudaKernels();
+  const tmp = k.fromHost(host);
+  try {
+    k.copy(target.buffer, tmp);
+  } finally {
+    k.release(tmp);
   }
 }
 

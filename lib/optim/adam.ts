@@ -1,8 +1,19 @@
 // Adam and AdamW (torch.optim.Adam, AdamW) with amsgrad and maximize, one fused native update per
 // parameter (native/include/textkernels/math/optim.h).
+import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { native } from '../native';
 import { Tensor } from '../tensor';
-import { checkFlag, checkHyper, Optimizer, ParamGroup, ParamsInput, ParamState } from './optimizer';
+import {
+  checkFlag,
+  checkHyper,
+  kernelArgOf,
+  Optimizer,
+  ParamGroup,
+  ParamsInput,
+  ParamState,
+  StateBuffer,
+  zeroStateBuffer,
+} from './optimizer';
 import { checkOptions } from '../errors';
 
 declare module '../native' {
@@ -13,6 +24,28 @@ declare module '../native' {
       expAvg: Float32Array,
       expAvgSq: Float32Array,
       maxExpAvgSq: Float32Array | null,
+      lr: number,
+      beta1: number,
+      beta2: number,
+      eps: number,
+      weightDecay: number,
+      step: number,
+      amsgrad: boolean,
+      maximize: boolean,
+      decoupled: boolean,
+    ): void;
+  }
+}
+
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    /** native.adamUpdate over device buffers (cuda/binding/optim.cc; same arguments and checks). */
+    adamUpdate(
+      param: DeviceBuffer,
+      grad: DeviceBuffer,
+      expAvg: DeviceBuffer,
+      expAvgSq: DeviceBuffer,
+      maxExpAvgSq: DeviceBuffer | null,
       lr: number,
       beta1: number,
       beta2: number,
@@ -53,37 +86,65 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   }
 
   protected initState(p: Tensor, g: ParamGroup<AdamOptions>): ParamState {
-    const s: ParamState = { step: 0, expAvg: new Float32Array(p.size), expAvgSq: new Float32Array(p.size) };
-    if (g.amsgrad) s.maxExpAvgSq = new Float32Array(p.size);
+    const s: ParamState = {
+      step: 0,
+      expAvg: zeroStateBuffer(p.device, p.size),
+      expAvgSq: zeroStateBuffer(p.device, p.size),
+    };
+    if (g.amsgrad) s.maxExpAvgSq = zeroStateBuffer(p.device, p.size);
     return s;
   }
 
-  protected updateParam(p: Tensor, grad: Float32Array, s: ParamState, g: ParamGroup<AdamOptions>): void {
-    if (g.amsgrad && !(s.maxExpAvgSq instanceof Float32Array)) s.maxExpAvgSq = new Float32Array(p.size);
+  protected updateParam(p: Tensor, grad: Tensor, s: ParamState, g: ParamGroup<AdamOptions>): void {
+    const isBuffer = (v: unknown): v is StateBuffer => v instanceof Float32Array || v instanceof Tensor;
+    if (g.amsgrad && !isBuffer(s.maxExpAvgSq)) s.maxExpAvgSq = zeroStateBuffer(p.device, p.size);
     const step = (s.step as number) + 1;
-    native.adamUpdate(
-      p.f32,
-      grad,
-      s.expAvg as Float32Array,
-      s.expAvgSq as Float32Array,
-      g.amsgrad ? (s.maxExpAvgSq as Float32Array) : null,
-      g.lr,
-      g.betas[0],
-      g.betas[1],
-      g.eps,
-      g.weightDecay,
-      step,
-      g.amsgrad,
-      g.maximize,
-      this.decoupled,
-    );
+    const m = kernelArgOf(s.expAvg as StateBuffer);
+    const v = kernelArgOf(s.expAvgSq as StateBuffer);
+    const vMax = g.amsgrad ? kernelArgOf(s.maxExpAvgSq as StateBuffer) : null;
+    if (p.device === 'cuda') {
+      cudaKernels().adamUpdate(
+        p.buffer,
+        grad.buffer,
+        m as DeviceBuffer,
+        v as DeviceBuffer,
+        vMax as DeviceBuffer | null,
+        g.lr,
+        g.betas[0],
+        g.betas[1],
+        g.eps,
+        g.weightDecay,
+        step,
+        g.amsgrad,
+        g.maximize,
+        this.decoupled,
+      );
+    } else {
+      native.adamUpdate(
+        p.f32,
+        grad.f32,
+        m as Float32Array,
+        v as Float32Array,
+        vMax as Float32Array | null,
+        g.lr,
+        g.betas[0],
+        g.betas[1],
+        g.eps,
+        g.weightDecay,
+        step,
+        g.amsgrad,
+        g.maximize,
+        this.decoupled,
+      );
+    }
     s.step = step;
   }
 }
 
 /**
  * torch.optim.Adam (lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 as an L2 term added to
- * the gradient). State per parameter: { step, expAvg, expAvgSq, maxExpAvgSq (amsgrad) }.
+ * the gradient). State per parameter: { step, expAvg, expAvgSq, maxExpAvgSq (amsgrad) }, its buffers
+ * on the parameter's device, where the update runs (native.adamUpdate or its device twin).
  */
 export class Adam extends AdamBase {
   protected readonly decoupled: boolean = false;

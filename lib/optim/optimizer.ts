@@ -3,13 +3,55 @@
 //
 // State dicts follow torch's layout: `state` maps a parameter's index (its position across all
 // groups, in order) to its state, `paramGroups` lists each group's hyperparameters with `params`
-// as those indices. State values are numbers, null, or Float32Arrays (copies), so the object can be
+// as those indices. State values are numbers, null, or buffers (copies), so the object can be
 // written as JSON plus binary arrays (for example with tk.io.saveSafetensors for the arrays).
+//
+// Devices: a parameter's buffers (momentum, moments) live on the parameter's device, as torch's do:
+// Float32Arrays for a CPU parameter, float32 CUDA tensors of shape [size] for a CUDA one. The fused
+// updates run on that device (native.sgdUpdate / adamUpdate or their device twins). A parameter
+// moved after its first step (module.to) has its state moved with it at its next step, and
+// loadStateDict puts loaded buffers (Float32Arrays or tensors of either device) on each parameter's
+// device, as torch's load_state_dict does.
+import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { typeError } from '../errors';
-import { enableGrad, sameShape, Tensor } from '../tensor';
+import { allocStorage, copyStorage, Device, enableGrad, sameDevice, sameShape, Tensor } from '../tensor';
+
+/** A state buffer: a Float32Array for a CPU parameter, a float32 CUDA tensor for a CUDA one. */
+export type StateBuffer = Float32Array | Tensor;
 
 /** Per-parameter optimizer state: step counts and moment buffers. */
-export type ParamState = Record<string, number | Float32Array | null>;
+export type ParamState = Record<string, number | StateBuffer | null>;
+
+/** A zeroed state buffer of `size` elements on `device`. */
+export function zeroStateBuffer(device: Device, size: number): StateBuffer {
+  if (device === 'cpu') return new Float32Array(size);
+  return new Tensor(allocStorage(device, 'float32', size, true), [size]);
+}
+
+/** The buffer's device. */
+function bufferDevice(v: StateBuffer): Device {
+  return v instanceof Tensor ? v.device : 'cpu';
+}
+
+/** A copy of a state buffer on `device` (a Float32Array on the CPU, a [size] tensor on the GPU). */
+export function copyStateBuffer(v: StateBuffer, device: Device): StateBuffer {
+  const storage = copyStorage(v instanceof Tensor ? v.storage : v, device);
+  if (device === 'cpu') {
+    if (!(storage instanceof Float32Array)) throw new TypeError('optimizer state buffers must be float32');
+    return storage;
+  }
+  return new Tensor(storage, [storage.length]);
+}
+
+/** What a kernel takes for a state buffer: its typed array on the CPU, its device buffer on the GPU. */
+export function kernelArgOf(v: StateBuffer): Float32Array | DeviceBuffer {
+  return v instanceof Tensor ? (v.device === 'cuda' ? v.buffer : v.f32) : v;
+}
+
+/** A state buffer's element count. */
+function bufferLength(v: StateBuffer): number {
+  return v instanceof Tensor ? v.size : v.length;
+}
 
 /** A group as given by the caller: its parameters and any hyperparameters that override defaults. */
 export type ParamGroupInput<O> = { params: Iterable<Tensor> } & Partial<O>;
@@ -98,7 +140,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       for (const p of g.params) {
         if (p.grad === null) continue;
         if (setToNone) p.grad = null;
-        else p.grad.data.fill(0);
+        else zeroFill(p.grad);
       }
     }
   }
@@ -119,12 +161,15 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
             `gradient of shape [${grad.shape.join(', ')}] (${grad.dtype}) does not match its parameter's [${p.shape.join(', ')}]`,
           );
         }
+        sameDevice(`${this.constructor.name}.step`, { param: p, grad });
         let state = this.state.get(p);
         if (state === undefined) {
           state = this.initState(p, group);
           this.state.set(p, state);
+        } else {
+          moveState(state, p.device);
         }
-        this.updateParam(p, grad.f32, state, group);
+        this.updateParam(p, grad, state, group);
       }
     }
     return loss;
@@ -133,10 +178,16 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** The state of a parameter before its first step. */
   protected abstract initState(param: Tensor, group: ParamGroup<O>): ParamState;
 
-  /** Updates one parameter in place (one native call). */
-  protected abstract updateParam(param: Tensor, grad: Float32Array, state: ParamState, group: ParamGroup<O>): void;
+  /**
+   * Updates one parameter in place (one native call, on the parameter's device; grad and the
+   * state's buffers are there too).
+   */
+  protected abstract updateParam(param: Tensor, grad: Tensor, state: ParamState, group: ParamGroup<O>): void;
 
-  /** A copy of the optimizer state, with parameters as indices (torch's state_dict layout). */
+  /**
+   * A copy of the optimizer state, with parameters as indices (torch's state_dict layout). Buffers
+   * are on their parameters' devices: Float32Arrays for CPU parameters, CUDA tensors for CUDA ones.
+   */
   stateDict(): OptimizerStateDict<O> {
     const state: Record<number, ParamState> = {};
     const paramGroups: (O & { params: number[]; initialLr?: number })[] = [];
@@ -145,7 +196,10 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       const ids: number[] = [];
       for (const p of g.params) {
         const s = this.state.get(p);
-        if (s !== undefined) state[index] = copyState(s);
+        if (s !== undefined) {
+          moveState(s, p.device);
+          state[index] = copyState(s);
+        }
         ids.push(index++);
       }
       paramGroups.push({ ...g, params: ids });
@@ -155,7 +209,8 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /**
    * Restores state and hyperparameters saved by stateDict() into this optimizer, whose groups must
-   * hold the same numbers of parameters; buffers are copied and checked against the sizes.
+   * hold the same numbers of parameters; buffers (Float32Arrays, number arrays, or float32 tensors
+   * on either device) are checked against the sizes and copied to each parameter's device.
    */
   loadStateDict(stateDict: OptimizerStateDict<O>): void {
     if (stateDict === null || typeof stateDict !== 'object')
@@ -181,11 +236,11 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       const p = byIndex.get(Number(key));
       if (p === undefined)
         throw new RangeError(`loaded state dict has state for parameter ${key}, which no group lists`);
-      const copy = copyState(s);
+      const copy = copyState(s, p.device);
       for (const [name, v] of Object.entries(copy)) {
-        if (v instanceof Float32Array && v.length !== p.size) {
+        if ((v instanceof Float32Array || v instanceof Tensor) && bufferLength(v) !== p.size) {
           throw new RangeError(
-            `state '${name}' of parameter ${key} has ${v.length} elements, the parameter has ${p.size}`,
+            `state '${name}' of parameter ${key} has ${bufferLength(v)} elements, the parameter has ${p.size}`,
           );
         }
       }
@@ -204,15 +259,39 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   }
 }
 
-function copyState(s: ParamState): ParamState {
+/**
+ * A copy of a parameter's state: buffers on `device` when given (loading into a parameter there),
+ * else each on its own device (stateDict).
+ */
+function copyState(s: ParamState, device?: Device): ParamState {
+  if (s === null || typeof s !== 'object') throw typeError('state', 'an object', s);
   const out: ParamState = {};
   for (const [k, v] of Object.entries(s)) {
-    if (v instanceof Float32Array) out[k] = v.slice();
-    else if (v === null || typeof v === 'number') out[k] = v;
-    else if (Array.isArray(v)) out[k] = Float32Array.from(v as number[]);
-    else throw typeError(`state '${k}'`, 'a number, null or a Float32Array', v);
+    if (v instanceof Float32Array) out[k] = copyStateBuffer(v, device ?? 'cpu');
+    else if (v instanceof Tensor) {
+      if (v.dtype !== 'float32') throw new TypeError(`state '${k}' must be a float32 tensor, got ${v.dtype}`);
+      out[k] = copyStateBuffer(v, device ?? v.device);
+    } else if (v === null || typeof v === 'number') out[k] = v;
+    else if (Array.isArray(v)) out[k] = copyStateBuffer(Float32Array.from(v as number[]), device ?? 'cpu');
+    else throw typeError(`state '${k}'`, 'a number, null, a Float32Array or a Tensor', v);
   }
   return out;
+}
+
+/** Moves a state's buffers to `device` in place (after the parameter was moved by module.to). */
+function moveState(s: ParamState, device: Device): void {
+  for (const [k, v] of Object.entries(s)) {
+    if ((v instanceof Float32Array || v instanceof Tensor) && bufferDevice(v) !== device) {
+      s[k] = copyStateBuffer(v, device);
+      if (v instanceof Tensor) v.dispose();
+    }
+  }
+}
+
+/** Sets a tensor's elements to 0 in place, on its device. */
+export function zeroFill(t: Tensor): void {
+  if (t.device === 'cuda') cudaKernels().fill(t.buffer, 0);
+  else t.data.fill(0);
 }
 
 /** Throws a RangeError unless v is a finite number >= min (and < max when given). */

@@ -1,8 +1,19 @@
 // SGD with momentum, dampening, Nesterov momentum, weight decay and maximize (torch.optim.SGD),
 // one fused native update per parameter (native/include/textkernels/math/optim.h).
+import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { native } from '../native';
 import { Tensor } from '../tensor';
-import { checkFlag, checkHyper, Optimizer, ParamGroup, ParamsInput, ParamState } from './optimizer';
+import {
+  checkFlag,
+  checkHyper,
+  kernelArgOf,
+  Optimizer,
+  ParamGroup,
+  ParamsInput,
+  ParamState,
+  StateBuffer,
+  zeroStateBuffer,
+} from './optimizer';
 import { checkOptions } from '../errors';
 
 declare module '../native' {
@@ -11,6 +22,24 @@ declare module '../native' {
       param: Float32Array,
       grad: Float32Array,
       buf: Float32Array | null,
+      lr: number,
+      momentum: number,
+      dampening: number,
+      weightDecay: number,
+      nesterov: boolean,
+      maximize: boolean,
+      firstStep: boolean,
+    ): void;
+  }
+}
+
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    /** native.sgdUpdate over device buffers (cuda/binding/optim.cc; same arguments and checks). */
+    sgdUpdate(
+      param: DeviceBuffer,
+      grad: DeviceBuffer,
+      buf: DeviceBuffer | null,
       lr: number,
       momentum: number,
       dampening: number,
@@ -34,7 +63,8 @@ export interface SGDOptions {
 /**
  * torch.optim.SGD: g = grad (+ weightDecay * param); with momentum, buf = momentum * buf +
  * (1 - dampening) * g (buf = g on the first step) and g = buf, or g + momentum * buf with
- * nesterov; param -= lr * g. State per parameter: { momentumBuffer } (null without momentum).
+ * nesterov; param -= lr * g. State per parameter: { momentumBuffer } (null without momentum), on the
+ * parameter's device; the update runs there (native.sgdUpdate or its device twin).
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
@@ -66,24 +96,40 @@ export class SGD extends Optimizer<SGDOptions> {
     return { momentumBuffer: null };
   }
 
-  protected updateParam(p: Tensor, grad: Float32Array, state: ParamState, g: ParamGroup<SGDOptions>): void {
-    let buf = state.momentumBuffer as Float32Array | null;
+  protected updateParam(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<SGDOptions>): void {
+    let buf = state.momentumBuffer as StateBuffer | null;
     const first = buf === null;
     if (g.momentum !== 0 && buf === null) {
-      buf = new Float32Array(p.size);
+      buf = zeroStateBuffer(p.device, p.size);
       state.momentumBuffer = buf;
     }
-    native.sgdUpdate(
-      p.f32,
-      grad,
-      g.momentum !== 0 ? buf : null,
-      g.lr,
-      g.momentum,
-      g.dampening,
-      g.weightDecay,
-      g.nesterov,
-      g.maximize,
-      first,
-    );
+    const b = g.momentum !== 0 && buf !== null ? kernelArgOf(buf) : null;
+    if (p.device === 'cuda') {
+      cudaKernels().sgdUpdate(
+        p.buffer,
+        grad.buffer,
+        b as DeviceBuffer | null,
+        g.lr,
+        g.momentum,
+        g.dampening,
+        g.weightDecay,
+        g.nesterov,
+        g.maximize,
+        first,
+      );
+    } else {
+      native.sgdUpdate(
+        p.f32,
+        grad.f32,
+        b as Float32Array | null,
+        g.lr,
+        g.momentum,
+        g.dampening,
+        g.weightDecay,
+        g.nesterov,
+        g.maximize,
+        first,
+      );
+    }
   }
 }
