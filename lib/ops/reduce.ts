@@ -2,18 +2,29 @@
 //
 // The kernels reduce one run of contiguous dimensions, viewing the input as [outer, reduced,
 // inner]; a reduction over separated dimensions runs one kernel call per run. Results do not
-// depend on the thread count.
+// depend on the thread count. Every op here runs on either device: the CPU exports (native/binding/
+// reduce.cc) and the device exports (cuda/binding/reduce.cc) take the same arguments, so each call
+// picks the export object by the input's device (kernelsOn) and passes the tensors' storage. The
+// backward passes are kernels too (sumBackward, maxBackward, maxAllBackward, logsumexpBackward), so
+// the gradients stay on the input's device. var/std are composed of elementwise ops (sub, square,
+// div, sqrt) around mean and sum: on cuda tensors they need the elementwise ops' device path.
+import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { checkOptions, shapeStr, typeError } from '../errors';
 import { native } from '../native';
-import { checkTensor, fromOp, normDim, numelOf, Tensor } from '../tensor';
-import { div, exp, mul, sub, square } from './elementwise';
-import { expand, permute, reshape } from './shape';
+import { allocStorage, checkTensor, CudaStorage, Device, fromOp, normDim, numelOf, Storage, Tensor } from '../tensor';
+import { div, sub, square } from './elementwise';
+import { permute, reshape } from './shape';
 
 declare module '../native' {
   interface NativeAddon {
     /** Whether no element is NaN or infinite. */
     allFinite(x: Float32Array): boolean;
-    sumForward(out: Float32Array, x: Float32Array, outer: number, reduced: number, inner: number): void;
+    /** out[o, i] = float(float(sum_r x[o, r, i]) / divisor) (divisor 1 when omitted), summed in double. */
+    sumForward(out: Float32Array, x: Float32Array, outer: number, reduced: number, inner: number, divisor?: number): void;
+    /** dx[o, r, i] = g[o, i] / float(divisor): the backward of sumForward, and a broadcast along r. */
+    sumBackward(dx: Float32Array, g: Float32Array, outer: number, reduced: number, inner: number, divisor?: number): void;
+    /** Exact int32 sums over r, wrapping as int32 adds do. */
+    sumInt32Forward(out: Int32Array, x: Int32Array, outer: number, reduced: number, inner: number): void;
     maxForward(
       isMax: boolean,
       values: Float32Array | null,
@@ -31,8 +42,125 @@ declare module '../native' {
       reduced: number,
       inner: number,
     ): void;
+    /** Backward of a full max/min: g shared evenly among the elements equal to value[0] (torch's rule). */
+    maxAllBackward(dx: Float32Array, g: Float32Array, x: Float32Array, value: Float32Array): void;
     logsumexpForward(out: Float32Array, x: Float32Array, outer: number, reduced: number, inner: number): void;
+    /** dx[o, r, i] = g[o, i] * exp(x[o, r, i] - out[o, i]). */
+    logsumexpBackward(
+      dx: Float32Array,
+      g: Float32Array,
+      x: Float32Array,
+      out: Float32Array,
+      outer: number,
+      reduced: number,
+      inner: number,
+    ): void;
+    /** x *= float(c) in place. */
+    scaleInPlace(x: Float32Array, c: number): void;
+    /** x = clamp(x, lo, hi) in place; NaN stays NaN. */
+    clampInPlace(x: Float32Array, lo: number, hi: number): void;
   }
+}
+
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    allFinite(x: DeviceBuffer): boolean;
+    sumForward(out: DeviceBuffer, x: DeviceBuffer, outer: number, reduced: number, inner: number, divisor?: number): void;
+    sumBackward(dx: DeviceBuffer, g: DeviceBuffer, outer: number, reduced: number, inner: number, divisor?: number): void;
+    sumInt32Forward(out: DeviceBuffer, x: DeviceBuffer, outer: number, reduced: number, inner: number): void;
+    maxForward(
+      isMax: boolean,
+      values: DeviceBuffer | null,
+      indices: DeviceBuffer,
+      x: DeviceBuffer,
+      outer: number,
+      reduced: number,
+      inner: number,
+    ): void;
+    maxBackward(
+      dx: DeviceBuffer,
+      g: DeviceBuffer,
+      indices: DeviceBuffer,
+      outer: number,
+      reduced: number,
+      inner: number,
+    ): void;
+    maxAllBackward(dx: DeviceBuffer, g: DeviceBuffer, x: DeviceBuffer, value: DeviceBuffer): void;
+    logsumexpForward(out: DeviceBuffer, x: DeviceBuffer, outer: number, reduced: number, inner: number): void;
+    logsumexpBackward(
+      dx: DeviceBuffer,
+      g: DeviceBuffer,
+      x: DeviceBuffer,
+      out: DeviceBuffer,
+      outer: number,
+      reduced: number,
+      inner: number,
+    ): void;
+    /** Sum of |x|^p in double (the CPU export is in native/binding/optim.cc). */
+    powSum(x: DeviceBuffer, p: number): number;
+    /** max |x| (NaN if any is NaN). */
+    absMax(x: DeviceBuffer): number;
+    scaleInPlace(x: DeviceBuffer, c: number): void;
+    clampInPlace(x: DeviceBuffer, lo: number, hi: number): void;
+  }
+}
+
+/** A typed array (CPU) or a device buffer: what the CPU and device exports take for an array. */
+export type Raw = Float32Array | Int32Array | DeviceBuffer;
+
+/** The kernel exports both devices have, with their array arguments widened to Raw. */
+interface ReduceKernels {
+  sumForward(out: Raw, x: Raw, outer: number, reduced: number, inner: number, divisor?: number): void;
+  sumBackward(dx: Raw, g: Raw, outer: number, reduced: number, inner: number, divisor?: number): void;
+  sumInt32Forward(out: Raw, x: Raw, outer: number, reduced: number, inner: number): void;
+  maxForward(isMax: boolean, values: Raw | null, indices: Raw, x: Raw, outer: number, reduced: number, inner: number): void;
+  maxBackward(dx: Raw, g: Raw, indices: Raw, outer: number, reduced: number, inner: number): void;
+  maxAllBackward(dx: Raw, g: Raw, x: Raw, value: Raw): void;
+  logsumexpForward(out: Raw, x: Raw, outer: number, reduced: number, inner: number): void;
+  logsumexpBackward(dx: Raw, g: Raw, x: Raw, out: Raw, outer: number, reduced: number, inner: number): void;
+  allFinite(x: Raw): boolean;
+  powSum(x: Raw, p: number): number;
+  absMax(x: Raw): number;
+  scaleInPlace(x: Raw, c: number): void;
+  clampInPlace(x: Raw, lo: number, hi: number): void;
+}
+
+/** The export object for `device`: the CPU addon or the device backend (same names, same arguments). */
+export function kernelsOn(device: Device): ReduceKernels {
+  return (device === 'cuda' ? cudaKernels() : native) as unknown as ReduceKernels;
+}
+
+/** What the kernels take for a storage: the typed array, or the device buffer. */
+export function raw(s: Storage): Raw {
+  return s instanceof CudaStorage ? s.buffer : s;
+}
+
+/** Whether every element of a float32 storage is finite (no NaN or infinity), on its device. */
+export function allFiniteStorage(s: Storage): boolean {
+  return kernelsOn(s instanceof CudaStorage ? 'cuda' : 'cpu').allFinite(raw(s));
+}
+
+/**
+ * Broadcasts `src` (shape srcShape, right-aligned) to dstShape on its device: one sumBackward
+ * (a broadcast along r) per run of expanded dimensions. Throws a RangeError naming `name` when the
+ * shapes do not broadcast.
+ */
+export function broadcastStorage(
+  name: string,
+  device: Device,
+  src: Storage,
+  srcShape: readonly number[],
+  dstShape: readonly number[],
+): Storage {
+  const rank = dstShape.length;
+  const bad = (): RangeError =>
+    new RangeError(`${name} of shape ${shapeStr(srcShape)} cannot broadcast to ${shapeStr(dstShape)}`);
+  if (srcShape.length > rank) throw bad();
+  const padded = new Array<number>(rank - srcShape.length).fill(1).concat(srcShape);
+  for (let d = 0; d < rank; d++) if (padded[d] !== 1 && padded[d] !== dstShape[d]) throw bad();
+  const expandDims = [];
+  for (let d = 0; d < rank; d++) if (padded[d] !== dstShape[d]) expandDims.push(d);
+  return expandRuns(device, src, dstShape, expandDims, 1);
 }
 
 export type Dims = number | readonly number[] | null | undefined;
@@ -96,9 +224,8 @@ function split3(shape: readonly number[], dim: number): [number, number, number]
   return [numelOf(shape.slice(0, dim)), shape[dim] ?? 1, numelOf(shape.slice(dim + 1))];
 }
 
-/** Sums over `dims` (sorted), one kernel call per run of adjacent reduced dimensions. */
-function sumData(x: Float32Array, shape: readonly number[], dims: readonly number[]): Float32Array {
-  // Runs of [size, reduced], size-1 dimensions dropped (reducing them changes nothing).
+/** Runs of [size, reduced] over `shape`, size-1 dimensions dropped (reducing them changes nothing). */
+function runsOf(shape: readonly number[], dims: readonly number[]): [number, boolean][] {
   const runs: [number, boolean][] = [];
   shape.forEach((s, i) => {
     if (s === 1) return;
@@ -107,44 +234,81 @@ function sumData(x: Float32Array, shape: readonly number[], dims: readonly numbe
     if (last && last[1] === red) last[0] *= s;
     else runs.push([s, red]);
   });
-  let data = x;
-  let copied = false;
-  for (let k = runs.length - 1; k >= 0; k--) {
-    if (!runs[k][1]) continue;
-    const outer = numelOf(runs.slice(0, k).map((r) => r[0]));
-    const inner = numelOf(runs.slice(k + 1).map((r) => r[0]));
-    const out = new Float32Array(outer * inner);
-    native.sumForward(out, data, outer, runs[k][0], inner);
-    data = out;
-    copied = true;
-    runs[k][0] = 1;
-  }
-  return copied ? data : data.slice();
+  return runs;
 }
 
-/** Exact integer sums of an int32 tensor (masks, counts), wrapping to int32 like an int32 add would. */
-function sumInt32(x: Int32Array, shape: readonly number[], dims: readonly number[]): Int32Array {
-  const kept = reducedShape(shape, dims, true);
-  const keptStrides = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    keptStrides[i] = dims.includes(i) ? 0 : acc;
-    acc *= kept[i];
+const prod = (runs: readonly [number, boolean][]): number => runs.reduce((a, r) => a * r[0], 1);
+
+/**
+ * Sums over `dims` (sorted) on the storage's device, one kernel call per run of adjacent reduced
+ * dimensions (last run first); the last call divides by `divisor` (float(float(sum) / divisor)).
+ * int32 storage is summed exactly (wrapping to int32).
+ */
+function reduceRuns(
+  device: Device,
+  x: Storage,
+  shape: readonly number[],
+  dims: readonly number[],
+  divisor: number,
+  int32: boolean,
+): Storage {
+  const k = kernelsOn(device);
+  const dtype = int32 ? 'int32' : 'float32';
+  const runs = runsOf(shape, dims);
+  const red = runs.flatMap((r, i) => (r[1] ? [i] : []));
+  const call = (out: Storage, src: Storage, outer: number, r: number, inner: number, div: number): void => {
+    if (int32) k.sumInt32Forward(raw(out), raw(src), outer, r, inner);
+    else k.sumForward(raw(out), raw(src), outer, r, inner, div);
+  };
+  if (red.length === 0) {
+    // Nothing to reduce: a copy (a sum over one element each), so the result owns its storage.
+    const out = allocStorage(device, dtype, x.length);
+    call(out, x, x.length, 1, 1, divisor);
+    return out;
   }
-  const sums = new Float64Array(numelOf(kept));
-  const idx = new Array<number>(shape.length).fill(0);
-  let off = 0;
-  for (let i = 0; i < x.length; i++) {
-    sums[off] += x[i];
-    for (let d = shape.length - 1; d >= 0; d--) {
-      idx[d]++;
-      off += keptStrides[d];
-      if (idx[d] < shape[d]) break;
-      off -= idx[d] * keptStrides[d];
-      idx[d] = 0;
-    }
+  let data = x;
+  for (let j = red.length - 1; j >= 0; j--) {
+    const at = red[j];
+    const outer = prod(runs.slice(0, at));
+    const inner = prod(runs.slice(at + 1));
+    const out = allocStorage(device, dtype, outer * inner);
+    call(out, data, outer, runs[at][0], inner, j === 0 ? divisor : 1);
+    data = out;
+    runs[at][0] = 1;
   }
-  return Int32Array.from(sums, (v) => v | 0);
+  return data;
+}
+
+/**
+ * The inverse shape change of reduceRuns: g (shape `shape` with `dims` at size 1) broadcast along
+ * `dims` to `shape`, divided by `divisor` once (the backward of sum and mean; also a broadcast).
+ */
+function expandRuns(
+  device: Device,
+  g: Storage,
+  shape: readonly number[],
+  dims: readonly number[],
+  divisor: number,
+): Storage {
+  const k = kernelsOn(device);
+  const runs = runsOf(shape, dims);
+  const cur: [number, boolean][] = runs.map((r) => [r[1] ? 1 : r[0], r[1]]);
+  const red = runs.flatMap((r, i) => (r[1] ? [i] : []));
+  if (red.length === 0) {
+    const out = allocStorage(device, 'float32', g.length);
+    k.sumBackward(raw(out), raw(g), g.length, 1, 1, divisor);
+    return out;
+  }
+  let data = g;
+  red.forEach((at, j) => {
+    const outer = prod(cur.slice(0, at));
+    const inner = prod(cur.slice(at + 1));
+    const out = allocStorage(device, 'float32', outer * runs[at][0] * inner);
+    k.sumBackward(raw(out), raw(data), outer, runs[at][0], inner, j === 0 ? divisor : 1);
+    data = out;
+    cur[at][0] = runs[at][0];
+  });
+  return data;
 }
 
 /**
@@ -159,11 +323,11 @@ export function sum(x: Tensor, dim?: Dims | { keepdim?: boolean }, keepdim?: Kee
   }
   const dims = normDims('sum', dim as Dims, x.ndim);
   const keep = readKeepdim('sum', keepdim);
-  if (x.data instanceof Int32Array)
-    return new Tensor(sumInt32(x.data, x.shape, dims), reducedShape(x.shape, dims, keep));
-  const out = sumData(x.f32, x.shape, dims);
-  const keptShape = reducedShape(x.shape, dims, true);
-  return fromOp('sum', out, reducedShape(x.shape, dims, keep), [x], (g) => [expand(reshape(g, keptShape), x.shape)]);
+  const device = x.device;
+  const shape = reducedShape(x.shape, dims, keep);
+  if (x.dtype === 'int32') return new Tensor(reduceRuns(device, x.storage, x.shape, dims, 1, true), shape);
+  const out = reduceRuns(device, x.storage, x.shape, dims, 1, false);
+  return fromOp('sum', out, shape, [x], (g) => [new Tensor(expandRuns(device, g.storage, x.shape, dims, 1), x.shape)]);
 }
 
 /** Mean over dim (all when omitted); NaN over an empty set, as torch.mean. */
@@ -176,11 +340,10 @@ export function mean(x: Tensor, dim?: Dims | { keepdim?: boolean }, keepdim?: Ke
   const dims = normDims('mean', dim as Dims, x.ndim);
   const keep = readKeepdim('mean', keepdim);
   const count = numelOf(dims.map((d) => x.shape[d]));
-  const out = sumData(x.f32, x.shape, dims);
-  for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i] / count);
-  const keptShape = reducedShape(x.shape, dims, true);
+  const device = x.device;
+  const out = reduceRuns(device, x.storage, x.shape, dims, count, false);
   return fromOp('mean', out, reducedShape(x.shape, dims, keep), [x], (g) => [
-    div(expand(reshape(g, keptShape), x.shape), count),
+    new Tensor(expandRuns(device, g.storage, x.shape, dims, count), x.shape),
   ]);
 }
 
@@ -192,25 +355,19 @@ function extreme(
 ): Tensor | { values: Tensor; indices: Tensor } {
   checkTensor(`${op}: input`, x, 'float32');
   const isMax = op === 'max';
+  const device = x.device;
+  const k = kernelsOn(device);
   if (dim === undefined || dim === null) {
     if (x.size === 0)
       throw new RangeError(`${op}: input of shape ${shapeStr(x.shape)} is empty (${op} has no identity)`);
-    const values = new Float32Array(1);
-    native.maxForward(isMax, values, new Int32Array(1), x.f32, 1, x.size, 1);
+    const values = allocStorage(device, 'float32', 1);
+    k.maxForward(isMax, raw(values), raw(allocStorage(device, 'int32', 1)), raw(x.storage), 1, x.size, 1);
     // The gradient is shared evenly among all elements equal to the result (torch's
     // evenly_distribute_backward); for a NaN result, among the NaNs.
     return fromOp(op, values, [], [x], (g) => {
-      const v = values[0];
-      const mask = new Float32Array(x.size);
-      let count = 0;
-      const xd = x.f32;
-      for (let i = 0; i < xd.length; i++) {
-        if (Number.isNaN(v) ? Number.isNaN(xd[i]) : xd[i] === v) {
-          mask[i] = 1;
-          count++;
-        }
-      }
-      return [mul(new Tensor(mask, x.shape), div(g, count))];
+      const dx = allocStorage(device, 'float32', x.size);
+      k.maxAllBackward(raw(dx), raw(g.storage), raw(x.storage), raw(values));
+      return [new Tensor(dx, x.shape)];
     });
   }
   const d = normDim(`${op}: dim`, dim, x.ndim);
@@ -221,13 +378,13 @@ function extreme(
       `${op}: dimension ${d} of input of shape ${shapeStr(x.shape)} is empty (${op} has no identity)`,
     );
   }
-  const values = new Float32Array(outer * inner);
-  const indices = new Int32Array(outer * inner);
-  native.maxForward(isMax, values, indices, x.f32, outer, reduced, inner);
+  const values = allocStorage(device, 'float32', outer * inner);
+  const indices = allocStorage(device, 'int32', outer * inner);
+  k.maxForward(isMax, raw(values), raw(indices), raw(x.storage), outer, reduced, inner);
   const shape = x.ndim === 0 ? [] : reducedShape(x.shape, [d], keep);
   const vt = fromOp(op, values, shape, [x], (g) => {
-    const dx = new Float32Array(x.size);
-    native.maxBackward(dx, g.f32, indices, outer, reduced, inner);
+    const dx = allocStorage(device, 'float32', x.size);
+    k.maxBackward(raw(dx), raw(g.storage), raw(indices), outer, reduced, inner);
     return [new Tensor(dx, x.shape)];
   });
   return { values: vt, indices: new Tensor(indices, shape) };
@@ -255,8 +412,8 @@ function argExtreme(op: 'argmax' | 'argmin', x: Tensor, dim: number | null | und
   const keep = readKeepdim(op, keepdim);
   if (dim === undefined || dim === null) {
     if (x.size === 0) throw new RangeError(`${op}: input of shape ${shapeStr(x.shape)} is empty`);
-    const idx = new Int32Array(1);
-    native.maxForward(op === 'argmax', null, idx, x.f32, 1, x.size, 1);
+    const idx = allocStorage(x.device, 'int32', 1);
+    kernelsOn(x.device).maxForward(op === 'argmax', null, raw(idx), raw(x.storage), 1, x.size, 1);
     return new Tensor(idx, keep ? x.shape.map(() => 1) : []);
   }
   const r = extreme(op === 'argmax' ? 'max' : 'min', x, dim, keep) as { indices: Tensor };
@@ -271,13 +428,24 @@ export function argmin(x: Tensor, dim?: number | null, keepdim?: KeepDim): Tenso
   return argExtreme('argmin', x, dim, keepdim);
 }
 
-/** log(sum(exp(x))) over dim, computed stably (torch.logsumexp); dim may list several dimensions. */
+/**
+ * log(sum(exp(x))) over dim, computed stably (torch.logsumexp); dim may list several dimensions.
+ * Adjacent dimensions reduce in one kernel call. Separated ones: on the CPU, moved to the end and
+ * merged (one call); on cuda, reduced one after another (logsumexp of logsumexps: the same value up
+ * to float rounding), because permute has no device path.
+ */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim?: KeepDim): Tensor {
   checkTensor('logsumexp: input', x, 'float32');
   if (dim === undefined || dim === null) throw new TypeError('logsumexp: dim must be given (an integer or an array)');
   const dims = normDims('logsumexp', dim, x.ndim);
   const keep = readKeepdim('logsumexp', keepdim);
-  if (dims.length > 1) {
+  const adjacent = dims.every((d, i) => i === 0 || d === dims[i - 1] + 1);
+  if (!adjacent) {
+    if (x.device === 'cuda') {
+      let y = x;
+      for (let i = dims.length - 1; i >= 0; i--) y = logsumexp(y, dims[i], keep);
+      return y;
+    }
     // Move the reduced dimensions to the end, merge them into one and reduce that.
     const rest = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
     const moved = permute(x, [...rest, ...dims]);
@@ -285,15 +453,20 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim?: 
     const r = logsumexp(merged, -1);
     return reshape(r, reducedShape(x.shape, dims, keep));
   }
-  const d = dims[0] ?? 0;
-  const [outer, reduced, inner] = split3(x.shape, d);
-  const out = new Float32Array(outer * inner);
-  native.logsumexpForward(out, x.f32, outer, reduced, inner);
-  const keptShape = x.ndim === 0 ? [] : reducedShape(x.shape, dims, true);
-  const outKept = new Tensor(out, keptShape);
-  return fromOp('logsumexp', out, x.ndim === 0 ? [] : reducedShape(x.shape, dims, keep), [x], (g) => [
-    mul(reshape(g, keptShape), exp(sub(x, outKept))),
-  ]);
+  const first = dims[0] ?? 0;
+  const last = dims[dims.length - 1] ?? 0;
+  const outer = numelOf(x.shape.slice(0, first));
+  const reduced = numelOf(x.shape.slice(first, last + 1));
+  const inner = numelOf(x.shape.slice(last + 1));
+  const device = x.device;
+  const k = kernelsOn(device);
+  const out = allocStorage(device, 'float32', outer * inner);
+  k.logsumexpForward(raw(out), raw(x.storage), outer, reduced, inner);
+  return fromOp('logsumexp', out, x.ndim === 0 ? [] : reducedShape(x.shape, dims, keep), [x], (g) => {
+    const dx = allocStorage(device, 'float32', x.size);
+    k.logsumexpBackward(raw(dx), raw(g.storage), raw(x.storage), raw(out), outer, reduced, inner);
+    return [new Tensor(dx, x.shape)];
+  });
 }
 
 export interface VarOptions {
