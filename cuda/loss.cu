@@ -25,9 +25,9 @@ using cuda::block_reduce;
 using cuda::kReduceBlock;
 
 constexpr int kEw = 256;
-constexpr int64_t kDenomBlocks = 256;
+constexpr int64_t kMaxDenomBlocks = 256;  // blocks of the denominator's sum, at most
 
-#define TK_GRID_STRIDE(i, n)                                                     \
+#define TK_GRID_STRIDE(i, n)                                                \
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); \
        i += int64_t(gridDim.x) * blockDim.x)
 
@@ -38,7 +38,8 @@ unsigned blocks_for(int64_t n) {
 
 void check_sizes(const char* fn, int64_t N, int64_t C, int64_t S) {
   if (N < 0 || C < 0 || S < 0) throw std::invalid_argument(std::string(fn) + ": negative size");
-  if (N * S > 0 && C == 0) throw std::invalid_argument(std::string(fn) + ": logits must have at least one class");
+  if (N * S > 0 && C == 0)
+    throw std::invalid_argument(std::string(fn) + ": logits must have at least one class");
 }
 
 struct Scratch {
@@ -98,8 +99,8 @@ __global__ void ce_forward_kernel(float* loss, float* lse, const float* logits, 
 }
 
 // Block b's share of the denominator (sum of weight[target] over the valid targets) to partial[b].
-__global__ void denominator_kernel(double* partial, const int32_t* target, const float* weight, int64_t samples,
-                                   int64_t C, int64_t ignore) {
+__global__ void denominator_kernel(double* partial, const int32_t* target, const float* weight,
+                                   int64_t samples, int64_t C, int64_t ignore) {
   __shared__ double sh[kReduceBlock];
   double acc = 0;
   TK_GRID_STRIDE(i, samples) {
@@ -113,11 +114,14 @@ __global__ void denominator_kernel(double* partial, const int32_t* target, const
 double denominator(const int32_t* target, const float* weight, int64_t samples, int64_t C, int64_t ignore,
                    cudaStream_t stream) {
   if (samples == 0) return 0.0;
-  Scratch partial(size_t(kDenomBlocks) * sizeof(double), stream);
-  denominator_kernel<<<unsigned(kDenomBlocks), kReduceBlock, 0, stream>>>(partial.as<double>(), target, weight,
-                                                                          samples, C, ignore);
+  // A function of the size only, so the sum's rounding does not depend on the device.
+  int64_t blocks = cuda::ceil_div<int64_t>(samples, int64_t(kReduceBlock) * 8);
+  if (blocks > kMaxDenomBlocks) blocks = kMaxDenomBlocks;
+  Scratch partial(size_t(blocks) * sizeof(double), stream);
+  denominator_kernel<<<unsigned(blocks), kReduceBlock, 0, stream>>>(partial.as<double>(), target, weight,
+                                                                    samples, C, ignore);
   cuda_check_launch();
-  return sum_partials_to_host_cuda(partial.as<double>(), kDenomBlocks, stream);
+  return sum_partials_to_host_cuda(partial.as<double>(), blocks, stream);
 }
 
 // The sum of the class weights in float, as the CPU adds them (C when there are none).
@@ -130,8 +134,9 @@ __global__ void weight_sum_kernel(float* out, const float* weight, int64_t C) {
 }
 
 __global__ void ce_backward_kernel(float* dlogits, const float* dloss, const float* logits, const float* lse,
-                                   const int32_t* target, const float* weight, const float* wsum_p, int64_t numel,
-                                   int64_t C, int64_t S, int64_t ignore, float eps, int64_t stride, float scale) {
+                                   const int32_t* target, const float* weight, const float* wsum_p,
+                                   int64_t numel, int64_t C, int64_t S, int64_t ignore, float eps,
+                                   int64_t stride, float scale) {
   const float wsum = wsum_p ? *wsum_p : float(C);
   const float eps_c = eps / float(C);
   TK_GRID_STRIDE(k, numel) {
@@ -154,7 +159,8 @@ __device__ __forceinline__ float smoothed(float t, float eps, float eps_c) {
 }
 
 __global__ void ce_prob_forward_kernel(float* loss, float* lse, const float* logits, const float* target,
-                                       const float* weight, int64_t samples, int64_t C, int64_t S, float eps) {
+                                       const float* weight, int64_t samples, int64_t C, int64_t S,
+                                       float eps) {
   __shared__ double sh[kReduceBlock];
   const float eps_c = eps / float(C);
   for (int64_t i = blockIdx.x; i < samples; i += gridDim.x) {
@@ -173,9 +179,10 @@ __global__ void ce_prob_forward_kernel(float* loss, float* lse, const float* log
   }
 }
 
-__global__ void ce_prob_backward_kernel(float* dlogits, float* dtarget, const float* dloss, const float* logits,
-                                        const float* lse, const float* target, const float* weight, int64_t samples,
-                                        int64_t C, int64_t S, float eps, int64_t stride, float scale) {
+__global__ void ce_prob_backward_kernel(float* dlogits, float* dtarget, const float* dloss,
+                                        const float* logits, const float* lse, const float* target,
+                                        const float* weight, int64_t samples, int64_t C, int64_t S, float eps,
+                                        int64_t stride, float scale) {
   __shared__ double sh[kReduceBlock];
   const float eps_c = eps / float(C);
   for (int64_t i = blockIdx.x; i < samples; i += gridDim.x) {
@@ -203,8 +210,8 @@ __global__ void ce_prob_backward_kernel(float* dlogits, float* dtarget, const fl
   }
 }
 
-__global__ void bce_forward_kernel(float* loss, const float* x, const float* t, const float* w, const float* pw,
-                                   int64_t n) {
+__global__ void bce_forward_kernel(float* loss, const float* x, const float* t, const float* w,
+                                   const float* pw, int64_t n) {
   TK_GRID_STRIDE(i, n) {
     const float l = math::bce_logits(x[i], t[i], pw ? pw[i] : 1.0f);
     loss[i] = w ? l * w[i] : l;
@@ -255,8 +262,9 @@ __global__ void pointwise_forward_kernel(int32_t kind, float* loss, const float*
   TK_GRID_STRIDE(i, n) loss[i] = math::pointwise_loss(kind, x[i], t[i], beta);
 }
 
-__global__ void pointwise_backward_kernel(int32_t kind, float* dx, float* dt, const float* dloss, const float* x,
-                                          const float* t, int64_t n, double beta, int64_t stride, double scale) {
+__global__ void pointwise_backward_kernel(int32_t kind, float* dx, float* dt, const float* dloss,
+                                          const float* x, const float* t, int64_t n, double beta,
+                                          int64_t stride, double scale) {
   TK_GRID_STRIDE(i, n) {
     const double g = double(dloss[i * stride]) * scale;
     double a, c;
@@ -274,16 +282,16 @@ double cross_entropy_forward_cuda(float* loss, float* lse, const float* logits, 
   check_sizes("cross_entropy_forward_cuda", N, C, S);
   const int64_t samples = N * S;
   if (samples == 0) return 0.0;
-  ce_forward_kernel<<<blocks_for(samples), kReduceBlock, 0, stream>>>(loss, lse, logits, target, weight, samples,
-                                                                      C, S, ignore_index, label_smoothing);
+  ce_forward_kernel<<<blocks_for(samples), kReduceBlock, 0, stream>>>(
+      loss, lse, logits, target, weight, samples, C, S, ignore_index, label_smoothing);
   cuda_check_launch();
   return denominator(target, weight, samples, C, ignore_index, stream);
 }
 
 void cross_entropy_backward_cuda(float* dlogits, const float* dloss, const float* logits, const float* lse,
                                  const int32_t* target, const float* weight, int64_t N, int64_t C, int64_t S,
-                                 int64_t ignore_index, float label_smoothing, int64_t dloss_stride, float scale,
-                                 cudaStream_t stream) {
+                                 int64_t ignore_index, float label_smoothing, int64_t dloss_stride,
+                                 float scale, cudaStream_t stream) {
   check_sizes("cross_entropy_backward_cuda", N, C, S);
   const int64_t numel = N * C * S;
   if (numel == 0) return;
@@ -293,14 +301,14 @@ void cross_entropy_backward_cuda(float* dlogits, const float* dloss, const float
     cuda_check_launch();
   }
   ce_backward_kernel<<<cuda::grid_for(numel, kEw), kEw, 0, stream>>>(
-      dlogits, dloss, logits, lse, target, weight, weight ? wsum.as<float>() : nullptr, numel, C, S, ignore_index,
-      label_smoothing, dloss_stride, scale);
+      dlogits, dloss, logits, lse, target, weight, weight ? wsum.as<float>() : nullptr, numel, C, S,
+      ignore_index, label_smoothing, dloss_stride, scale);
   cuda_check_launch();
 }
 
 void cross_entropy_prob_forward_cuda(float* loss, float* lse, const float* logits, const float* target,
-                                     const float* weight, int64_t N, int64_t C, int64_t S, float label_smoothing,
-                                     cudaStream_t stream) {
+                                     const float* weight, int64_t N, int64_t C, int64_t S,
+                                     float label_smoothing, cudaStream_t stream) {
   check_sizes("cross_entropy_prob_forward_cuda", N, C, S);
   const int64_t samples = N * S;
   if (samples == 0) return;
@@ -317,7 +325,8 @@ void cross_entropy_prob_backward_cuda(float* dlogits, float* dtarget, const floa
   const int64_t samples = N * S;
   if (samples == 0 || (!dlogits && !dtarget)) return;
   ce_prob_backward_kernel<<<blocks_for(samples), kReduceBlock, 0, stream>>>(
-      dlogits, dtarget, dloss, logits, lse, target, weight, samples, C, S, label_smoothing, dloss_stride, scale);
+      dlogits, dtarget, dloss, logits, lse, target, weight, samples, C, S, label_smoothing, dloss_stride,
+      scale);
   cuda_check_launch();
 }
 
@@ -333,7 +342,7 @@ void bce_logits_backward_cuda(float* dx, float* dt, const float* dloss, const fl
                               float scale, cudaStream_t stream) {
   if (n <= 0 || (!dx && !dt)) return;
   bce_backward_kernel<<<cuda::grid_for(n, kEw), kEw, 0, stream>>>(dx, dt, dloss, x, t, weight, pos_weight, n,
-                                                                   dloss_stride, scale);
+                                                                  dloss_stride, scale);
   cuda_check_launch();
 }
 
@@ -342,25 +351,25 @@ double nll_loss_forward_cuda(float* loss, const float* log_probs, const int32_t*
   if (N < 0 || C < 0 || S < 0) throw std::invalid_argument("nll_loss_forward_cuda: negative size");
   const int64_t samples = N * S;
   if (samples == 0) return 0.0;
-  nll_forward_kernel<<<cuda::grid_for(samples, kEw), kEw, 0, stream>>>(loss, log_probs, target, weight, samples, C,
-                                                                        S, ignore_index);
+  nll_forward_kernel<<<cuda::grid_for(samples, kEw), kEw, 0, stream>>>(loss, log_probs, target, weight,
+                                                                       samples, C, S, ignore_index);
   cuda_check_launch();
   return denominator(target, weight, samples, C, ignore_index, stream);
 }
 
-void nll_loss_backward_cuda(float* dx, const float* dloss, const int32_t* target, const float* weight, int64_t N,
-                            int64_t C, int64_t S, int64_t ignore_index, int64_t dloss_stride, double scale,
-                            cudaStream_t stream) {
+void nll_loss_backward_cuda(float* dx, const float* dloss, const int32_t* target, const float* weight,
+                            int64_t N, int64_t C, int64_t S, int64_t ignore_index, int64_t dloss_stride,
+                            double scale, cudaStream_t stream) {
   if (N < 0 || C < 0 || S < 0) throw std::invalid_argument("nll_loss_backward_cuda: negative size");
   const int64_t numel = N * C * S;
   if (numel == 0) return;
   nll_backward_kernel<<<cuda::grid_for(numel, kEw), kEw, 0, stream>>>(dx, dloss, target, weight, numel, C, S,
-                                                                       ignore_index, dloss_stride, scale);
+                                                                      ignore_index, dloss_stride, scale);
   cuda_check_launch();
 }
 
-void pointwise_loss_forward_cuda(int32_t kind, float* loss, const float* x, const float* t, int64_t n, double beta,
-                                 cudaStream_t stream) {
+void pointwise_loss_forward_cuda(int32_t kind, float* loss, const float* x, const float* t, int64_t n,
+                                 double beta, cudaStream_t stream) {
   if (n <= 0) return;
   pointwise_forward_kernel<<<cuda::grid_for(n, kEw), kEw, 0, stream>>>(kind, loss, x, t, n, beta);
   cuda_check_launch();

@@ -17,11 +17,11 @@ double cross_entropy_forward_cuda(float* loss, float* lse, const float* logits, 
                                   float label_smoothing, cudaStream_t stream);
 void cross_entropy_backward_cuda(float* dlogits, const float* dloss, const float* logits, const float* lse,
                                  const int32_t* target, const float* weight, int64_t N, int64_t C, int64_t S,
-                                 int64_t ignore_index, float label_smoothing, int64_t dloss_stride, float scale,
-                                 cudaStream_t stream);
+                                 int64_t ignore_index, float label_smoothing, int64_t dloss_stride,
+                                 float scale, cudaStream_t stream);
 void cross_entropy_prob_forward_cuda(float* loss, float* lse, const float* logits, const float* target,
-                                     const float* weight, int64_t N, int64_t C, int64_t S, float label_smoothing,
-                                     cudaStream_t stream);
+                                     const float* weight, int64_t N, int64_t C, int64_t S,
+                                     float label_smoothing, cudaStream_t stream);
 void cross_entropy_prob_backward_cuda(float* dlogits, float* dtarget, const float* dloss, const float* logits,
                                       const float* lse, const float* target, const float* weight, int64_t N,
                                       int64_t C, int64_t S, float label_smoothing, int64_t dloss_stride,
@@ -35,9 +35,9 @@ void bce_logits_backward_cuda(float* dx, float* dt, const float* dloss, const fl
 // nll: loss[i] = -logProbs[n, y, s] * weight[y] (0 when ignored); returns the denominator.
 double nll_loss_forward_cuda(float* loss, const float* log_probs, const int32_t* target, const float* weight,
                              int64_t N, int64_t C, int64_t S, int64_t ignore_index, cudaStream_t stream);
-void nll_loss_backward_cuda(float* dx, const float* dloss, const int32_t* target, const float* weight, int64_t N,
-                            int64_t C, int64_t S, int64_t ignore_index, int64_t dloss_stride, double scale,
-                            cudaStream_t stream);
+void nll_loss_backward_cuda(float* dx, const float* dloss, const int32_t* target, const float* weight,
+                            int64_t N, int64_t C, int64_t S, int64_t ignore_index, int64_t dloss_stride,
+                            double scale, cudaStream_t stream);
 
 // math::pointwise_loss / pointwise_loss_grad elementwise (kind: math::PointwiseLossKind).
 void pointwise_loss_forward_cuda(int32_t kind, float* loss, const float* x, const float* t, int64_t n,

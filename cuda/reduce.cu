@@ -26,14 +26,14 @@ using cuda::block_reduce;
 using cuda::kReduceBlock;
 using cuda::ValIdx;
 
-constexpr int kEw = 256;                 // threads per block of the elementwise kernels
-constexpr int64_t kColumnsFrom = 32;     // inner sizes from which one thread per output is used
-constexpr int64_t kChunk = 16384;        // R per block when a row is split
-constexpr int64_t kMaxChunks = 1024;     // at most this many blocks per output row
-constexpr int64_t kFewOutputs = 2048;    // rows are split only when there are fewer outputs
-constexpr int64_t kFlatBlocks = 1024;    // blocks of the flat (whole-array) reductions, at most
+constexpr int kEw = 256;               // threads per block of the elementwise kernels
+constexpr int64_t kColumnsFrom = 32;   // inner sizes from which one thread per output is used
+constexpr int64_t kChunk = 16384;      // R per block when a row is split
+constexpr int64_t kMaxChunks = 1024;   // at most this many blocks per output row
+constexpr int64_t kFewOutputs = 2048;  // rows are split only when there are fewer outputs
+constexpr int64_t kFlatBlocks = 1024;  // blocks of the flat (whole-array) reductions, at most
 
-#define TK_GRID_STRIDE(i, n)                                                     \
+#define TK_GRID_STRIDE(i, n)                                                \
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); \
        i += int64_t(gridDim.x) * blockDim.x)
 
@@ -112,7 +112,8 @@ __global__ void sum_columns_kernel(float* out, const float* x, int64_t outer, in
   }
 }
 
-__global__ void sum_backward_kernel(float* dx, const float* g, int64_t n, int64_t R, int64_t inner, float div) {
+__global__ void sum_backward_kernel(float* dx, const float* g, int64_t n, int64_t R, int64_t inner,
+                                    float div) {
   TK_GRID_STRIDE(k, n) {
     const int64_t i = k % inner, o = k / inner / R;
     const float v = g[o * inner + i];
@@ -148,8 +149,8 @@ __global__ void max_rows_kernel(bool is_max, float* values, int32_t* indices, co
   }
 }
 
-__global__ void max_columns_kernel(bool is_max, float* values, int32_t* indices, const float* x, int64_t outer,
-                                   int64_t R, int64_t inner) {
+__global__ void max_columns_kernel(bool is_max, float* values, int32_t* indices, const float* x,
+                                   int64_t outer, int64_t R, int64_t inner) {
   const cuda::MaxIdxOp op{is_max};
   TK_GRID_STRIDE(t, outer * inner) {
     const int64_t o = t / inner, i = t % inner;
@@ -218,7 +219,8 @@ __global__ void logsumexp_rows_kernel(float* out, const float* x, int64_t outer,
   }
 }
 
-__global__ void logsumexp_columns_kernel(float* out, const float* x, int64_t outer, int64_t R, int64_t inner) {
+__global__ void logsumexp_columns_kernel(float* out, const float* x, int64_t outer, int64_t R,
+                                         int64_t inner) {
   TK_GRID_STRIDE(t, outer * inner) {
     const int64_t o = t / inner, i = t % inner;
     const float* p = x + o * R * inner + i;
@@ -242,8 +244,8 @@ __global__ void logsumexp_columns_kernel(float* out, const float* x, int64_t out
   }
 }
 
-__global__ void logsumexp_backward_kernel(float* dx, const float* g, const float* x, const float* out, int64_t n,
-                                          int64_t R, int64_t inner) {
+__global__ void logsumexp_backward_kernel(float* dx, const float* g, const float* x, const float* out,
+                                          int64_t n, int64_t R, int64_t inner) {
   TK_GRID_STRIDE(k, n) {
     const int64_t i = k % inner, o = k / inner / R;
     dx[k] = g[o * inner + i] * expf(x[k] - out[o * inner + i]);
@@ -252,8 +254,8 @@ __global__ void logsumexp_backward_kernel(float* dx, const float* g, const float
 
 // ---- flat reductions -----------------------------------------------------------------------------
 
-__global__ void first_bad_index_kernel(unsigned long long* first, const int32_t* idx, int64_t n, int64_t limit,
-                                       bool has_ignore, int64_t ignore) {
+__global__ void first_bad_index_kernel(unsigned long long* first, const int32_t* idx, int64_t n,
+                                       int64_t limit, bool has_ignore, int64_t ignore) {
   TK_GRID_STRIDE(k, n) {
     const int64_t y = idx[k];
     if (has_ignore && y == ignore) continue;
@@ -293,9 +295,7 @@ __global__ void flat_final_kernel(double* result, const double* partial, int64_t
   if (threadIdx.x == 0) *result = acc;
 }
 
-__global__ void scale_kernel(float* x, int64_t n, float c) {
-  TK_GRID_STRIDE(k, n) x[k] = x[k] * c;
-}
+__global__ void scale_kernel(float* x, int64_t n, float c) { TK_GRID_STRIDE(k, n) x[k] = x[k] * c; }
 
 __global__ void clamp_kernel(float* x, int64_t n, float lo, float hi) {
   TK_GRID_STRIDE(k, n) {
@@ -324,21 +324,22 @@ double flat_reduce(const float* x, int64_t n, int kind, double p, cudaStream_t s
   Scratch partial(size_t(blocks + 1) * sizeof(double), stream);
   flat_partial_kernel<<<unsigned(blocks), kReduceBlock, 0, stream>>>(partial.as<double>(), x, n, kind, p);
   cuda_check_launch();
-  flat_final_kernel<<<1, kReduceBlock, 0, stream>>>(partial.as<double>() + blocks, partial.as<double>(), blocks,
-                                                    kind);
+  flat_final_kernel<<<1, kReduceBlock, 0, stream>>>(partial.as<double>() + blocks, partial.as<double>(),
+                                                    blocks, kind);
   cuda_check_launch();
   return copy_back(partial.as<double>() + blocks, stream);
 }
 
 }  // namespace
 
-void sum_forward_cuda(float* out, const float* x, int64_t outer, int64_t reduced, int64_t inner, double divisor,
-                      cudaStream_t stream) {
+void sum_forward_cuda(float* out, const float* x, int64_t outer, int64_t reduced, int64_t inner,
+                      double divisor, cudaStream_t stream) {
   check_dims("sum_forward_cuda", outer, reduced, inner);
   const int64_t outputs = outer * inner;
   if (outputs == 0) return;
   if (inner >= kColumnsFrom) {
-    sum_columns_kernel<<<cuda::grid_for(outputs, kEw), kEw, 0, stream>>>(out, x, outer, reduced, inner, divisor);
+    sum_columns_kernel<<<cuda::grid_for(outputs, kEw), kEw, 0, stream>>>(out, x, outer, reduced, inner,
+                                                                         divisor);
     cuda_check_launch();
     return;
   }
@@ -348,8 +349,8 @@ void sum_forward_cuda(float* out, const float* x, int64_t outer, int64_t reduced
     if (chunks > kMaxChunks) chunks = kMaxChunks;
   }
   if (chunks == 1) {
-    sum_rows_kernel<<<blocks_for(outputs), kReduceBlock, 0, stream>>>(out, nullptr, x, outer, reduced, inner, 1,
-                                                                      reduced, divisor);
+    sum_rows_kernel<<<blocks_for(outputs), kReduceBlock, 0, stream>>>(out, nullptr, x, outer, reduced, inner,
+                                                                      1, reduced, divisor);
     cuda_check_launch();
     return;
   }
@@ -358,13 +359,13 @@ void sum_forward_cuda(float* out, const float* x, int64_t outer, int64_t reduced
   sum_rows_kernel<<<blocks_for(outputs * chunks), kReduceBlock, 0, stream>>>(
       out, partial.as<double>(), x, outer, reduced, inner, chunks, chunk_len, divisor);
   cuda_check_launch();
-  sum_chunks_kernel<<<cuda::grid_for(outputs, kEw), kEw, 0, stream>>>(out, partial.as<double>(), outputs, chunks,
-                                                                      divisor);
+  sum_chunks_kernel<<<cuda::grid_for(outputs, kEw), kEw, 0, stream>>>(out, partial.as<double>(), outputs,
+                                                                      chunks, divisor);
   cuda_check_launch();
 }
 
-void sum_backward_cuda(float* dx, const float* g, int64_t outer, int64_t reduced, int64_t inner, double divisor,
-                       cudaStream_t stream) {
+void sum_backward_cuda(float* dx, const float* g, int64_t outer, int64_t reduced, int64_t inner,
+                       double divisor, cudaStream_t stream) {
   check_dims("sum_backward_cuda", outer, reduced, inner);
   const int64_t n = outer * reduced * inner;
   if (n == 0) return;
@@ -380,8 +381,8 @@ void sum_int32_forward_cuda(int32_t* out, const int32_t* x, int64_t outer, int64
   cuda_check_launch();
 }
 
-void max_forward_cuda(bool is_max, float* values, int32_t* indices, const float* x, int64_t outer, int64_t reduced,
-                      int64_t inner, cudaStream_t stream) {
+void max_forward_cuda(bool is_max, float* values, int32_t* indices, const float* x, int64_t outer,
+                      int64_t reduced, int64_t inner, cudaStream_t stream) {
   check_dims("max_forward_cuda", outer, reduced, inner);
   const int64_t outputs = outer * inner;
   if (outputs == 0) return;
@@ -390,8 +391,8 @@ void max_forward_cuda(bool is_max, float* values, int32_t* indices, const float*
     max_columns_kernel<<<cuda::grid_for(outputs, kEw), kEw, 0, stream>>>(is_max, values, indices, x, outer,
                                                                          reduced, inner);
   } else {
-    max_rows_kernel<<<blocks_for(outputs), kReduceBlock, 0, stream>>>(is_max, values, indices, x, outer, reduced,
-                                                                      inner);
+    max_rows_kernel<<<blocks_for(outputs), kReduceBlock, 0, stream>>>(is_max, values, indices, x, outer,
+                                                                      reduced, inner);
   }
   cuda_check_launch();
 }
@@ -446,8 +447,8 @@ int64_t first_bad_index_cuda(const int32_t* idx, int64_t n, int64_t limit, bool 
   if (n <= 0) return -1;
   Scratch first(sizeof(unsigned long long), stream);
   cudaCheck(cudaMemsetAsync(first.p, 0xff, sizeof(unsigned long long), stream));
-  first_bad_index_kernel<<<cuda::grid_for(n, kEw), kEw, 0, stream>>>(first.as<unsigned long long>(), idx, n, limit,
-                                                                     has_ignore, ignore);
+  first_bad_index_kernel<<<cuda::grid_for(n, kEw), kEw, 0, stream>>>(first.as<unsigned long long>(), idx, n,
+                                                                     limit, has_ignore, ignore);
   cuda_check_launch();
   const unsigned long long k = copy_back(first.as<unsigned long long>(), stream);
   if (k == ~0ULL) return -1;

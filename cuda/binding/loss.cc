@@ -24,9 +24,9 @@ void CheckTargetsOnDevice(Napi::Env env, const binding::Span<int32_t>& t, int64_
 Napi::Value JS_CeForward(const Napi::CallbackInfo& info) {
   const CeForward r = ReadCeForward<DeviceArrays>(info);
   CheckTargetsOnDevice(info.Env(), r.target, r.s.C, r.ignore);
-  const double denom = cross_entropy_forward_cuda(r.loss.data, r.lse.data, r.logits.data, r.target.data,
-                                                  r.weight.data, r.s.N, r.s.C, r.s.S, r.ignore, r.eps,
-                                                  current_stream());
+  const double denom =
+      cross_entropy_forward_cuda(r.loss.data, r.lse.data, r.logits.data, r.target.data, r.weight.data, r.s.N,
+                                 r.s.C, r.s.S, r.ignore, r.eps, current_stream());
   return Napi::Number::New(info.Env(), denom);
 }
 
@@ -49,8 +49,8 @@ Napi::Value JS_CeProbForward(const Napi::CallbackInfo& info) {
 Napi::Value JS_CeProbBackward(const Napi::CallbackInfo& info) {
   const CeProbBackward r = ReadCeProbBackward<DeviceArrays>(info);
   cross_entropy_prob_backward_cuda(r.dlogits.data, r.dtarget.data, r.dloss.data, r.logits.data, r.lse.data,
-                                   r.target.data, r.weight.data, r.s.N, r.s.C, r.s.S, r.eps, r.stride, r.scale,
-                                   current_stream());
+                                   r.target.data, r.weight.data, r.s.N, r.s.C, r.s.S, r.eps, r.stride,
+                                   r.scale, current_stream());
   return info.Env().Undefined();
 }
 
@@ -70,8 +70,8 @@ Napi::Value JS_BceBackward(const Napi::CallbackInfo& info) {
 Napi::Value JS_NllForward(const Napi::CallbackInfo& info) {
   const NllForward r = ReadNllForward<DeviceArrays>(info);
   CheckTargetsOnDevice(info.Env(), r.target, r.s.C, r.ignore);
-  const double denom = nll_loss_forward_cuda(r.loss.data, r.x.data, r.target.data, r.weight.data, r.s.N, r.s.C,
-                                             r.s.S, r.ignore, current_stream());
+  const double denom = nll_loss_forward_cuda(r.loss.data, r.x.data, r.target.data, r.weight.data, r.s.N,
+                                             r.s.C, r.s.S, r.ignore, current_stream());
   return Napi::Number::New(info.Env(), denom);
 }
 

@@ -42,8 +42,8 @@ Napi::Value JS_MaxForward(const Napi::CallbackInfo& info) {
 Napi::Value JS_MaxBackward(const Napi::CallbackInfo& info) {
   const MaxBackward r = ReadMaxBackward<DeviceArrays>(info);
   int32_t bad = 0;
-  const int64_t k = first_bad_index_cuda(r.indices.data, int64_t(r.indices.length), r.d.reduced, false, 0, &bad,
-                                         current_stream());
+  const int64_t k = first_bad_index_cuda(r.indices.data, int64_t(r.indices.length), r.d.reduced, false, 0,
+                                         &bad, current_stream());
   if (k >= 0) binding::ThrowRange(info.Env(), IndexMessage(k, bad, r.d.reduced));
   max_backward_cuda(r.dx.data, r.g.data, r.indices.data, r.d.outer, r.d.reduced, r.d.inner, current_stream());
   return info.Env().Undefined();

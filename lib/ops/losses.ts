@@ -12,7 +12,6 @@
 // Reductions: 'mean' (default) | 'sum' | 'none'; sums are accumulated in double precision.
 import { DeviceBuffer } from '../cuda/runtime';
 import { checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
-import { native } from '../native';
 import {
   allocStorage,
   checkTensor,
@@ -511,7 +510,21 @@ export function crossEntropy(logits: Tensor, target: IndexInput | Tensor, opts: 
       (dl, stride, scale) => {
         const dx = logits.requiresGrad ? allocStorage(device, 'float32', logits.size) : null;
         const dt = target.requiresGrad ? allocStorage(device, 'float32', logits.size) : null;
-        k.crossEntropyProbBackward(rawOrNull(dx), rawOrNull(dt), raw(dl), x, raw(lse), t, w, N, C, S, eps, stride, scale);
+        k.crossEntropyProbBackward(
+          rawOrNull(dx),
+          rawOrNull(dt),
+          raw(dl),
+          x,
+          raw(lse),
+          t,
+          w,
+          N,
+          C,
+          S,
+          eps,
+          stride,
+          scale,
+        );
         return [dx && new Tensor(dx, logits.shape), dt && new Tensor(dt, logits.shape)];
       },
       denom,
@@ -600,7 +613,9 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts
   }
   const wt = opts.weight === undefined || opts.weight === null ? null : checkTensor('weight', opts.weight, 'float32');
   const pwt =
-    opts.posWeight === undefined || opts.posWeight === null ? null : checkTensor('posWeight', opts.posWeight, 'float32');
+    opts.posWeight === undefined || opts.posWeight === null
+      ? null
+      : checkTensor('posWeight', opts.posWeight, 'float32');
   const device = sameDevice('binaryCrossEntropyWithLogits', { input, target, weight: wt, posWeight: pwt });
   const k = lossKernels(device);
   // Weights broadcast to the input's shape: on the CPU by nnutil's loop (no copy when the shape

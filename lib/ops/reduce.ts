@@ -20,9 +20,23 @@ declare module '../native' {
     /** Whether no element is NaN or infinite. */
     allFinite(x: Float32Array): boolean;
     /** out[o, i] = float(float(sum_r x[o, r, i]) / divisor) (divisor 1 when omitted), summed in double. */
-    sumForward(out: Float32Array, x: Float32Array, outer: number, reduced: number, inner: number, divisor?: number): void;
+    sumForward(
+      out: Float32Array,
+      x: Float32Array,
+      outer: number,
+      reduced: number,
+      inner: number,
+      divisor?: number,
+    ): void;
     /** dx[o, r, i] = g[o, i] / float(divisor): the backward of sumForward, and a broadcast along r. */
-    sumBackward(dx: Float32Array, g: Float32Array, outer: number, reduced: number, inner: number, divisor?: number): void;
+    sumBackward(
+      dx: Float32Array,
+      g: Float32Array,
+      outer: number,
+      reduced: number,
+      inner: number,
+      divisor?: number,
+    ): void;
     /** Exact int32 sums over r, wrapping as int32 adds do. */
     sumInt32Forward(out: Int32Array, x: Int32Array, outer: number, reduced: number, inner: number): void;
     maxForward(
@@ -65,8 +79,22 @@ declare module '../native' {
 declare module '../cuda/runtime' {
   interface CudaKernels {
     allFinite(x: DeviceBuffer): boolean;
-    sumForward(out: DeviceBuffer, x: DeviceBuffer, outer: number, reduced: number, inner: number, divisor?: number): void;
-    sumBackward(dx: DeviceBuffer, g: DeviceBuffer, outer: number, reduced: number, inner: number, divisor?: number): void;
+    sumForward(
+      out: DeviceBuffer,
+      x: DeviceBuffer,
+      outer: number,
+      reduced: number,
+      inner: number,
+      divisor?: number,
+    ): void;
+    sumBackward(
+      dx: DeviceBuffer,
+      g: DeviceBuffer,
+      outer: number,
+      reduced: number,
+      inner: number,
+      divisor?: number,
+    ): void;
     sumInt32Forward(out: DeviceBuffer, x: DeviceBuffer, outer: number, reduced: number, inner: number): void;
     maxForward(
       isMax: boolean,
@@ -113,7 +141,15 @@ interface ReduceKernels {
   sumForward(out: Raw, x: Raw, outer: number, reduced: number, inner: number, divisor?: number): void;
   sumBackward(dx: Raw, g: Raw, outer: number, reduced: number, inner: number, divisor?: number): void;
   sumInt32Forward(out: Raw, x: Raw, outer: number, reduced: number, inner: number): void;
-  maxForward(isMax: boolean, values: Raw | null, indices: Raw, x: Raw, outer: number, reduced: number, inner: number): void;
+  maxForward(
+    isMax: boolean,
+    values: Raw | null,
+    indices: Raw,
+    x: Raw,
+    outer: number,
+    reduced: number,
+    inner: number,
+  ): void;
   maxBackward(dx: Raw, g: Raw, indices: Raw, outer: number, reduced: number, inner: number): void;
   maxAllBackward(dx: Raw, g: Raw, x: Raw, value: Raw): void;
   logsumexpForward(out: Raw, x: Raw, outer: number, reduced: number, inner: number): void;

@@ -26,8 +26,8 @@ using namespace loss_args;
 Napi::Value JS_crossEntropyForward(const Napi::CallbackInfo& info) {
   CeForward r = ReadCeForward<HostArrays>(info);
   CheckTargets(info.Env(), r.target, r.s.C, r.ignore);
-  double denom = cross_entropy_forward_cpu(r.loss.data, r.lse.data, r.logits.data, r.target.data, r.weight.data,
-                                           r.s.N, r.s.C, r.s.S, r.ignore, r.eps);
+  double denom = cross_entropy_forward_cpu(r.loss.data, r.lse.data, r.logits.data, r.target.data,
+                                           r.weight.data, r.s.N, r.s.C, r.s.S, r.ignore, r.eps);
   return Napi::Number::New(info.Env(), denom);
 }
 
@@ -49,7 +49,8 @@ Napi::Value JS_crossEntropyProbForward(const Napi::CallbackInfo& info) {
 Napi::Value JS_crossEntropyProbBackward(const Napi::CallbackInfo& info) {
   CeProbBackward r = ReadCeProbBackward<HostArrays>(info);
   cross_entropy_prob_backward_cpu(r.dlogits.data, r.dtarget.data, r.dloss.data, r.logits.data, r.lse.data,
-                                  r.target.data, r.weight.data, r.s.N, r.s.C, r.s.S, r.eps, r.stride, r.scale);
+                                  r.target.data, r.weight.data, r.s.N, r.s.C, r.s.S, r.eps, r.stride,
+                                  r.scale);
   return info.Env().Undefined();
 }
 
@@ -101,7 +102,8 @@ Napi::Value JS_nllLossBackward(const Napi::CallbackInfo& info) {
 Napi::Value JS_pointwiseLossForward(const Napi::CallbackInfo& info) {
   PointwiseForward r = ReadPointwiseForward<HostArrays>(info);
   parallel_for(r.n, 16384, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) r.loss.data[i] = math::pointwise_loss(r.kind, r.x.data[i], r.t.data[i], r.beta);
+    for (int64_t i = b; i < e; ++i)
+      r.loss.data[i] = math::pointwise_loss(r.kind, r.x.data[i], r.t.data[i], r.beta);
   });
   return info.Env().Undefined();
 }
@@ -132,7 +134,8 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bceLogitsBackward", Napi::Function::New(env, JS_bceLogitsBackward, "bceLogitsBackward"));
   exports.Set("nllLossForward", Napi::Function::New(env, JS_nllLossForward, "nllLossForward"));
   exports.Set("nllLossBackward", Napi::Function::New(env, JS_nllLossBackward, "nllLossBackward"));
-  exports.Set("pointwiseLossForward", Napi::Function::New(env, JS_pointwiseLossForward, "pointwiseLossForward"));
+  exports.Set("pointwiseLossForward",
+              Napi::Function::New(env, JS_pointwiseLossForward, "pointwiseLossForward"));
   exports.Set("pointwiseLossBackward",
               Napi::Function::New(env, JS_pointwiseLossBackward, "pointwiseLossBackward"));
 }

@@ -45,8 +45,8 @@ inline int64_t GetIgnoreIndex(const Napi::CallbackInfo& info, size_t i) {
 }
 
 inline std::string TargetMessage(int64_t k, int64_t y, int64_t C) {
-  return "target[" + std::to_string(k) + "] = " + std::to_string(y) + " is out of range [0, " + std::to_string(C) +
-         ")";
+  return "target[" + std::to_string(k) + "] = " + std::to_string(y) + " is out of range [0, " +
+         std::to_string(C) + ")";
 }
 
 // Host only: the first target that is neither ignore_index nor in [0, C).
@@ -236,7 +236,8 @@ BceBackward ReadBceBackward(const Napi::CallbackInfo& info) {
   r.pw = GetOptionalFloats<Arrays>(info, 6, "posWeight", r.n);
   if (Overlaps(r.dx, r.dt)) ThrowRange(env, "dx and dt must not overlap");
   for (const Span<float>* o : {&r.dx, &r.dt}) {
-    for (const Span<float>* in : {&r.dloss, &r.x, &r.t, &r.w, &r.pw}) RequireDisjoint(env, *o, *in, "gradients");
+    for (const Span<float>* in : {&r.dloss, &r.x, &r.t, &r.w, &r.pw})
+      RequireDisjoint(env, *o, *in, "gradients");
   }
   return r;
 }

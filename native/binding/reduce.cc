@@ -34,13 +34,14 @@ Napi::Value JS_sumBackward(const Napi::CallbackInfo& info) {
   SumBackward r = ReadSumBackward<HostArrays>(info);
   const float div = float(r.divisor);
   const int64_t R = r.d.reduced, I = r.d.inner;
-  parallel_for(r.d.outer * R, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, I)), [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t) {
-      const float* g = r.g.data + (t / R) * I;
-      float* dx = r.dx.data + t * I;
-      for (int64_t i = 0; i < I; ++i) dx[i] = div == 1.0f ? g[i] : g[i] / div;
-    }
-  });
+  parallel_for(r.d.outer * R, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, I)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t t = b; t < e; ++t) {
+                   const float* g = r.g.data + (t / R) * I;
+                   float* dx = r.dx.data + t * I;
+                   for (int64_t i = 0; i < I; ++i) dx[i] = div == 1.0f ? g[i] : g[i] / div;
+                 }
+               });
   return info.Env().Undefined();
 }
 
@@ -100,15 +101,16 @@ Napi::Value JS_logsumexpForward(const Napi::CallbackInfo& info) {
 Napi::Value JS_logsumexpBackward(const Napi::CallbackInfo& info) {
   LogsumexpBackward r = ReadLogsumexpBackward<HostArrays>(info);
   const int64_t R = r.d.reduced, I = r.d.inner;
-  parallel_for(r.d.outer * R, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, I)), [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t) {
-      const int64_t o = t / R;
-      for (int64_t i = 0; i < I; ++i) {
-        const int64_t k = t * I + i;
-        r.dx.data[k] = r.g.data[o * I + i] * expf(r.x.data[k] - r.out.data[o * I + i]);
-      }
-    }
-  });
+  parallel_for(r.d.outer * R, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, I)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t t = b; t < e; ++t) {
+                   const int64_t o = t / R;
+                   for (int64_t i = 0; i < I; ++i) {
+                     const int64_t k = t * I + i;
+                     r.dx.data[k] = r.g.data[o * I + i] * expf(r.x.data[k] - r.out.data[o * I + i]);
+                   }
+                 }
+               });
   return info.Env().Undefined();
 }
 

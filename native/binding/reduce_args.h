@@ -104,7 +104,8 @@ MaxForward ReadMaxForward(const Napi::CallbackInfo& info) {
   MaxForward r;
   r.is_max = GetBool(info, 0, "isMax");
   r.d = GetDims(info, 4);
-  if (r.d.reduced == 0 && r.d.out_numel > 0) ThrowRange(env, "max/min over an empty dimension has no identity");
+  if (r.d.reduced == 0 && r.d.out_numel > 0)
+    ThrowRange(env, "max/min over an empty dimension has no identity");
   if (!(info[1].IsNull() || info[1].IsUndefined()))
     r.values = Arrays::template GetExact<float>(info, 1, "values", r.d.out_numel);
   r.indices = Arrays::template GetExact<int32_t>(info, 2, "indices", r.d.out_numel);
@@ -136,8 +137,8 @@ MaxBackward ReadMaxBackward(const Napi::CallbackInfo& info) {
 }
 
 inline std::string IndexMessage(int64_t k, int64_t value, int64_t reduced) {
-  return "indices[" + std::to_string(k) + "] is " + std::to_string(value) + ", out of range for a reduced size of " +
-         std::to_string(reduced);
+  return "indices[" + std::to_string(k) + "] is " + std::to_string(value) +
+         ", out of range for a reduced size of " + std::to_string(reduced);
 }
 
 // maxAllBackward(dx, g, x, value): the gradient of a full max/min, g[0] shared evenly among the
