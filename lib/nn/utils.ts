@@ -4,7 +4,7 @@
 // clampInPlace. Gradients on cuda stay there; only the norm (a number) comes back to the host.
 import { checkNumber, typeError } from '../errors';
 import { CudaStorage, Tensor } from '../tensor';
-import { kernelsOn, raw } from '../ops/reduce';
+import { kernelsOn, raw } from '../ops/reduce_kernels';
 
 declare module '../native' {
   interface NativeAddon {

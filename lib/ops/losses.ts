@@ -25,7 +25,7 @@ import {
   Tensor,
 } from '../tensor';
 import { broadcastTo, checkIndexRange, checkReduction, IndexInput, Indices, sumOf, toIndices } from './nnutil';
-import { broadcastStorage, kernelsOn, Raw, raw } from './reduce';
+import { broadcastStorage, kernelsOn, Raw, raw } from './reduce_kernels';
 
 declare module '../native' {
   interface NativeAddon {
