@@ -368,15 +368,36 @@ export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
     throw typeError('var: correction', 'a number', correction);
   const keep = readKeepdim('var', opts.keepdim);
   const count = numelOf(dims.map((d) => x.shape[d]));
-  const centered = sub(x, mean(x, dims, true));
-  return div(sum(square(centered), dims, keep), Math.max(0, count - correction));
+  return composedOnDevice('var', x, () => {
+    const centered = sub(x, mean(x, dims, true));
+    return div(sum(square(centered), dims, keep), Math.max(0, count - correction));
+  });
+}
+
+/**
+ * Runs an op composed of elementwise ops; on a cuda tensor, an elementwise op without a device path
+ * (its TypeError says the data is on cuda) is reported as this op's, with the fix.
+ */
+function composedOnDevice(op: string, x: Tensor, fn: () => Tensor): Tensor {
+  if (x.device !== 'cuda') return fn();
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TypeError && /is on cuda/.test(e.message)) {
+      throw new TypeError(
+        `${op}: has no device path yet for a cuda tensor (it is composed of elementwise ops that are CPU-only ` +
+          `in this build); move the tensor to the CPU with .cpu() first (${e.message})`,
+      );
+    }
+    throw e;
+  }
 }
 
 /** Standard deviation: sqrt of var with the same options (torch.std). */
 export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
   opts = checkOptions('opts', opts);
   const v = variance(x, dim, opts);
-  return v.sqrt();
+  return composedOnDevice('std', v, () => v.sqrt());
 }
 
 const proto = Tensor.prototype;
