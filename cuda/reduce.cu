@@ -1,9 +1,11 @@
 // cuda/reduce.h. Two shapes of kernel per reduction, by the layout:
-//  - "rows" (inner < 32): one 256-thread block per output (grid-stride over outputs), threads stride
+//  - "rows" (inner < 32 and R > 32): one 256-thread block per output (grid-stride over outputs), threads
+//  stride
 //    over R, block_reduce combines them; long rows with few outputs are cut into chunks whose double
 //    partials a second kernel adds in chunk order;
-//  - "columns" (inner >= 32): one thread per output, R in order, so neighbouring threads read
-//    neighbouring columns (coalesced), exactly the CPU kernel's loop.
+//  - "columns" (inner >= 32, or R <= 32): one thread per output, R in order, so neighbouring threads
+//    read neighbouring columns (coalesced), exactly the CPU kernel's loop; short rows also go here,
+//    as a block per output would leave most of its threads idle.
 // Results that go back to the host (all_finite, pow_sum, abs_max, first_bad_index) are reduced on
 // the device into one value, copied back, and waited for.
 //
@@ -32,6 +34,10 @@ constexpr int64_t kChunk = 16384;      // R per block when a row is split
 constexpr int64_t kMaxChunks = 1024;   // at most this many blocks per output row
 constexpr int64_t kFewOutputs = 2048;  // rows are split only when there are fewer outputs
 constexpr int64_t kFlatBlocks = 1024;  // blocks of the flat (whole-array) reductions, at most
+
+// One thread per output for wide inner sizes, and for short rows (R up to 32) whatever the inner
+// size, where a block per output would leave most of its threads idle.
+bool by_columns(int64_t reduced, int64_t inner) { return inner >= kColumnsFrom || reduced <= 32; }
 
 #define TK_GRID_STRIDE(i, n)                                                \
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); \
@@ -337,7 +343,7 @@ void sum_forward_cuda(float* out, const float* x, int64_t outer, int64_t reduced
   check_dims("sum_forward_cuda", outer, reduced, inner);
   const int64_t outputs = outer * inner;
   if (outputs == 0) return;
-  if (inner >= kColumnsFrom) {
+  if (by_columns(reduced, inner)) {
     sum_columns_kernel<<<cuda::grid_for(outputs, kEw), kEw, 0, stream>>>(out, x, outer, reduced, inner,
                                                                          divisor);
     cuda_check_launch();
@@ -387,7 +393,7 @@ void max_forward_cuda(bool is_max, float* values, int32_t* indices, const float*
   const int64_t outputs = outer * inner;
   if (outputs == 0) return;
   if (reduced == 0) throw std::invalid_argument("max_forward_cuda: max/min over an empty dimension");
-  if (inner >= kColumnsFrom) {
+  if (by_columns(reduced, inner)) {
     max_columns_kernel<<<cuda::grid_for(outputs, kEw), kEw, 0, stream>>>(is_max, values, indices, x, outer,
                                                                          reduced, inner);
   } else {
@@ -425,7 +431,7 @@ void logsumexp_forward_cuda(float* out, const float* x, int64_t outer, int64_t r
   check_dims("logsumexp_forward_cuda", outer, reduced, inner);
   const int64_t outputs = outer * inner;
   if (outputs == 0) return;
-  if (inner >= kColumnsFrom) {
+  if (by_columns(reduced, inner)) {
     logsumexp_columns_kernel<<<cuda::grid_for(outputs, kEw), kEw, 0, stream>>>(out, x, outer, reduced, inner);
   } else {
     logsumexp_rows_kernel<<<blocks_for(outputs), kReduceBlock, 0, stream>>>(out, x, outer, reduced, inner);
