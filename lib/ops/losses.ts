@@ -1,12 +1,31 @@
 // Losses with torch.nn.functional semantics and defaults. Cross-entropy and BCE-with-logits are
 // fused native kernels (native/kernels/loss.cc) with native backward passes; nllLoss and the
-// elementwise regression losses are short loops here.
+// pointwise regression losses (mse, l1, smoothL1, klDiv) are short native loops
+// (native/binding/loss.cc, math/loss.h) with the arithmetic their JavaScript loops had.
+//
+// Every loss runs on either device: the device exports (cuda/binding/loss.cc, kernels in
+// cuda/loss.cu) take the CPU exports' arguments over device buffers, so each call picks the export
+// object by the inputs' device and passes their storage. Class-index targets on the device are
+// range-checked there (a RangeError naming the first bad target); targets given as arrays are
+// checked here and copied to the logits' device.
 //
 // Reductions: 'mean' (default) | 'sum' | 'none'; sums are accumulated in double precision.
+import { DeviceBuffer } from '../cuda/runtime';
 import { checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
-import { native } from '../native';
-import { checkTensor, fromOp, numelOf, sameShape, Tensor } from '../tensor';
+import {
+  allocStorage,
+  checkTensor,
+  copyStorage,
+  Device,
+  fromOp,
+  numelOf,
+  sameDevice,
+  sameShape,
+  Storage,
+  Tensor,
+} from '../tensor';
 import { broadcastTo, checkIndexRange, checkReduction, IndexInput, Indices, sumOf, toIndices } from './nnutil';
+import { broadcastStorage, kernelsOn, Raw, raw } from './reduce_kernels';
 
 declare module '../native' {
   interface NativeAddon {
@@ -81,30 +100,289 @@ declare module '../native' {
       dlossStride: number,
       scale: number,
     ): void;
+    /** loss[i] = -logProbs[n, target, s] * weight[target] (0 if ignored); returns the 'mean' denominator. */
+    nllLossForward(
+      loss: Float32Array,
+      logProbs: Float32Array,
+      target: Int32Array,
+      weight: Float32Array | null,
+      N: number,
+      C: number,
+      S: number,
+      ignoreIndex: number,
+    ): number;
+    nllLossBackward(
+      dx: Float32Array,
+      dloss: Float32Array,
+      target: Int32Array,
+      weight: Float32Array | null,
+      N: number,
+      C: number,
+      S: number,
+      ignoreIndex: number,
+      dlossStride: number,
+      scale: number,
+    ): void;
+    /** kind: 0 mse, 1 l1, 2 smoothL1 (beta), 3 klDiv, 4 klDiv with log targets. */
+    pointwiseLossForward(kind: number, loss: Float32Array, x: Float32Array, t: Float32Array, beta: number): void;
+    pointwiseLossBackward(
+      kind: number,
+      dx: Float32Array | null,
+      dt: Float32Array | null,
+      dloss: Float32Array,
+      x: Float32Array,
+      t: Float32Array,
+      beta: number,
+      dlossStride: number,
+      scale: number,
+    ): void;
   }
 }
+
+type B = DeviceBuffer;
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    crossEntropyForward(
+      loss: B,
+      lse: B,
+      logits: B,
+      target: B,
+      weight: B | null,
+      N: number,
+      C: number,
+      S: number,
+      ignoreIndex: number,
+      labelSmoothing: number,
+    ): number;
+    crossEntropyBackward(
+      dlogits: B,
+      dloss: B,
+      logits: B,
+      lse: B,
+      target: B,
+      weight: B | null,
+      N: number,
+      C: number,
+      S: number,
+      ignoreIndex: number,
+      labelSmoothing: number,
+      dlossStride: number,
+      scale: number,
+    ): void;
+    crossEntropyProbForward(
+      loss: B,
+      lse: B,
+      logits: B,
+      target: B,
+      weight: B | null,
+      N: number,
+      C: number,
+      S: number,
+      labelSmoothing: number,
+    ): void;
+    crossEntropyProbBackward(
+      dlogits: B | null,
+      dtarget: B | null,
+      dloss: B,
+      logits: B,
+      lse: B,
+      target: B,
+      weight: B | null,
+      N: number,
+      C: number,
+      S: number,
+      labelSmoothing: number,
+      dlossStride: number,
+      scale: number,
+    ): void;
+    bceLogitsForward(loss: B, x: B, t: B, weight: B | null, posWeight: B | null): void;
+    bceLogitsBackward(
+      dx: B | null,
+      dt: B | null,
+      dloss: B,
+      x: B,
+      t: B,
+      weight: B | null,
+      posWeight: B | null,
+      dlossStride: number,
+      scale: number,
+    ): void;
+    nllLossForward(
+      loss: B,
+      logProbs: B,
+      target: B,
+      weight: B | null,
+      N: number,
+      C: number,
+      S: number,
+      ignoreIndex: number,
+    ): number;
+    nllLossBackward(
+      dx: B,
+      dloss: B,
+      target: B,
+      weight: B | null,
+      N: number,
+      C: number,
+      S: number,
+      ignoreIndex: number,
+      dlossStride: number,
+      scale: number,
+    ): void;
+    pointwiseLossForward(kind: number, loss: B, x: B, t: B, beta: number): void;
+    pointwiseLossBackward(
+      kind: number,
+      dx: B | null,
+      dt: B | null,
+      dloss: B,
+      x: B,
+      t: B,
+      beta: number,
+      dlossStride: number,
+      scale: number,
+    ): void;
+  }
+}
+
+/** The loss exports both devices have, with their array arguments widened to Raw. */
+interface LossKernels {
+  crossEntropyForward(
+    loss: Raw,
+    lse: Raw,
+    logits: Raw,
+    target: Raw,
+    weight: Raw | null,
+    N: number,
+    C: number,
+    S: number,
+    ignoreIndex: number,
+    labelSmoothing: number,
+  ): number;
+  crossEntropyBackward(
+    dlogits: Raw,
+    dloss: Raw,
+    logits: Raw,
+    lse: Raw,
+    target: Raw,
+    weight: Raw | null,
+    N: number,
+    C: number,
+    S: number,
+    ignoreIndex: number,
+    labelSmoothing: number,
+    dlossStride: number,
+    scale: number,
+  ): void;
+  crossEntropyProbForward(
+    loss: Raw,
+    lse: Raw,
+    logits: Raw,
+    target: Raw,
+    weight: Raw | null,
+    N: number,
+    C: number,
+    S: number,
+    labelSmoothing: number,
+  ): void;
+  crossEntropyProbBackward(
+    dlogits: Raw | null,
+    dtarget: Raw | null,
+    dloss: Raw,
+    logits: Raw,
+    lse: Raw,
+    target: Raw,
+    weight: Raw | null,
+    N: number,
+    C: number,
+    S: number,
+    labelSmoothing: number,
+    dlossStride: number,
+    scale: number,
+  ): void;
+  bceLogitsForward(loss: Raw, x: Raw, t: Raw, weight: Raw | null, posWeight: Raw | null): void;
+  bceLogitsBackward(
+    dx: Raw | null,
+    dt: Raw | null,
+    dloss: Raw,
+    x: Raw,
+    t: Raw,
+    weight: Raw | null,
+    posWeight: Raw | null,
+    dlossStride: number,
+    scale: number,
+  ): void;
+  nllLossForward(
+    loss: Raw,
+    logProbs: Raw,
+    target: Raw,
+    weight: Raw | null,
+    N: number,
+    C: number,
+    S: number,
+    ignoreIndex: number,
+  ): number;
+  nllLossBackward(
+    dx: Raw,
+    dloss: Raw,
+    target: Raw,
+    weight: Raw | null,
+    N: number,
+    C: number,
+    S: number,
+    ignoreIndex: number,
+    dlossStride: number,
+    scale: number,
+  ): void;
+  pointwiseLossForward(kind: number, loss: Raw, x: Raw, t: Raw, beta: number): void;
+  pointwiseLossBackward(
+    kind: number,
+    dx: Raw | null,
+    dt: Raw | null,
+    dloss: Raw,
+    x: Raw,
+    t: Raw,
+    beta: number,
+    dlossStride: number,
+    scale: number,
+  ): void;
+}
+
+function lossKernels(device: Device): LossKernels {
+  return kernelsOn(device) as unknown as LossKernels;
+}
+
+const rawOrNull = (s: Storage | null): Raw | null => (s === null ? null : raw(s));
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
 /**
- * Wraps per-element losses `loss` (shape `shape`) into the reduced result. `backward(dloss, stride,
- * scale)` returns the inputs' gradients for an upstream gradient dloss[i * stride] * scale.
- * `denom` is the 'mean' divisor (default: the element count).
+ * Wraps per-element losses `loss` (shape `shape`, on `device`) into the reduced result.
+ * `backward(dloss, stride, scale)` returns the inputs' gradients for an upstream gradient
+ * dloss[i * stride] * scale. `denom` is the 'mean' divisor (default: the element count). On the CPU
+ * the sum is a double loop here; on cuda a sumForward (double accumulators, then
+ * float(float(sum) / denom): at most one float rounding away from the CPU's).
  */
 function reduceLoss(
   name: string,
-  loss: Float32Array,
+  device: Device,
+  loss: Storage,
   shape: readonly number[],
   reduction: string,
   inputs: (Tensor | null)[],
-  backward: (dloss: Float32Array, stride: number, scale: number) => (Tensor | null)[],
+  backward: (dloss: Storage, stride: number, scale: number) => (Tensor | null)[],
   denom = loss.length,
 ): Tensor {
-  if (reduction === 'none') return fromOp(name, loss, shape, inputs, (g) => backward(g.f32, 1, 1));
-  const sum = sumOf(loss);
-  const value = reduction === 'sum' ? sum : sum / denom;
+  if (reduction === 'none') return fromOp(name, loss, shape, inputs, (g) => backward(g.storage, 1, 1));
   const scale = reduction === 'sum' ? 1 : 1 / denom;
-  return fromOp(name, Float32Array.of(value), [], inputs, (g) => backward(g.f32, 0, scale));
+  let out: Storage;
+  if (loss instanceof Float32Array) {
+    const sum = sumOf(loss);
+    out = Float32Array.of(reduction === 'sum' ? sum : sum / denom);
+  } else {
+    out = allocStorage(device, 'float32', 1);
+    kernelsOn(device).sumForward(raw(out), raw(loss), 1, loss.length, 1, reduction === 'sum' ? 1 : denom);
+  }
+  return fromOp(name, out, [], inputs, (g) => backward(g.storage, 0, scale));
 }
 
 function checkWeight(name: string, w: unknown, C: number): Tensor | null {
@@ -143,6 +421,37 @@ function classTargets(name: string, target: unknown, expected: number[]): Indice
   return { data: idx.data, shape: expected };
 }
 
+/**
+ * Class-index targets as int32 storage on `device`. A cuda tensor is taken as it is (its shape and
+ * dtype checked here, its values by the kernels' export, which throws a RangeError naming the first
+ * bad target); anything else is checked here and copied (to the device when the input is there).
+ */
+function classTargetStorage(
+  name: string,
+  target: unknown,
+  expected: number[],
+  C: number,
+  ignoreIndex: number,
+  device: Device,
+): Storage {
+  if (target instanceof Tensor && target.device === 'cuda') {
+    if (target.dtype !== 'int32') {
+      throw new TypeError(
+        `${name} must be an int32 tensor of indices, got a ${target.dtype} tensor of shape ${shapeStr(target.shape)}`,
+      );
+    }
+    if (!sameShape(target.shape, expected)) {
+      throw new RangeError(
+        `${name} has shape ${shapeStr(target.shape)}, expected ${shapeStr(expected)} (the input without its class dim)`,
+      );
+    }
+    return target.storage;
+  }
+  const idx = classTargets(name, target, expected);
+  checkIndexRange(name, idx, C, `${C} classes`, ignoreIndex);
+  return device === 'cuda' ? copyStorage(idx.data, 'cuda') : idx.data.slice();
+}
+
 export interface CrossEntropyOptions {
   /** Per-class rescaling, shape [C]. */
   weight?: Tensor | null;
@@ -170,11 +479,17 @@ export function crossEntropy(logits: Tensor, target: IndexInput | Tensor, opts: 
   const eps = checkNumber('labelSmoothing', opts.labelSmoothing ?? 0, 0, 1);
   const { N, C, S, targetShape } = classLayout('logits', logits);
   const weight = checkWeight('weight', opts.weight, C);
-  const wData = weight ? weight.f32 : null;
+  const device = sameDevice('crossEntropy', {
+    logits,
+    target: target instanceof Tensor ? target : null,
+    weight,
+  });
+  const k = lossKernels(device);
+  const w = weight ? raw(weight.storage) : null;
   const samples = N * S;
-  const loss = new Float32Array(samples);
-  const lse = new Float32Array(samples);
-  const x = logits.f32;
+  const loss = allocStorage(device, 'float32', samples);
+  const lse = allocStorage(device, 'float32', samples);
+  const x = raw(logits.storage);
   if (target instanceof Tensor && target.dtype === 'float32') {
     if (!sameShape(target.shape, logits.shape)) {
       throw new RangeError(
@@ -182,37 +497,51 @@ export function crossEntropy(logits: Tensor, target: IndexInput | Tensor, opts: 
           ` (class indices must be an int32 tensor of shape ${shapeStr(targetShape)})`,
       );
     }
-    const t = target.f32;
-    native.crossEntropyProbForward(loss, lse, x, t, wData, N, C, S, eps);
+    const t = raw(target.storage);
+    k.crossEntropyProbForward(raw(loss), raw(lse), x, t, w, N, C, S, eps);
     const denom = samples === 0 ? NaN : samples;
     return reduceLoss(
       'crossEntropy',
+      device,
       loss,
       targetShape,
       reduction,
       [logits, target],
       (dl, stride, scale) => {
-        const dx = logits.requiresGrad ? new Float32Array(x.length) : null;
-        const dt = target.requiresGrad ? new Float32Array(x.length) : null;
-        native.crossEntropyProbBackward(dx, dt, dl, x, lse, t, wData, N, C, S, eps, stride, scale);
+        const dx = logits.requiresGrad ? allocStorage(device, 'float32', logits.size) : null;
+        const dt = target.requiresGrad ? allocStorage(device, 'float32', logits.size) : null;
+        k.crossEntropyProbBackward(
+          rawOrNull(dx),
+          rawOrNull(dt),
+          raw(dl),
+          x,
+          raw(lse),
+          t,
+          w,
+          N,
+          C,
+          S,
+          eps,
+          stride,
+          scale,
+        );
         return [dx && new Tensor(dx, logits.shape), dt && new Tensor(dt, logits.shape)];
       },
       denom,
     );
   }
-  const idx = classTargets('target', target, targetShape);
-  checkIndexRange('target', idx, C, `${C} classes`, ignoreIndex);
-  const tData = idx.data.slice();
-  const denom = native.crossEntropyForward(loss, lse, x, tData, wData, N, C, S, ignoreIndex, eps);
+  const tData = classTargetStorage('target', target, targetShape, C, ignoreIndex, device);
+  const denom = k.crossEntropyForward(raw(loss), raw(lse), x, raw(tData), w, N, C, S, ignoreIndex, eps);
   return reduceLoss(
     'crossEntropy',
+    device,
     loss,
     targetShape,
     reduction,
     [logits],
     (dl, stride, scale) => {
-      const dx = new Float32Array(x.length);
-      native.crossEntropyBackward(dx, dl, x, lse, tData, wData, N, C, S, ignoreIndex, eps, stride, scale);
+      const dx = allocStorage(device, 'float32', logits.size);
+      k.crossEntropyBackward(raw(dx), raw(dl), x, raw(lse), raw(tData), w, N, C, S, ignoreIndex, eps, stride, scale);
       return [new Tensor(dx, logits.shape)];
     },
     denom,
@@ -236,37 +565,23 @@ export function nllLoss(logProbs: Tensor, target: IndexInput, opts: NllLossOptio
   const ignoreIndex = checkIgnoreIndex(opts.ignoreIndex ?? -100);
   const { N, C, S, targetShape } = classLayout('logProbs', logProbs);
   const weight = checkWeight('weight', opts.weight, C);
-  const idx = classTargets('target', target, targetShape);
-  checkIndexRange('target', idx, C, `${C} classes`, ignoreIndex);
-  const t = idx.data.slice();
-  const x = logProbs.f32;
-  const loss = new Float32Array(N * S);
-  let denom = 0;
-  for (let n = 0; n < N; n++)
-    for (let s = 0; s < S; s++) {
-      const i = n * S + s;
-      const y = t[i];
-      if (y === ignoreIndex) continue;
-      const w = weight ? weight.f32[y] : 1;
-      loss[i] = -x[(n * C + y) * S + s] * w;
-      denom += w;
-    }
+  const device = sameDevice('nllLoss', { logProbs, target: target instanceof Tensor ? target : null, weight });
+  const k = lossKernels(device);
+  const t = classTargetStorage('target', target, targetShape, C, ignoreIndex, device);
+  const w = weight ? raw(weight.storage) : null;
+  const x = raw(logProbs.storage);
+  const loss = allocStorage(device, 'float32', N * S);
+  const denom = k.nllLossForward(raw(loss), x, raw(t), w, N, C, S, ignoreIndex);
   return reduceLoss(
     'nllLoss',
+    device,
     loss,
     targetShape,
     reduction,
     [logProbs],
     (dl, stride, scale) => {
-      const dx = new Float32Array(x.length);
-      for (let n = 0; n < N; n++)
-        for (let s = 0; s < S; s++) {
-          const i = n * S + s;
-          const y = t[i];
-          if (y === ignoreIndex) continue;
-          const w = weight ? weight.f32[y] : 1;
-          dx[(n * C + y) * S + s] = -w * dl[i * stride] * scale;
-        }
+      const dx = allocStorage(device, 'float32', logProbs.size);
+      k.nllLossBackward(raw(dx), raw(dl), raw(t), w, N, C, S, ignoreIndex, stride, scale);
       return [new Tensor(dx, logProbs.shape)];
     },
     denom,
@@ -296,27 +611,38 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts
       `target has shape ${shapeStr(target.shape)}, expected the input's shape ${shapeStr(input.shape)}`,
     );
   }
-  const expand = (name: string, v: unknown): Float32Array | null => {
-    if (v === undefined || v === null) return null;
-    const t = checkTensor(name, v, 'float32');
-    return broadcastTo(name, t.f32, t.shape, input.shape);
+  const wt = opts.weight === undefined || opts.weight === null ? null : checkTensor('weight', opts.weight, 'float32');
+  const pwt =
+    opts.posWeight === undefined || opts.posWeight === null
+      ? null
+      : checkTensor('posWeight', opts.posWeight, 'float32');
+  const device = sameDevice('binaryCrossEntropyWithLogits', { input, target, weight: wt, posWeight: pwt });
+  const k = lossKernels(device);
+  // Weights broadcast to the input's shape: on the CPU by nnutil's loop (no copy when the shape
+  // already matches), on cuda by sumBackward broadcasts (reduce.ts).
+  const expand = (name: string, v: Tensor | null): Raw | null => {
+    if (v === null) return null;
+    if (device === 'cpu') return broadcastTo(name, v.f32, v.shape, input.shape);
+    if (sameShape(v.shape, input.shape)) return raw(v.storage);
+    return raw(broadcastStorage(name, device, v.storage, v.shape, input.shape));
   };
-  const w = expand('weight', opts.weight);
-  const pw = expand('posWeight', opts.posWeight);
-  const x = input.f32;
-  const t = target.f32;
-  const loss = new Float32Array(x.length);
-  native.bceLogitsForward(loss, x, t, w, pw);
+  const w = expand('weight', wt);
+  const pw = expand('posWeight', pwt);
+  const x = raw(input.storage);
+  const t = raw(target.storage);
+  const loss = allocStorage(device, 'float32', input.size);
+  k.bceLogitsForward(raw(loss), x, t, w, pw);
   return reduceLoss(
     'binaryCrossEntropyWithLogits',
+    device,
     loss,
     input.shape,
     reduction,
     [input, target],
     (dl, stride, scale) => {
-      const dx = input.requiresGrad ? new Float32Array(x.length) : null;
-      const dt = target.requiresGrad ? new Float32Array(x.length) : null;
-      native.bceLogitsBackward(dx, dt, dl, x, t, w, pw, stride, scale);
+      const dx = input.requiresGrad ? allocStorage(device, 'float32', input.size) : null;
+      const dt = target.requiresGrad ? allocStorage(device, 'float32', input.size) : null;
+      k.bceLogitsBackward(rawOrNull(dx), rawOrNull(dt), raw(dl), x, t, w, pw, stride, scale);
       return [dx && new Tensor(dx, input.shape), dt && new Tensor(dt, input.shape)];
     },
   );
@@ -326,14 +652,23 @@ export interface ReductionOptions {
   reduction?: Reduction;
 }
 
-/** Shared shape of the pointwise regression losses: f(d = input - target) and f'(d). */
+/** The pointwise regression losses' kinds (math::PointwiseLossKind in textkernels/math/loss.h). */
+const enum LossKind {
+  Mse = 0,
+  L1 = 1,
+  SmoothL1 = 2,
+  KlDiv = 3,
+  KlDivLogTarget = 4,
+}
+
+/** Shared shape of the pointwise regression losses: loss(x, t) per element, on either device. */
 function pointwiseLoss(
   name: string,
+  kind: LossKind,
   input: Tensor,
   target: Tensor,
   reduction: string,
-  f: (x: number, t: number) => number,
-  df: (x: number, t: number) => [number, number],
+  beta = 0,
 ): Tensor {
   checkTensor('input', input, 'float32');
   checkTensor('target', target, 'float32');
@@ -342,20 +677,17 @@ function pointwiseLoss(
       `target has shape ${shapeStr(target.shape)}, expected the input's shape ${shapeStr(input.shape)}`,
     );
   }
-  const x = input.f32;
-  const t = target.f32;
-  const loss = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) loss[i] = f(x[i], t[i]);
-  return reduceLoss(name, loss, input.shape, reduction, [input, target], (dl, stride, scale) => {
-    const dx = new Float32Array(x.length);
-    const dt = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) {
-      const g = dl[i * stride] * scale;
-      const [a, b] = df(x[i], t[i]);
-      dx[i] = g * a;
-      dt[i] = g * b;
-    }
-    return [new Tensor(dx, input.shape), new Tensor(dt, input.shape)];
+  const device = sameDevice(name, { input, target });
+  const k = lossKernels(device);
+  const x = raw(input.storage);
+  const t = raw(target.storage);
+  const loss = allocStorage(device, 'float32', input.size);
+  k.pointwiseLossForward(kind, raw(loss), x, t, beta);
+  return reduceLoss(name, device, loss, input.shape, reduction, [input, target], (dl, stride, scale) => {
+    const dx = input.requiresGrad ? allocStorage(device, 'float32', input.size) : null;
+    const dt = target.requiresGrad ? allocStorage(device, 'float32', input.size) : null;
+    k.pointwiseLossBackward(kind, rawOrNull(dx), rawOrNull(dt), raw(dl), x, t, beta, stride, scale);
+    return [dx && new Tensor(dx, input.shape), dt && new Tensor(dt, input.shape)];
   });
 }
 
@@ -363,31 +695,14 @@ function pointwiseLoss(
 export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
   opts = checkOptions('opts', opts);
   const reduction = checkReduction(opts.reduction ?? 'mean');
-  return pointwiseLoss(
-    'mseLoss',
-    input,
-    target,
-    reduction,
-    (x, t) => Math.fround(Math.fround(x - t) * Math.fround(x - t)),
-    (x, t) => [2 * (x - t), -2 * (x - t)],
-  );
+  return pointwiseLoss('mseLoss', LossKind.Mse, input, target, reduction);
 }
 
 /** torch.nn.functional.l1_loss: |input - target|; the gradient at 0 is 0, as in PyTorch. */
 export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
   opts = checkOptions('opts', opts);
   const reduction = checkReduction(opts.reduction ?? 'mean');
-  return pointwiseLoss(
-    'l1Loss',
-    input,
-    target,
-    reduction,
-    (x, t) => Math.abs(Math.fround(x - t)),
-    (x, t) => {
-      const s = Math.sign(x - t);
-      return [s, -s];
-    },
-  );
+  return pointwiseLoss('l1Loss', LossKind.L1, input, target, reduction);
 }
 
 export interface SmoothL1Options extends ReductionOptions {
@@ -400,22 +715,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, opts: SmoothL1Option
   opts = checkOptions('opts', opts);
   const reduction = checkReduction(opts.reduction ?? 'mean');
   const beta = checkNumber('beta', opts.beta ?? 1, 0);
-  return pointwiseLoss(
-    'smoothL1Loss',
-    input,
-    target,
-    reduction,
-    (x, t) => {
-      const d = Math.fround(x - t);
-      const a = Math.abs(d);
-      return a < beta ? (0.5 * d * d) / beta : a - 0.5 * beta;
-    },
-    (x, t) => {
-      const d = Math.fround(x - t);
-      const g = Math.abs(d) < beta ? d / beta : Math.sign(d);
-      return [g, -g];
-    },
-  );
+  return pointwiseLoss('smoothL1Loss', LossKind.SmoothL1, input, target, reduction, beta);
 }
 
 export interface KlDivOptions {
@@ -436,23 +736,25 @@ export function klDiv(input: Tensor, target: Tensor, opts: KlDivOptions = {}): T
   const logTarget = opts.logTarget ?? false;
   if (typeof logTarget !== 'boolean') throw typeError('logTarget', 'a boolean', logTarget);
   // PyTorch: xlogy(t, t) - t * x; d/dx = -t, d/dt = log(t) + 1 - x (NaN at t = 0, as there).
-  const f = logTarget
-    ? (x: number, t: number) => Math.exp(t) * (t - x)
-    : (x: number, t: number) => (t === 0 ? 0 : t * Math.log(t)) - t * x;
-  const df = logTarget
-    ? (x: number, t: number): [number, number] => [-Math.exp(t), Math.exp(t) * (t - x + 1)]
-    : // At t = 0 PyTorch's xlogy(t, t) backward gives 0 * log(0) + t / t = NaN; so do we.
-      (x: number, t: number): [number, number] => [-t, t === 0 ? NaN : Math.log(t) + 1 - x];
+  const kind = logTarget ? LossKind.KlDivLogTarget : LossKind.KlDiv;
   if (reduction === 'batchmean') {
     checkTensor('input', input, 'float32');
     const batch = input.ndim === 0 ? 1 : input.shape[0];
-    const summed = pointwiseLoss('klDiv', input, target, 'sum', f, df);
+    const summed = pointwiseLoss('klDiv', kind, input, target, 'sum');
     return batchDivide(summed, batch);
   }
-  return pointwiseLoss('klDiv', input, target, reduction, f, df);
+  return pointwiseLoss('klDiv', kind, input, target, reduction);
 }
 
+/** x / batch for a 0-d x, on its device (sumForward / sumBackward with a divisor). */
 function batchDivide(x: Tensor, batch: number): Tensor {
-  const v = Float32Array.of(x.f32[0] / batch);
-  return fromOp('klDivBatchmean', v, [], [x], (g) => [new Tensor(Float32Array.of(g.f32[0] / batch), [])]);
+  const device = x.device;
+  const k = kernelsOn(device);
+  const v = allocStorage(device, 'float32', 1);
+  k.sumForward(raw(v), raw(x.storage), 1, 1, 1, batch);
+  return fromOp('klDivBatchmean', v, [], [x], (g) => {
+    const dx = allocStorage(device, 'float32', 1);
+    k.sumBackward(raw(dx), raw(g.storage), 1, 1, 1, batch);
+    return [new Tensor(dx, [])];
+  });
 }

@@ -2,18 +2,43 @@
 //
 // The kernels reduce one run of contiguous dimensions, viewing the input as [outer, reduced,
 // inner]; a reduction over separated dimensions runs one kernel call per run. Results do not
-// depend on the thread count.
+// depend on the thread count. Every op here runs on either device: the CPU exports (native/binding/
+// reduce.cc) and the device exports (cuda/binding/reduce.cc) take the same arguments, so each call
+// picks the export object by the input's device (kernelsOn) and passes the tensors' storage. The
+// backward passes are kernels too (sumBackward, maxBackward, maxAllBackward, logsumexpBackward), so
+// the gradients stay on the input's device. var/std are composed of elementwise ops (sub, square,
+// div, sqrt) around mean and sum: on cuda tensors they need the elementwise ops' device path.
+import { DeviceBuffer } from '../cuda/runtime';
 import { checkOptions, shapeStr, typeError } from '../errors';
-import { native } from '../native';
-import { checkTensor, fromOp, normDim, numelOf, Tensor } from '../tensor';
-import { div, exp, mul, sub, square } from './elementwise';
-import { expand, permute, reshape } from './shape';
+import { allocStorage, checkTensor, fromOp, normDim, numelOf, Tensor } from '../tensor';
+import { div, sub, square } from './elementwise';
+import { permute, reshape } from './shape';
+import { expandRuns, kernelsOn, raw, reduceRuns } from './reduce_kernels';
 
 declare module '../native' {
   interface NativeAddon {
     /** Whether no element is NaN or infinite. */
     allFinite(x: Float32Array): boolean;
-    sumForward(out: Float32Array, x: Float32Array, outer: number, reduced: number, inner: number): void;
+    /** out[o, i] = float(float(sum_r x[o, r, i]) / divisor) (divisor 1 when omitted), summed in double. */
+    sumForward(
+      out: Float32Array,
+      x: Float32Array,
+      outer: number,
+      reduced: number,
+      inner: number,
+      divisor?: number,
+    ): void;
+    /** dx[o, r, i] = g[o, i] / float(divisor): the backward of sumForward, and a broadcast along r. */
+    sumBackward(
+      dx: Float32Array,
+      g: Float32Array,
+      outer: number,
+      reduced: number,
+      inner: number,
+      divisor?: number,
+    ): void;
+    /** Exact int32 sums over r, wrapping as int32 adds do. */
+    sumInt32Forward(out: Int32Array, x: Int32Array, outer: number, reduced: number, inner: number): void;
     maxForward(
       isMax: boolean,
       values: Float32Array | null,
@@ -31,7 +56,80 @@ declare module '../native' {
       reduced: number,
       inner: number,
     ): void;
+    /** Backward of a full max/min: g shared evenly among the elements equal to value[0] (torch's rule). */
+    maxAllBackward(dx: Float32Array, g: Float32Array, x: Float32Array, value: Float32Array): void;
     logsumexpForward(out: Float32Array, x: Float32Array, outer: number, reduced: number, inner: number): void;
+    /** dx[o, r, i] = g[o, i] * exp(x[o, r, i] - out[o, i]). */
+    logsumexpBackward(
+      dx: Float32Array,
+      g: Float32Array,
+      x: Float32Array,
+      out: Float32Array,
+      outer: number,
+      reduced: number,
+      inner: number,
+    ): void;
+    /** x *= float(c) in place. */
+    scaleInPlace(x: Float32Array, c: number): void;
+    /** x = clamp(x, lo, hi) in place; NaN stays NaN. */
+    clampInPlace(x: Float32Array, lo: number, hi: number): void;
+  }
+}
+
+declare module '../cuda/runtime' {
+  interface CudaKernels {
+    allFinite(x: DeviceBuffer): boolean;
+    sumForward(
+      out: DeviceBuffer,
+      x: DeviceBuffer,
+      outer: number,
+      reduced: number,
+      inner: number,
+      divisor?: number,
+    ): void;
+    sumBackward(
+      dx: DeviceBuffer,
+      g: DeviceBuffer,
+      outer: number,
+      reduced: number,
+      inner: number,
+      divisor?: number,
+    ): void;
+    sumInt32Forward(out: DeviceBuffer, x: DeviceBuffer, outer: number, reduced: number, inner: number): void;
+    maxForward(
+      isMax: boolean,
+      values: DeviceBuffer | null,
+      indices: DeviceBuffer,
+      x: DeviceBuffer,
+      outer: number,
+      reduced: number,
+      inner: number,
+    ): void;
+    maxBackward(
+      dx: DeviceBuffer,
+      g: DeviceBuffer,
+      indices: DeviceBuffer,
+      outer: number,
+      reduced: number,
+      inner: number,
+    ): void;
+    maxAllBackward(dx: DeviceBuffer, g: DeviceBuffer, x: DeviceBuffer, value: DeviceBuffer): void;
+    logsumexpForward(out: DeviceBuffer, x: DeviceBuffer, outer: number, reduced: number, inner: number): void;
+    logsumexpBackward(
+      dx: DeviceBuffer,
+      g: DeviceBuffer,
+      x: DeviceBuffer,
+      out: DeviceBuffer,
+      outer: number,
+      reduced: number,
+      inner: number,
+    ): void;
+    /** Sum of |x|^p in double (the CPU export is in native/binding/optim.cc). */
+    powSum(x: DeviceBuffer, p: number): number;
+    /** max |x| (NaN if any is NaN). */
+    absMax(x: DeviceBuffer): number;
+    scaleInPlace(x: DeviceBuffer, c: number): void;
+    clampInPlace(x: DeviceBuffer, lo: number, hi: number): void;
   }
 }
 
@@ -96,57 +194,6 @@ function split3(shape: readonly number[], dim: number): [number, number, number]
   return [numelOf(shape.slice(0, dim)), shape[dim] ?? 1, numelOf(shape.slice(dim + 1))];
 }
 
-/** Sums over `dims` (sorted), one kernel call per run of adjacent reduced dimensions. */
-function sumData(x: Float32Array, shape: readonly number[], dims: readonly number[]): Float32Array {
-  // Runs of [size, reduced], size-1 dimensions dropped (reducing them changes nothing).
-  const runs: [number, boolean][] = [];
-  shape.forEach((s, i) => {
-    if (s === 1) return;
-    const red = dims.includes(i);
-    const last = runs[runs.length - 1];
-    if (last && last[1] === red) last[0] *= s;
-    else runs.push([s, red]);
-  });
-  let data = x;
-  let copied = false;
-  for (let k = runs.length - 1; k >= 0; k--) {
-    if (!runs[k][1]) continue;
-    const outer = numelOf(runs.slice(0, k).map((r) => r[0]));
-    const inner = numelOf(runs.slice(k + 1).map((r) => r[0]));
-    const out = new Float32Array(outer * inner);
-    native.sumForward(out, data, outer, runs[k][0], inner);
-    data = out;
-    copied = true;
-    runs[k][0] = 1;
-  }
-  return copied ? data : data.slice();
-}
-
-/** Exact integer sums of an int32 tensor (masks, counts), wrapping to int32 like an int32 add would. */
-function sumInt32(x: Int32Array, shape: readonly number[], dims: readonly number[]): Int32Array {
-  const kept = reducedShape(shape, dims, true);
-  const keptStrides = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    keptStrides[i] = dims.includes(i) ? 0 : acc;
-    acc *= kept[i];
-  }
-  const sums = new Float64Array(numelOf(kept));
-  const idx = new Array<number>(shape.length).fill(0);
-  let off = 0;
-  for (let i = 0; i < x.length; i++) {
-    sums[off] += x[i];
-    for (let d = shape.length - 1; d >= 0; d--) {
-      idx[d]++;
-      off += keptStrides[d];
-      if (idx[d] < shape[d]) break;
-      off -= idx[d] * keptStrides[d];
-      idx[d] = 0;
-    }
-  }
-  return Int32Array.from(sums, (v) => v | 0);
-}
-
 /**
  * Sum over dim (a number or an array; all when omitted), as torch.sum. An int32 input gives an
  * exact int32 sum (torch would give int64) without gradients.
@@ -159,11 +206,11 @@ export function sum(x: Tensor, dim?: Dims | { keepdim?: boolean }, keepdim?: Kee
   }
   const dims = normDims('sum', dim as Dims, x.ndim);
   const keep = readKeepdim('sum', keepdim);
-  if (x.data instanceof Int32Array)
-    return new Tensor(sumInt32(x.data, x.shape, dims), reducedShape(x.shape, dims, keep));
-  const out = sumData(x.f32, x.shape, dims);
-  const keptShape = reducedShape(x.shape, dims, true);
-  return fromOp('sum', out, reducedShape(x.shape, dims, keep), [x], (g) => [expand(reshape(g, keptShape), x.shape)]);
+  const device = x.device;
+  const shape = reducedShape(x.shape, dims, keep);
+  if (x.dtype === 'int32') return new Tensor(reduceRuns(device, x.storage, x.shape, dims, 1, true), shape);
+  const out = reduceRuns(device, x.storage, x.shape, dims, 1, false);
+  return fromOp('sum', out, shape, [x], (g) => [new Tensor(expandRuns(device, g.storage, x.shape, dims, 1), x.shape)]);
 }
 
 /** Mean over dim (all when omitted); NaN over an empty set, as torch.mean. */
@@ -176,11 +223,10 @@ export function mean(x: Tensor, dim?: Dims | { keepdim?: boolean }, keepdim?: Ke
   const dims = normDims('mean', dim as Dims, x.ndim);
   const keep = readKeepdim('mean', keepdim);
   const count = numelOf(dims.map((d) => x.shape[d]));
-  const out = sumData(x.f32, x.shape, dims);
-  for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i] / count);
-  const keptShape = reducedShape(x.shape, dims, true);
+  const device = x.device;
+  const out = reduceRuns(device, x.storage, x.shape, dims, count, false);
   return fromOp('mean', out, reducedShape(x.shape, dims, keep), [x], (g) => [
-    div(expand(reshape(g, keptShape), x.shape), count),
+    new Tensor(expandRuns(device, g.storage, x.shape, dims, count), x.shape),
   ]);
 }
 
@@ -192,25 +238,19 @@ function extreme(
 ): Tensor | { values: Tensor; indices: Tensor } {
   checkTensor(`${op}: input`, x, 'float32');
   const isMax = op === 'max';
+  const device = x.device;
+  const k = kernelsOn(device);
   if (dim === undefined || dim === null) {
     if (x.size === 0)
       throw new RangeError(`${op}: input of shape ${shapeStr(x.shape)} is empty (${op} has no identity)`);
-    const values = new Float32Array(1);
-    native.maxForward(isMax, values, new Int32Array(1), x.f32, 1, x.size, 1);
+    const values = allocStorage(device, 'float32', 1);
+    k.maxForward(isMax, raw(values), raw(allocStorage(device, 'int32', 1)), raw(x.storage), 1, x.size, 1);
     // The gradient is shared evenly among all elements equal to the result (torch's
     // evenly_distribute_backward); for a NaN result, among the NaNs.
     return fromOp(op, values, [], [x], (g) => {
-      const v = values[0];
-      const mask = new Float32Array(x.size);
-      let count = 0;
-      const xd = x.f32;
-      for (let i = 0; i < xd.length; i++) {
-        if (Number.isNaN(v) ? Number.isNaN(xd[i]) : xd[i] === v) {
-          mask[i] = 1;
-          count++;
-        }
-      }
-      return [mul(new Tensor(mask, x.shape), div(g, count))];
+      const dx = allocStorage(device, 'float32', x.size);
+      k.maxAllBackward(raw(dx), raw(g.storage), raw(x.storage), raw(values));
+      return [new Tensor(dx, x.shape)];
     });
   }
   const d = normDim(`${op}: dim`, dim, x.ndim);
@@ -221,13 +261,13 @@ function extreme(
       `${op}: dimension ${d} of input of shape ${shapeStr(x.shape)} is empty (${op} has no identity)`,
     );
   }
-  const values = new Float32Array(outer * inner);
-  const indices = new Int32Array(outer * inner);
-  native.maxForward(isMax, values, indices, x.f32, outer, reduced, inner);
+  const values = allocStorage(device, 'float32', outer * inner);
+  const indices = allocStorage(device, 'int32', outer * inner);
+  k.maxForward(isMax, raw(values), raw(indices), raw(x.storage), outer, reduced, inner);
   const shape = x.ndim === 0 ? [] : reducedShape(x.shape, [d], keep);
   const vt = fromOp(op, values, shape, [x], (g) => {
-    const dx = new Float32Array(x.size);
-    native.maxBackward(dx, g.f32, indices, outer, reduced, inner);
+    const dx = allocStorage(device, 'float32', x.size);
+    k.maxBackward(raw(dx), raw(g.storage), raw(indices), outer, reduced, inner);
     return [new Tensor(dx, x.shape)];
   });
   return { values: vt, indices: new Tensor(indices, shape) };
@@ -255,8 +295,8 @@ function argExtreme(op: 'argmax' | 'argmin', x: Tensor, dim: number | null | und
   const keep = readKeepdim(op, keepdim);
   if (dim === undefined || dim === null) {
     if (x.size === 0) throw new RangeError(`${op}: input of shape ${shapeStr(x.shape)} is empty`);
-    const idx = new Int32Array(1);
-    native.maxForward(op === 'argmax', null, idx, x.f32, 1, x.size, 1);
+    const idx = allocStorage(x.device, 'int32', 1);
+    kernelsOn(x.device).maxForward(op === 'argmax', null, raw(idx), raw(x.storage), 1, x.size, 1);
     return new Tensor(idx, keep ? x.shape.map(() => 1) : []);
   }
   const r = extreme(op === 'argmax' ? 'max' : 'min', x, dim, keep) as { indices: Tensor };
@@ -271,13 +311,24 @@ export function argmin(x: Tensor, dim?: number | null, keepdim?: KeepDim): Tenso
   return argExtreme('argmin', x, dim, keepdim);
 }
 
-/** log(sum(exp(x))) over dim, computed stably (torch.logsumexp); dim may list several dimensions. */
+/**
+ * log(sum(exp(x))) over dim, computed stably (torch.logsumexp); dim may list several dimensions.
+ * Adjacent dimensions reduce in one kernel call. Separated ones: on the CPU, moved to the end and
+ * merged (one call); on cuda, reduced one after another (logsumexp of logsumexps: the same value up
+ * to float rounding), because permute has no device path.
+ */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim?: KeepDim): Tensor {
   checkTensor('logsumexp: input', x, 'float32');
   if (dim === undefined || dim === null) throw new TypeError('logsumexp: dim must be given (an integer or an array)');
   const dims = normDims('logsumexp', dim, x.ndim);
   const keep = readKeepdim('logsumexp', keepdim);
-  if (dims.length > 1) {
+  const adjacent = dims.every((d, i) => i === 0 || d === dims[i - 1] + 1);
+  if (!adjacent) {
+    if (x.device === 'cuda') {
+      let y = x;
+      for (let i = dims.length - 1; i >= 0; i--) y = logsumexp(y, dims[i], keep);
+      return y;
+    }
     // Move the reduced dimensions to the end, merge them into one and reduce that.
     const rest = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
     const moved = permute(x, [...rest, ...dims]);
@@ -285,15 +336,20 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim?: 
     const r = logsumexp(merged, -1);
     return reshape(r, reducedShape(x.shape, dims, keep));
   }
-  const d = dims[0] ?? 0;
-  const [outer, reduced, inner] = split3(x.shape, d);
-  const out = new Float32Array(outer * inner);
-  native.logsumexpForward(out, x.f32, outer, reduced, inner);
-  const keptShape = x.ndim === 0 ? [] : reducedShape(x.shape, dims, true);
-  const outKept = new Tensor(out, keptShape);
-  return fromOp('logsumexp', out, x.ndim === 0 ? [] : reducedShape(x.shape, dims, keep), [x], (g) => [
-    mul(reshape(g, keptShape), exp(sub(x, outKept))),
-  ]);
+  const first = dims[0] ?? 0;
+  const last = dims[dims.length - 1] ?? 0;
+  const outer = numelOf(x.shape.slice(0, first));
+  const reduced = numelOf(x.shape.slice(first, last + 1));
+  const inner = numelOf(x.shape.slice(last + 1));
+  const device = x.device;
+  const k = kernelsOn(device);
+  const out = allocStorage(device, 'float32', outer * inner);
+  k.logsumexpForward(raw(out), raw(x.storage), outer, reduced, inner);
+  return fromOp('logsumexp', out, x.ndim === 0 ? [] : reducedShape(x.shape, dims, keep), [x], (g) => {
+    const dx = allocStorage(device, 'float32', x.size);
+    k.logsumexpBackward(raw(dx), raw(g.storage), raw(x.storage), raw(out), outer, reduced, inner);
+    return [new Tensor(dx, x.shape)];
+  });
 }
 
 export interface VarOptions {
@@ -312,15 +368,36 @@ export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
     throw typeError('var: correction', 'a number', correction);
   const keep = readKeepdim('var', opts.keepdim);
   const count = numelOf(dims.map((d) => x.shape[d]));
-  const centered = sub(x, mean(x, dims, true));
-  return div(sum(square(centered), dims, keep), Math.max(0, count - correction));
+  return composedOnDevice('var', x, () => {
+    const centered = sub(x, mean(x, dims, true));
+    return div(sum(square(centered), dims, keep), Math.max(0, count - correction));
+  });
+}
+
+/**
+ * Runs an op composed of elementwise ops; on a cuda tensor, an elementwise op without a device path
+ * (its TypeError says the data is on cuda) is reported as this op's, with the fix.
+ */
+function composedOnDevice(op: string, x: Tensor, fn: () => Tensor): Tensor {
+  if (x.device !== 'cuda') return fn();
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TypeError && /is on cuda/.test(e.message)) {
+      throw new TypeError(
+        `${op}: has no device path yet for a cuda tensor (it is composed of elementwise ops that are CPU-only ` +
+          `in this build); move the tensor to the CPU with .cpu() first (${e.message})`,
+      );
+    }
+    throw e;
+  }
 }
 
 /** Standard deviation: sqrt of var with the same options (torch.std). */
 export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
   opts = checkOptions('opts', opts);
   const v = variance(x, dim, opts);
-  return v.sqrt();
+  return composedOnDevice('std', v, () => v.sqrt());
 }
 
 const proto = Tensor.prototype;

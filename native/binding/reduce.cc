@@ -1,106 +1,149 @@
-// Exports: sumForward, maxForward, maxBackward, logsumexpForward. Each views its input as
-// [outer, reduced, inner] and its output as [outer, inner].
+// Exports: sumForward, sumBackward, sumInt32Forward, maxForward, maxBackward, maxAllBackward,
+// logsumexpForward, logsumexpBackward, allFinite, scaleInPlace, clampInPlace. Each [outer, reduced,
+// inner] export views its input as that and its output as [outer, inner]. Arguments are checked in
+// binding/reduce_args.h, which the device exports (cuda/binding/reduce.cc) share.
+//
+// The small loops here (backward passes, int32 sums, in-place scaling) are the CPU twins of device
+// kernels that the ops call on either device; their arithmetic is what lib/ops/reduce.ts and
+// lib/nn/utils.ts did in JavaScript before, so CPU results did not change.
 #include "kernels/reduce.h"
 
+#include <cmath>
 #include <string>
 
 #include "binding/args.h"
+#include "binding/reduce_args.h"
 #include "binding/registry.h"
+#include "kernels/thread_pool.h"
 
 namespace tk::binding {
 namespace {
 
-struct Dims {
-  int64_t outer, reduced, inner, in_numel, out_numel;
-};
+using namespace reduce_args;
 
-Dims GetDims(const Napi::CallbackInfo& info, size_t i) {
-  Napi::Env env = info.Env();
-  Dims d;
-  d.outer = GetInt(info, i, "outer");
-  d.reduced = GetInt(info, i + 1, "reduced");
-  d.inner = GetInt(info, i + 2, "inner");
-  std::vector<int64_t> in_shape = {d.outer, d.reduced, d.inner};
-  std::vector<int64_t> out_shape = {d.outer, d.inner};
-  d.in_numel = Numel(env, in_shape, "[outer, reduced, inner]");
-  d.out_numel = Numel(env, out_shape, "[outer, inner]");
-  return d;
-}
-
-// sumForward(out, x, outer, reduced, inner)
 Napi::Value JS_sumForward(const Napi::CallbackInfo& info) {
-  RequireArgs(info, 5, "sumForward");
-  Dims d = GetDims(info, 2);
-  auto out = GetArrayExact<float>(info, 0, "out", d.out_numel);
-  auto x = GetArrayExact<float>(info, 1, "x", d.in_numel);
-  if (Overlaps(out, x)) ThrowRange(info.Env(), "out must not overlap x");
-  sum_forward_cpu(out.data, x.data, d.outer, d.reduced, d.inner);
+  Sum r = ReadSum<HostArrays>(info);
+  sum_forward_cpu(r.out.data, r.x.data, r.d.outer, r.d.reduced, r.d.inner);
+  if (r.divisor != 1.0) {
+    for (int64_t k = 0; k < r.d.out_numel; ++k) r.out.data[k] = float(double(r.out.data[k]) / r.divisor);
+  }
   return info.Env().Undefined();
 }
 
-// allFinite(x): true when no element of x is NaN or infinite
+Napi::Value JS_sumBackward(const Napi::CallbackInfo& info) {
+  SumBackward r = ReadSumBackward<HostArrays>(info);
+  const float div = float(r.divisor);
+  const int64_t R = r.d.reduced, I = r.d.inner;
+  parallel_for(r.d.outer * R, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, I)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t t = b; t < e; ++t) {
+                   const float* g = r.g.data + (t / R) * I;
+                   float* dx = r.dx.data + t * I;
+                   for (int64_t i = 0; i < I; ++i) dx[i] = div == 1.0f ? g[i] : g[i] / div;
+                 }
+               });
+  return info.Env().Undefined();
+}
+
+Napi::Value JS_sumInt32Forward(const Napi::CallbackInfo& info) {
+  SumInt32 r = ReadSumInt32<HostArrays>(info);
+  const int64_t R = r.d.reduced, I = r.d.inner;
+  for (int64_t o = 0; o < r.d.outer; ++o)
+    for (int64_t i = 0; i < I; ++i) {
+      uint32_t acc = 0;  // wraps as an int32 add would
+      for (int64_t k = 0; k < R; ++k) acc += uint32_t(r.x.data[(o * R + k) * I + i]);
+      r.out.data[o * I + i] = int32_t(acc);
+    }
+  return info.Env().Undefined();
+}
+
 Napi::Value JS_allFinite(const Napi::CallbackInfo& info) {
-  RequireArgs(info, 1, "allFinite");
-  auto x = GetArray<float>(info, 0, "x");
+  auto x = ReadOne<HostArrays>(info, "allFinite");
   return Napi::Boolean::New(info.Env(), all_finite_cpu(x.data, int64_t(x.length)));
 }
 
-// maxForward(isMax, values | null, indices, x, outer, reduced, inner)
 Napi::Value JS_maxForward(const Napi::CallbackInfo& info) {
-  RequireArgs(info, 7, "maxForward");
-  Napi::Env env = info.Env();
-  bool is_max = GetBool(info, 0, "isMax");
-  Dims d = GetDims(info, 4);
-  if (d.reduced == 0 && d.out_numel > 0) ThrowRange(env, "max/min over an empty dimension has no identity");
-  Span<float> values;
-  if (!(info[1].IsNull() || info[1].IsUndefined()))
-    values = GetArrayExact<float>(info, 1, "values", d.out_numel);
-  auto indices = GetArrayExact<int32_t>(info, 2, "indices", d.out_numel);
-  auto x = GetArrayExact<float>(info, 3, "x", d.in_numel);
-  if (d.reduced > INT32_MAX) ThrowRange(env, "reduced must fit in int32 indices");
-  if (Overlaps(values, x) || Overlaps(indices, x) || Overlaps(values, indices)) {
-    ThrowRange(env, "outputs must not overlap x or each other");
-  }
-  max_forward_cpu(is_max, values.data, indices.data, x.data, d.outer, d.reduced, d.inner);
-  return env.Undefined();
+  MaxForward r = ReadMaxForward<HostArrays>(info);
+  max_forward_cpu(r.is_max, r.values.data, r.indices.data, r.x.data, r.d.outer, r.d.reduced, r.d.inner);
+  return info.Env().Undefined();
 }
 
-// maxBackward(dx, g, indices, outer, reduced, inner)
 Napi::Value JS_maxBackward(const Napi::CallbackInfo& info) {
-  RequireArgs(info, 6, "maxBackward");
-  Napi::Env env = info.Env();
-  Dims d = GetDims(info, 3);
-  auto dx = GetArrayExact<float>(info, 0, "dx", d.in_numel);
-  auto g = GetArrayExact<float>(info, 1, "g", d.out_numel);
-  auto indices = GetArrayExact<int32_t>(info, 2, "indices", d.out_numel);
-  if (Overlaps(dx, g) || Overlaps(dx, indices)) ThrowRange(env, "dx must not overlap g or indices");
-  for (size_t k = 0; k < indices.length; ++k) {
-    if (indices.data[k] < 0 || indices.data[k] >= d.reduced) {
-      ThrowRange(env, "indices[" + std::to_string(k) + "] is " + std::to_string(indices.data[k]) +
-                          ", out of range for a reduced size of " + std::to_string(d.reduced));
-    }
+  MaxBackward r = ReadMaxBackward<HostArrays>(info);
+  for (size_t k = 0; k < r.indices.length; ++k) {
+    if (r.indices.data[k] < 0 || r.indices.data[k] >= r.d.reduced)
+      ThrowRange(info.Env(), IndexMessage(int64_t(k), r.indices.data[k], r.d.reduced));
   }
-  max_backward_cpu(dx.data, g.data, indices.data, d.outer, d.reduced, d.inner);
-  return env.Undefined();
+  max_backward_cpu(r.dx.data, r.g.data, r.indices.data, r.d.outer, r.d.reduced, r.d.inner);
+  return info.Env().Undefined();
 }
 
-// logsumexpForward(out, x, outer, reduced, inner)
+Napi::Value JS_maxAllBackward(const Napi::CallbackInfo& info) {
+  MaxAllBackward r = ReadMaxAllBackward<HostArrays>(info);
+  const float v = r.value.data[0];
+  const bool nan = std::isnan(v);
+  int64_t count = 0;
+  for (size_t i = 0; i < r.x.length; ++i) count += nan ? std::isnan(r.x.data[i]) : r.x.data[i] == v;
+  const float share = r.g.data[0] / float(count);
+  for (size_t i = 0; i < r.x.length; ++i) {
+    const bool hit = nan ? std::isnan(r.x.data[i]) : r.x.data[i] == v;
+    r.dx.data[i] = hit ? share : 0.0f * share;  // mask * share, as torch: NaN when share is
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Value JS_logsumexpForward(const Napi::CallbackInfo& info) {
-  RequireArgs(info, 5, "logsumexpForward");
-  Dims d = GetDims(info, 2);
-  auto out = GetArrayExact<float>(info, 0, "out", d.out_numel);
-  auto x = GetArrayExact<float>(info, 1, "x", d.in_numel);
-  if (Overlaps(out, x)) ThrowRange(info.Env(), "out must not overlap x");
-  logsumexp_forward_cpu(out.data, x.data, d.outer, d.reduced, d.inner);
+  Logsumexp r = ReadLogsumexp<HostArrays>(info);
+  logsumexp_forward_cpu(r.out.data, r.x.data, r.d.outer, r.d.reduced, r.d.inner);
+  return info.Env().Undefined();
+}
+
+Napi::Value JS_logsumexpBackward(const Napi::CallbackInfo& info) {
+  LogsumexpBackward r = ReadLogsumexpBackward<HostArrays>(info);
+  const int64_t R = r.d.reduced, I = r.d.inner;
+  parallel_for(r.d.outer * R, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, I)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t t = b; t < e; ++t) {
+                   const int64_t o = t / R;
+                   for (int64_t i = 0; i < I; ++i) {
+                     const int64_t k = t * I + i;
+                     r.dx.data[k] = r.g.data[o * I + i] * expf(r.x.data[k] - r.out.data[o * I + i]);
+                   }
+                 }
+               });
+  return info.Env().Undefined();
+}
+
+Napi::Value JS_scaleInPlace(const Napi::CallbackInfo& info) {
+  ScaleInPlace r = ReadScaleInPlace<HostArrays>(info);
+  for (size_t i = 0; i < r.x.length; ++i) r.x.data[i] *= r.c;
+  return info.Env().Undefined();
+}
+
+Napi::Value JS_clampInPlace(const Napi::CallbackInfo& info) {
+  ClampInPlace r = ReadClampInPlace<HostArrays>(info);
+  for (size_t i = 0; i < r.x.length; ++i) {
+    const float v = r.x.data[i];
+    if (v < r.lo)
+      r.x.data[i] = r.lo;
+    else if (v > r.hi)
+      r.x.data[i] = r.hi;
+  }
   return info.Env().Undefined();
 }
 
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sumForward", Napi::Function::New(env, JS_sumForward, "sumForward"));
+  exports.Set("sumBackward", Napi::Function::New(env, JS_sumBackward, "sumBackward"));
+  exports.Set("sumInt32Forward", Napi::Function::New(env, JS_sumInt32Forward, "sumInt32Forward"));
   exports.Set("allFinite", Napi::Function::New(env, JS_allFinite, "allFinite"));
   exports.Set("maxForward", Napi::Function::New(env, JS_maxForward, "maxForward"));
   exports.Set("maxBackward", Napi::Function::New(env, JS_maxBackward, "maxBackward"));
+  exports.Set("maxAllBackward", Napi::Function::New(env, JS_maxAllBackward, "maxAllBackward"));
   exports.Set("logsumexpForward", Napi::Function::New(env, JS_logsumexpForward, "logsumexpForward"));
+  exports.Set("logsumexpBackward", Napi::Function::New(env, JS_logsumexpBackward, "logsumexpBackward"));
+  exports.Set("scaleInPlace", Napi::Function::New(env, JS_scaleInPlace, "scaleInPlace"));
+  exports.Set("clampInPlace", Napi::Function::New(env, JS_clampInPlace, "clampInPlace"));
 }
 
 }  // namespace

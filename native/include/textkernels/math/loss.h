@@ -46,4 +46,74 @@ TK_HD float smooth_l1_grad(float d, float beta) {
   return d > 0.0f ? 1.0f : (d < 0.0f ? -1.0f : 0.0f);
 }
 
+// The pointwise regression losses of lib/ops/losses.ts (mseLoss, l1Loss, smoothL1Loss, klDiv), in
+// the arithmetic those had as JavaScript loops: float differences where JS rounded with
+// Math.fround, double everywhere else, rounded to float once at the store. So the CPU results
+// are the ones the JS loops gave, and the device computes the same.
+enum PointwiseLossKind : int32_t {
+  kLossMse = 0,
+  kLossL1 = 1,
+  kLossSmoothL1 = 2,
+  kLossKlDiv = 3,           // t * log(t) - t * x (0 * log(0) = 0)
+  kLossKlDivLogTarget = 4,  // exp(t) * (t - x)
+};
+
+// Math.sign: NaN for NaN, and +-0 keep their sign.
+TK_HD double js_sign(double v) { return v > 0.0 ? 1.0 : (v < 0.0 ? -1.0 : v); }
+
+TK_HD float pointwise_loss(int32_t kind, float x, float t, double beta) {
+  switch (kind) {
+    case kLossMse: {
+      const float d = x - t;
+      return d * d;
+    }
+    case kLossL1:
+      return fabsf(x - t);
+    case kLossSmoothL1: {
+      const double d = double(x - t);
+      const double a = fabs(d);
+      return float(a < beta ? (0.5 * d * d) / beta : a - 0.5 * beta);
+    }
+    case kLossKlDiv:
+      return float((t == 0.0f ? 0.0 : double(t) * log(double(t))) - double(t) * double(x));
+    default:
+      return float(exp(double(t)) * (double(t) - double(x)));
+  }
+}
+
+// d loss / d x and d loss / d t of pointwise_loss, in double.
+TK_HD void pointwise_loss_grad(int32_t kind, float x, float t, double beta, double* dx, double* dt) {
+  const double xd = double(x), td = double(t);
+  switch (kind) {
+    case kLossMse:
+      *dx = 2.0 * (xd - td);
+      *dt = -2.0 * (xd - td);
+      return;
+    case kLossL1: {
+      const double s = js_sign(xd - td);
+      *dx = s;
+      *dt = -s;
+      return;
+    }
+    case kLossSmoothL1: {
+      const double d = double(x - t);
+      const double g = fabs(d) < beta ? d / beta : js_sign(d);
+      *dx = g;
+      *dt = -g;
+      return;
+    }
+    case kLossKlDiv:
+      // At t = 0 PyTorch's xlogy(t, t) backward gives 0 * log(0) + t / t = NaN.
+      *dx = -td;
+      *dt = t == 0.0f ? double(NAN) : log(td) + 1.0 - xd;
+      return;
+    default: {
+      const double e = exp(td);
+      *dx = -e;
+      *dt = e * (td - xd + 1.0);
+      return;
+    }
+  }
+}
+
 }  // namespace tk::math
