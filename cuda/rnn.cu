@@ -63,7 +63,10 @@ struct CudaOps {
   cudaStream_t stream;
   void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
             const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-    sgemm_cuda(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, stream);
+    // An empty dimension (H or I of 0, which the CPU accepts) gives leading dimensions of 0, which
+    // sgemm_cuda's checks refuse; no element is addressed through them then, so 1 serves.
+    auto ld = [](int64_t v) { return v > 1 ? v : int64_t(1); };
+    sgemm_cuda(ta, tb, m, n, k, alpha, a, ld(lda), b, ld(ldb), beta, c, ld(ldc), stream);
   }
   void fill(float* p, float v, int64_t n) {
     if (n <= 0) return;

@@ -39,13 +39,19 @@ const DEVICE_MEMORY = new Set([
   'gemmImpl',
 ]);
 
+// Arguments that the device exports, like the CPU ones, take as host typed arrays: values the
+// argument checks read (sequence lengths, Dirichlet concentrations), copied to the device per call.
+const DEVICE_HOST_ARGS = { rnnForward: [22], rnnBackward: [26], dirichletSample: [1] };
+
 function deviceExports() {
   const { cuda } = require(path.join(root, 'build-emulated', 'default', 'cuda_emu.node'));
   const out = {};
   for (const [name, fn] of Object.entries(cuda)) {
     if (typeof fn !== 'function' || DEVICE_MEMORY.has(name)) continue;
     out[name] = (...args) => {
-      const moved = args.map((a) =>
+      const host = DEVICE_HOST_ARGS[name] || [];
+      const moved = args.map((a, i) =>
+        !host.includes(i) &&
         (a instanceof Float32Array || a instanceof Int32Array) &&
         a.buffer.byteLength > 0 &&
         !(a.buffer instanceof SharedArrayBuffer)
