@@ -7,7 +7,7 @@ import { cudaKernels } from '../lib/cuda/runtime';
 import { native } from '../lib/native';
 import { CudaStorage, Tensor } from '../lib/tensor';
 import { compareDevices, deviceDescribe, underEmulatorOrders, useEmulatedDevice } from './cuda-device-helpers';
-import { errorOf, expectClose, expectThrowNamed } from './helpers';
+import { expectClose, expectThrowNamed } from './helpers';
 
 /** Deterministic values in [-scale, scale) (an LCG), as a CPU float32 tensor. */
 function values(shape: number[], seed: number, scale = 2, requiresGrad = true): Tensor {
