@@ -11,7 +11,7 @@
 // the noise and compare one step with PyTorch.
 import { checkInt, checkNumber, typeError } from '../errors';
 import { CsrMatrix } from '../sparse';
-import { native } from '../native';
+import { allFiniteStorage } from '../ops/reduce_kernels';
 import { noGrad, Tensor } from '../tensor';
 import { Generator, GeneratorState } from '../random';
 import { Module } from '../nn/module';
@@ -224,7 +224,7 @@ export abstract class TopicModel extends Module {
     loss.backward();
     let finite = true;
     for (const p of opt.paramGroups.flatMap((g) => g.params)) {
-      const g = p.grad?.f32;
+      const g = p.grad?.storage;
       if (!g) continue;
       const known = sparseGradFinite.get(p);
       if (known !== undefined) {
@@ -232,7 +232,7 @@ export abstract class TopicModel extends Module {
         finite &&= known;
         continue;
       }
-      finite &&= native.allFinite(g);
+      finite &&= allFiniteStorage(g);
     }
     if (!finite) {
       opt.zeroGrad();

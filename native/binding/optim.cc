@@ -9,6 +9,7 @@
 
 #include "binding/args.h"
 #include "binding/optim_args.h"
+#include "binding/reduce_args.h"
 #include "binding/registry.h"
 
 namespace tk::binding {
@@ -30,19 +31,16 @@ Napi::Value JS_sgdUpdate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// powSum(x, p): sum |x|^p in double (p > 0, finite).
+// powSum(x, p): sum |x|^p in double (p > 0, finite). Checks shared with the device export
+// (binding/reduce_args.h).
 Napi::Value JS_powSum(const Napi::CallbackInfo& info) {
-  RequireArgs(info, 2, "powSum");
-  auto x = GetArray<float>(info, 0, "x");
-  double p = GetFiniteNumber(info, 1, "p");
-  if (!(p > 0)) ThrowRange(info.Env(), "p must be positive, got " + std::to_string(p));
-  return Napi::Number::New(info.Env(), pow_sum_cpu(x.data, int64_t(x.length), p));
+  const reduce_args::PowSum r = reduce_args::ReadPowSum<HostArrays>(info);
+  return Napi::Number::New(info.Env(), pow_sum_cpu(r.x.data, int64_t(r.x.length), r.p));
 }
 
 // absMax(x): max |x| (NaN if any element is NaN, 0 for an empty array).
 Napi::Value JS_absMax(const Napi::CallbackInfo& info) {
-  RequireArgs(info, 1, "absMax");
-  auto x = GetArray<float>(info, 0, "x");
+  const Span<float> x = reduce_args::ReadOne<HostArrays>(info, "absMax");
   return Napi::Number::New(info.Env(), abs_max_cpu(x.data, int64_t(x.length)));
 }
 

@@ -201,7 +201,7 @@ Span<float> ReadOne(const Napi::CallbackInfo& info, const char* fn) {
   return Arrays::template Get<float>(info, 0, "x");
 }
 
-// powSum(x, p): p > 0 and finite (the CPU export lives in native/binding/optim.cc with the same checks).
+// powSum(x, p): p > 0 and finite (the CPU export lives in native/binding/optim.cc and reads these).
 struct PowSum {
   Span<float> x;
   double p;

@@ -7,6 +7,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/thread_pool.h"
 #include "textkernels/math/activations.h"
+#include "textkernels/math/elementwise.h"
 
 namespace tk {
 namespace {
@@ -109,15 +110,6 @@ void run_binary(O* out, const T* a, const T* b, BroadcastShape s, const int64_t*
   });
 }
 
-inline float nan_max(float a, float b) {
-  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<float>::quiet_NaN();
-  return a > b ? a : b;
-}
-inline float nan_min(float a, float b) {
-  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<float>::quiet_NaN();
-  return a < b ? a : b;
-}
-
 template <class F>
 void run_binary_backward(float* da, float* db, const float* g, const float* a, const float* b,
                          const float* out, BroadcastShape s, const int64_t* as, const int64_t* bs, F grad) {
@@ -158,21 +150,16 @@ void binary_forward_cpu(BinaryOp op, float* out, const float* a, const float* b,
     case BinaryOp::kDiv:
       return run_binary(out, a, b, s, as, bs, [](float x, float y) { return x / y; });
     case BinaryOp::kPow:
-      // PyTorch computes small integer powers by multiplication; powf agrees to rounding elsewhere.
-      return run_binary(out, a, b, s, as, bs, [](float x, float y) {
-        if (y == 2.0f) return x * x;
-        if (y == 1.0f) return x;
-        if (y == 0.5f) return std::sqrt(x);
-        return std::pow(x, y);
-      });
+      return run_binary(out, a, b, s, as, bs, math::pow_fwd);
     case BinaryOp::kMaximum:
-      return run_binary(out, a, b, s, as, bs, nan_max);
+      return run_binary(out, a, b, s, as, bs, math::nan_max);
     case BinaryOp::kMinimum:
-      return run_binary(out, a, b, s, as, bs, nan_min);
+      return run_binary(out, a, b, s, as, bs, math::nan_min);
   }
 }
 
-// Formulas follow PyTorch's derivatives.yaml.
+// Formulas follow PyTorch's derivatives.yaml; they live in math/elementwise.h, which the CUDA kernels
+// share.
 void binary_backward_cpu(BinaryOp op, float* da, float* db, const float* g, const float* a, const float* b,
                          const float* out, BroadcastShape s, const int64_t* as, const int64_t* bs) {
   switch (op) {
@@ -183,34 +170,24 @@ void binary_backward_cpu(BinaryOp op, float* da, float* db, const float* g, cons
     case BinaryOp::kMul:
       return run_binary_backward(da, db, g, a, b, out, s, as, bs,
                                  [](float gv, float x, float y, float, float& ga, float& gb) {
-                                   ga = gv * y;
-                                   gb = gv * x;
+                                   math::mul_grad(gv, x, y, ga, gb);
                                  });
     case BinaryOp::kDiv:
       return run_binary_backward(da, db, g, a, b, out, s, as, bs,
                                  [](float gv, float x, float y, float, float& ga, float& gb) {
-                                   ga = gv / y;
-                                   gb = -gv * ((x / y) / y);
+                                   math::div_grad(gv, x, y, ga, gb);
                                  });
     case BinaryOp::kPow:
-      return run_binary_backward(da, db, g, a, b, out, s, as, bs,
-                                 [](float gv, float x, float e, float o, float& ga, float& gb) {
-                                   ga = e == 0.0f ? 0.0f : gv * (e * std::pow(x, e - 1.0f));
-                                   gb = (x == 0.0f && e >= 0.0f) ? 0.0f : gv * (o * std::log(x));
-                                 });
+      return run_binary_backward(da, db, g, a, b, out, s, as, bs, math::pow_grad);
     case BinaryOp::kMaximum:
       return run_binary_backward(da, db, g, a, b, out, s, as, bs,
                                  [](float gv, float x, float y, float, float& ga, float& gb) {
-                                   float shared = x == y ? gv / 2.0f : gv;
-                                   ga = x < y ? 0.0f : shared;
-                                   gb = x > y ? 0.0f : shared;
+                                   math::maximum_grad(gv, x, y, ga, gb);
                                  });
     case BinaryOp::kMinimum:
       return run_binary_backward(da, db, g, a, b, out, s, as, bs,
                                  [](float gv, float x, float y, float, float& ga, float& gb) {
-                                   float shared = x == y ? gv / 2.0f : gv;
-                                   ga = x > y ? 0.0f : shared;
-                                   gb = x < y ? 0.0f : shared;
+                                   math::minimum_grad(gv, x, y, ga, gb);
                                  });
   }
 }
@@ -322,9 +299,8 @@ void unary_forward_cpu(UnaryOp op, float* out, const float* x, int64_t n, float 
       return map1(out, x, n, [](float v) { return tanh_fwd(v); });
     case UnaryOp::kSigmoid:
       return map1(out, x, n, [](float v) { return sigmoid(v); });
-    // torch.relu is clamp_min(x, 0), which keeps NaN.
     case UnaryOp::kRelu:
-      return map1(out, x, n, [](float v) { return std::isnan(v) ? v : relu(v); });
+      return map1(out, x, n, relu_nan);
     case UnaryOp::kGelu:
       return map1(out, x, n, [](float v) { return gelu(v); });
     case UnaryOp::kGeluTanh:
@@ -334,12 +310,7 @@ void unary_forward_cpu(UnaryOp op, float* out, const float* x, int64_t n, float 
     case UnaryOp::kLeakyRelu:
       return map1(out, x, n, [p0](float v) { return leaky_relu(v, p0); });
     case UnaryOp::kClamp:
-      // min then max, so min > max gives max everywhere, as torch.clamp does; NaN stays NaN.
-      return map1(out, x, n, [p0, p1](float v) {
-        if (std::isnan(v)) return v;
-        float r = v < p0 ? p0 : v;
-        return r > p1 ? p1 : r;
-      });
+      return map1(out, x, n, [p0, p1](float v) { return clamp_fwd(v, p0, p1); });
     case UnaryOp::kSquare:
       return map1(out, x, n, [](float v) { return v * v; });
     case UnaryOp::kScale:
@@ -364,8 +335,7 @@ void unary_backward_cpu(UnaryOp op, float* dx, const float* g, const float* x, c
     case UnaryOp::kRsqrt:
       return map_grad(dx, g, x, y, n, [](float gv, float, float yv) { return -0.5f * gv * (yv * yv * yv); });
     case UnaryOp::kAbs:
-      return map_grad(dx, g, x, y, n,
-                      [](float gv, float xv, float) { return gv * float((0.0f < xv) - (xv < 0.0f)); });
+      return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv * sign_of(xv); });
     case UnaryOp::kSin:
       return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv * std::cos(xv); });
     case UnaryOp::kCos:
@@ -387,8 +357,7 @@ void unary_backward_cpu(UnaryOp op, float* dx, const float* g, const float* x, c
     case UnaryOp::kLeakyRelu:
       return map_grad(dx, g, x, y, n, [p0](float gv, float xv, float) { return xv > 0.0f ? gv : gv * p0; });
     case UnaryOp::kClamp:
-      return map_grad(dx, g, x, y, n,
-                      [p0, p1](float gv, float xv, float) { return (xv >= p0 && xv <= p1) ? gv : 0.0f; });
+      return map_grad(dx, g, x, y, n, [p0, p1](float gv, float xv, float) { return clamp_grad(gv, xv, p0, p1); });
     case UnaryOp::kSquare:
       return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv * (2.0f * xv); });
     case UnaryOp::kScale:

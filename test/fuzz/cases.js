@@ -142,10 +142,11 @@ const cases = {
   ],
 
   // --- reduce.cc ---
-  // sumForward(out, x, outer, reduced, inner)
+  // sumForward(out, x, outer, reduced, inner[, divisor]) (divisor: mean's count)
   sumForward: (alloc) => [
     [zeros(alloc, 21), f32(alloc, 105), 3, 5, 7],
     [zeros(alloc, 1), f32(alloc, 9), 1, 9, 1],
+    [zeros(alloc, 21), f32(alloc, 105), 3, 5, 7, 5],
   ],
   // allFinite(x)
   allFinite: (alloc) => [[f32(alloc, 105)], [zeros(alloc, 0)]],

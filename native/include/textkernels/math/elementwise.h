@@ -1,7 +1,7 @@
 // Per-element formulas of the broadcasting pointwise kernels (binary arithmetic and its gradients,
-// comparisons, the unary ops that math/activations.h does not cover), written exactly as the CPU
-// kernels' lambdas in native/kernels/elementwise.cc compute them, so the CUDA kernels
-// (cuda/elementwise.cu) give the same bits wherever the device's libm agrees with the host's.
+// comparisons, the unary ops that math/activations.h does not cover), shared by the CPU kernels
+// (native/kernels/elementwise.cc) and the CUDA kernels (cuda/elementwise.cu), so both give the same
+// bits wherever the device's libm agrees with the host's.
 // PyTorch's derivatives.yaml gives the gradients.
 #pragma once
 #include "textkernels/math/activations.h"
