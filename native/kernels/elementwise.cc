@@ -168,15 +168,13 @@ void binary_backward_cpu(BinaryOp op, float* da, float* db, const float* g, cons
       // Handled by the caller (the gradient is g or -alpha * g).
       return;
     case BinaryOp::kMul:
-      return run_binary_backward(da, db, g, a, b, out, s, as, bs,
-                                 [](float gv, float x, float y, float, float& ga, float& gb) {
-                                   math::mul_grad(gv, x, y, ga, gb);
-                                 });
+      return run_binary_backward(
+          da, db, g, a, b, out, s, as, bs,
+          [](float gv, float x, float y, float, float& ga, float& gb) { math::mul_grad(gv, x, y, ga, gb); });
     case BinaryOp::kDiv:
-      return run_binary_backward(da, db, g, a, b, out, s, as, bs,
-                                 [](float gv, float x, float y, float, float& ga, float& gb) {
-                                   math::div_grad(gv, x, y, ga, gb);
-                                 });
+      return run_binary_backward(
+          da, db, g, a, b, out, s, as, bs,
+          [](float gv, float x, float y, float, float& ga, float& gb) { math::div_grad(gv, x, y, ga, gb); });
     case BinaryOp::kPow:
       return run_binary_backward(da, db, g, a, b, out, s, as, bs, math::pow_grad);
     case BinaryOp::kMaximum:
@@ -357,7 +355,8 @@ void unary_backward_cpu(UnaryOp op, float* dx, const float* g, const float* x, c
     case UnaryOp::kLeakyRelu:
       return map_grad(dx, g, x, y, n, [p0](float gv, float xv, float) { return xv > 0.0f ? gv : gv * p0; });
     case UnaryOp::kClamp:
-      return map_grad(dx, g, x, y, n, [p0, p1](float gv, float xv, float) { return clamp_grad(gv, xv, p0, p1); });
+      return map_grad(dx, g, x, y, n,
+                      [p0, p1](float gv, float xv, float) { return clamp_grad(gv, xv, p0, p1); });
     case UnaryOp::kSquare:
       return map_grad(dx, g, x, y, n, [](float gv, float xv, float) { return gv * (2.0f * xv); });
     case UnaryOp::kScale:
