@@ -3,6 +3,7 @@
 // Gamma / Dirichlet samplers (cuda/topic_losses.cu), against the CPU, on the emulated device backend
 // (test/cuda-device-helpers.ts).
 import * as tk from '../lib';
+import { kernelsOn } from '../lib/cuda/dispatch';
 import { cudaKernels } from '../lib/cuda/runtime';
 import { Tensor } from '../lib/tensor';
 import { compareDevices, deviceDescribe, underEmulatorOrders, useEmulatedDevice } from './cuda-device-helpers';
@@ -137,7 +138,7 @@ deviceDescribe('fused kernels on the emulated CUDA backend', () => {
     });
 
     test('a bad argument reaching the device export is refused by the shared checks', () => {
-      const cu = cudaKernels();
+      const cu = kernelsOn('cuda');
       const buf = (n: number): Tensor => tk.zeros([n], { device: 'cuda' });
       const b = (t: Tensor): never => (t.storage as unknown as { buffer: never }).buffer;
       // out has 7 elements where B * H * Tq * D = 8.

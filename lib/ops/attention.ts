@@ -5,12 +5,13 @@
 // On CUDA tensors the same calls go to the device exports of the same name (cuda/binding/
 // attention.cc: the fused kernels of cuda/attention.cu), which draw the same dropout mask from the
 // same Philox stream.
-import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
+import { kernelsOn, Raw, raw } from '../cuda/dispatch';
 import { checkOptions, shapeStr, typeError } from '../errors';
-import { native } from '../native';
 import { RandomOptions, resolveGenerator } from '../random';
-import { allocStorage, checkTensor, CudaStorage, fromOp, numelOf, sameDevice, Tensor } from '../tensor';
+import { allocStorage, checkTensor, copyStorage, fromOp, numelOf, sameDevice, Tensor } from '../tensor';
 
+// The CPU signatures; the device exports take the same with device buffers for the arrays (the
+// key-padding bytes stay a host Uint8Array, copied per call): see lib/cuda/dispatch.ts.
 declare module '../native' {
   interface NativeAddon {
     attentionForward(
@@ -44,56 +45,6 @@ declare module '../native' {
       out: Float32Array,
       lse: Float32Array,
       mask: Float32Array | null,
-      maskShape: number[],
-      keyPadding: Uint8Array | null,
-      B: number,
-      H: number,
-      Tq: number,
-      Tk: number,
-      D: number,
-      scale: number,
-      isCausal: boolean,
-      dropoutP: number,
-      seed: number,
-      offset: number,
-    ): void;
-  }
-}
-
-declare module '../cuda/runtime' {
-  interface CudaKernels {
-    /** attentionForward over device buffers; keyPadding stays a host Uint8Array (copied for the call). */
-    attentionForward(
-      out: DeviceBuffer,
-      lse: DeviceBuffer,
-      q: DeviceBuffer,
-      k: DeviceBuffer,
-      v: DeviceBuffer,
-      mask: DeviceBuffer | null,
-      maskShape: number[],
-      keyPadding: Uint8Array | null,
-      B: number,
-      H: number,
-      Tq: number,
-      Tk: number,
-      D: number,
-      scale: number,
-      isCausal: boolean,
-      dropoutP: number,
-      seed: number,
-      offset: number,
-    ): void;
-    attentionBackward(
-      dq: DeviceBuffer,
-      dk: DeviceBuffer,
-      dv: DeviceBuffer,
-      dout: DeviceBuffer,
-      q: DeviceBuffer,
-      k: DeviceBuffer,
-      v: DeviceBuffer,
-      out: DeviceBuffer,
-      lse: DeviceBuffer,
-      mask: DeviceBuffer | null,
       maskShape: number[],
       keyPadding: Uint8Array | null,
       B: number,
@@ -385,100 +336,23 @@ export function attentionCore(
     ({ seed, offset } = gen.getState());
     gen.setState({ seed, offset: offset + Math.ceil((B * H * Tq * Tk) / 4) });
   }
-  if (device !== 'cpu') return attentionCoreCuda(q, k, v, dims, masks, isCausal, dropoutP, scale, seed, offset);
-  const out = new Float32Array(B * H * Tq * D);
-  const lse = new Float32Array(B * H * Tq);
-  const qd = q.f32;
-  const kd = k.f32;
-  const vd = v.f32;
-  if (masks.deviceMask) sameDevice('scaledDotProductAttention', { q, attnMask: masks.deviceMask });
-  const mask = masks.mask;
-  native.attentionForward(
-    out,
-    lse,
-    qd,
-    kd,
-    vd,
-    mask,
-    masks.maskShape,
-    masks.keyPadding,
-    B,
-    H,
-    Tq,
-    Tk,
-    D,
-    scale,
-    isCausal,
-    dropoutP,
-    seed,
-    offset,
-  );
-  return fromOp('scaledDotProductAttention', out, q.shape, [q, k, v], (g) => {
-    const dq = new Float32Array(qd.length);
-    const dk = new Float32Array(kd.length);
-    const dv = new Float32Array(vd.length);
-    native.attentionBackward(
-      dq,
-      dk,
-      dv,
-      g.f32,
-      qd,
-      kd,
-      vd,
-      out,
-      lse,
-      mask,
-      masks.maskShape,
-      masks.keyPadding,
-      B,
-      H,
-      Tq,
-      Tk,
-      D,
-      scale,
-      isCausal,
-      dropoutP,
-      seed,
-      offset,
-    );
-    return [new Tensor(dq, q.shape), new Tensor(dk, k.shape), new Tensor(dv, v.shape)];
-  });
-}
-
-function bufferOf(t: Tensor): DeviceBuffer {
-  return (t.storage as CudaStorage).buffer;
-}
-
-/** attentionCore on CUDA tensors: the device exports, with a host mask copied to the device once. */
-function attentionCoreCuda(
-  q: Tensor,
-  k: Tensor,
-  v: Tensor,
-  dims: Dims,
-  masks: KernelMasks,
-  isCausal: boolean,
-  dropoutP: number,
-  scale: number,
-  seed: number,
-  offset: number,
-): Tensor {
-  const { B, H, Tq, Tk, D } = dims;
-  const cu = cudaKernels();
-  let mask: DeviceBuffer | null = null;
+  const kern = kernelsOn(device);
+  let mask: Raw | null = null;
   if (masks.deviceMask) {
     sameDevice('scaledDotProductAttention', { q, attnMask: masks.deviceMask });
-    mask = bufferOf(masks.deviceMask);
+    mask = raw(masks.deviceMask.storage);
   } else if (masks.mask) {
-    mask = cu.fromHost(masks.mask);
+    // A host mask goes to the device once, for the forward and the backward.
+    mask = device === 'cpu' ? masks.mask : raw(copyStorage(masks.mask, device));
   }
-  const out = allocStorage('cuda', 'float32', B * H * Tq * D) as CudaStorage;
-  const lse = allocStorage('cuda', 'float32', B * H * Tq) as CudaStorage;
-  cu.attentionForward(
-    out.buffer,
-    lse.buffer,
-    bufferOf(q),
-    bufferOf(k),
-    bufferOf(v),
+  const out = allocStorage(device, 'float32', B * H * Tq * D);
+  const lse = allocStorage(device, 'float32', B * H * Tq);
+  kern.attentionForward(
+    raw(out),
+    raw(lse),
+    raw(q.storage),
+    raw(k.storage),
+    raw(v.storage),
     mask,
     masks.maskShape,
     masks.keyPadding,
@@ -494,19 +368,19 @@ function attentionCoreCuda(
     offset,
   );
   return fromOp('scaledDotProductAttention', out, q.shape, [q, k, v], (g) => {
-    const dq = allocStorage('cuda', 'float32', q.size) as CudaStorage;
-    const dk = allocStorage('cuda', 'float32', k.size) as CudaStorage;
-    const dv = allocStorage('cuda', 'float32', v.size) as CudaStorage;
-    cu.attentionBackward(
-      dq.buffer,
-      dk.buffer,
-      dv.buffer,
-      bufferOf(g),
-      bufferOf(q),
-      bufferOf(k),
-      bufferOf(v),
-      out.buffer,
-      lse.buffer,
+    const dq = allocStorage(device, 'float32', q.size);
+    const dk = allocStorage(device, 'float32', k.size);
+    const dv = allocStorage(device, 'float32', v.size);
+    kern.attentionBackward(
+      raw(dq),
+      raw(dk),
+      raw(dv),
+      raw(g.storage),
+      raw(q.storage),
+      raw(k.storage),
+      raw(v.storage),
+      raw(out),
+      raw(lse),
       mask,
       masks.maskShape,
       masks.keyPadding,

@@ -3,13 +3,13 @@
 // backend, whose exports take the same arguments), the storage-to-argument mapping, and the chains
 // of [outer, reduced, inner] kernel calls that reduce or broadcast several runs of dimensions.
 // Internal: not re-exported by lib/index.ts.
-import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
+import { cudaKernels } from '../cuda/runtime';
+import { Raw, raw } from '../cuda/dispatch';
 import { shapeStr } from '../errors';
 import { native } from '../native';
 import { allocStorage, CudaStorage, Device, Storage } from '../tensor';
 
-/** A typed array (CPU) or a device buffer: what the CPU and device exports take for an array. */
-export type Raw = Float32Array | Int32Array | DeviceBuffer;
+export type { Raw } from '../cuda/dispatch';
 
 /** The kernel exports both devices have, with their array arguments widened to Raw. */
 export interface ReduceKernels {
@@ -41,10 +41,7 @@ export function kernelsOn(device: Device): ReduceKernels {
   return (device === 'cuda' ? cudaKernels() : native) as unknown as ReduceKernels;
 }
 
-/** What the kernels take for a storage: the typed array, or the device buffer. */
-export function raw(s: Storage): Raw {
-  return s instanceof CudaStorage ? s.buffer : s;
-}
+export { raw } from '../cuda/dispatch';
 
 /** Whether every element of a float32 storage is finite (no NaN or infinity), on its device. */
 export function allFiniteStorage(s: Storage): boolean {
