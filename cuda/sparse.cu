@@ -16,9 +16,11 @@ constexpr int kBlock = 256;
 // out[r, h] = sum_k values[k] * dense[indices[k], h] for k in [ptr[r], ptr[r + 1]), summed in k's
 // order from 0.0f (csr_rows_times_dense in native/kernels/sparse.cc, element by element).
 __global__ void csr_rows_times_dense_kernel(float* out, const int32_t* ptr, const int32_t* indices,
-                                            const float* values, const float* dense, int64_t rows, int64_t H) {
+                                            const float* values, const float* dense, int64_t rows,
+                                            int64_t H) {
   const int64_t n = rows * H;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t r = i / H, h = i - r * H;
     float acc = 0.0f;
     const int64_t k1 = ptr[r + 1];
@@ -31,8 +33,8 @@ void launch_rows_times_dense(float* out, const int32_t* ptr, const int32_t* indi
                              const float* dense, int64_t rows, int64_t H, cudaStream_t stream) {
   const int64_t n = rows * H;
   if (n == 0) return;
-  csr_rows_times_dense_kernel<<<cuda::grid_for(n, kBlock), kBlock, 0, stream>>>(out, ptr, indices, values, dense,
-                                                                               rows, H);
+  csr_rows_times_dense_kernel<<<cuda::grid_for(n, kBlock), kBlock, 0, stream>>>(out, ptr, indices, values,
+                                                                                dense, rows, H);
   cuda_check_launch();
 }
 
@@ -42,14 +44,14 @@ void check_sizes(const char* name, int64_t R, int64_t C, int64_t H) {
 
 }  // namespace
 
-void spmm_cuda(float* out, const int32_t* indptr, const int32_t* indices, const float* values, const float* dense,
-               int64_t R, int64_t C, int64_t H, cudaStream_t stream) {
+void spmm_cuda(float* out, const int32_t* indptr, const int32_t* indices, const float* values,
+               const float* dense, int64_t R, int64_t C, int64_t H, cudaStream_t stream) {
   check_sizes("spmm_cuda", R, C, H);
   launch_rows_times_dense(out, indptr, indices, values, dense, R, H, stream);
 }
 
-void spmm_transposed_cuda(float* out, const int32_t* tptr, const int32_t* trow, const float* tval, const float* g,
-                          int64_t R, int64_t C, int64_t H, cudaStream_t stream) {
+void spmm_transposed_cuda(float* out, const int32_t* tptr, const int32_t* trow, const float* tval,
+                          const float* g, int64_t R, int64_t C, int64_t H, cudaStream_t stream) {
   check_sizes("spmm_transposed_cuda", R, C, H);
   launch_rows_times_dense(out, tptr, trow, tval, g, C, H, stream);
 }

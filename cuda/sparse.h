@@ -22,11 +22,11 @@ void spmm_cuda(float* out,              // [R, H], overwritten, must not alias d
                const float* dense,      // [C, H]
                int64_t R, int64_t C, int64_t H, cudaStream_t stream);
 // out = A^T * G for A sparse [R, C], G dense [R, H], given A's transpose from csr_transpose.
-void spmm_transposed_cuda(float* out,            // [C, H], overwritten, must not alias g
-                          const int32_t* tptr,   // [C + 1], the transpose's row pointers
-                          const int32_t* trow,   // [nnz], the row of each entry, increasing per column
-                          const float* tval,     // [nnz]
-                          const float* g,        // [R, H]
+void spmm_transposed_cuda(float* out,           // [C, H], overwritten, must not alias g
+                          const int32_t* tptr,  // [C + 1], the transpose's row pointers
+                          const int32_t* trow,  // [nnz], the row of each entry, increasing per column
+                          const float* tval,    // [nnz]
+                          const float* g,       // [R, H]
                           int64_t R, int64_t C, int64_t H, cudaStream_t stream);
 
 }  // namespace tk

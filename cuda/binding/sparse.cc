@@ -4,12 +4,13 @@
 // device for the call; spmmTransposed first builds A's transpose on the host with the CPU kernel's
 // own stable counting sort (tk::csr_transpose, O(nnz + C)) and copies that, so the device gathers
 // each output element's terms in the CPU's order without atomics.
+#include "cuda/sparse.h"
+
 #include <vector>
 
 #include "binding/sparse_args.h"
 #include "cuda/binding/device_args.h"
 #include "cuda/binding/scratch.h"
-#include "cuda/sparse.h"
 #include "kernels/sparse.h"
 
 namespace tk::cuda {
@@ -26,8 +27,8 @@ Napi::Value JS_Spmm(const Napi::CallbackInfo& info) {
   Scratch indptr(r.a.indptr.data, bytes_of(r.a.indptr));
   Scratch indices(r.a.indices.data, bytes_of(r.a.indices));
   Scratch values(r.a.values.data, bytes_of(r.a.values));
-  spmm_cuda(r.out.data, indptr.as<int32_t>(), indices.as<int32_t>(), values.as<float>(), r.dense.data, r.R, r.C,
-            r.H, current_stream());
+  spmm_cuda(r.out.data, indptr.as<int32_t>(), indices.as<int32_t>(), values.as<float>(), r.dense.data, r.R,
+            r.C, r.H, current_stream());
   return info.Env().Undefined();
 }
 
@@ -42,8 +43,8 @@ Napi::Value JS_SpmmTransposed(const Napi::CallbackInfo& info) {
   Scratch d_tptr(tptr.data(), tptr.size() * sizeof(int32_t));
   Scratch d_trow(trow.data(), trow.size() * sizeof(int32_t));
   Scratch d_tval(tval.data(), tval.size() * sizeof(float));
-  spmm_transposed_cuda(r.out.data, d_tptr.as<int32_t>(), d_trow.as<int32_t>(), d_tval.as<float>(), r.dense.data,
-                       r.R, r.C, r.H, current_stream());
+  spmm_transposed_cuda(r.out.data, d_tptr.as<int32_t>(), d_trow.as<int32_t>(), d_tval.as<float>(),
+                       r.dense.data, r.R, r.C, r.H, current_stream());
   return info.Env().Undefined();
 }
 

@@ -75,8 +75,8 @@ SpmmArgs ReadSpmm(const Napi::CallbackInfo& info, bool transposed) {
   r.a = GetCsr(info, 1, r.R, r.C);
   const int64_t out_rows = transposed ? r.C : r.R, in_rows = transposed ? r.R : r.C;
   r.out = Arrays::template GetExact<float>(info, 0, "out", Numel(env, {out_rows, r.H}, "out shape"));
-  r.dense = Arrays::template GetExact<float>(info, 4, dense_name,
-                                             Numel(env, {in_rows, r.H}, transposed ? "g shape" : "dense shape"));
+  r.dense = Arrays::template GetExact<float>(
+      info, 4, dense_name, Numel(env, {in_rows, r.H}, transposed ? "g shape" : "dense shape"));
   // Device buffers never overlap host arrays, so on the device only out and dense can clash.
   if (Overlaps(r.out, r.dense) || Overlaps(r.out, r.a.values) || Overlaps(r.out, r.a.indices) ||
       Overlaps(r.out, r.a.indptr)) {

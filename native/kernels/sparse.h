@@ -30,12 +30,12 @@ void spmm_transposed_cpu(float* out,              // [C, H], must not alias g
 // Header-only because the device export (cuda/binding/sparse.cc) builds the same transpose on the
 // host without linking the CPU kernels. Index is int32_t or int64_t (tptr's type; nnz < 2^31).
 template <typename Index>
-void csr_transpose(std::vector<Index>& tptr,     // [C + 1] out
-                   std::vector<int32_t>& trow,   // [nnz] out: the row of each entry
-                   std::vector<float>& tval,     // [nnz] out
-                   const int32_t* indptr,        // [R + 1], validated
-                   const int32_t* indices,       // [nnz], in [0, C)
-                   const float* values,          // [nnz]
+void csr_transpose(std::vector<Index>& tptr,    // [C + 1] out
+                   std::vector<int32_t>& trow,  // [nnz] out: the row of each entry
+                   std::vector<float>& tval,    // [nnz] out
+                   const int32_t* indptr,       // [R + 1], validated
+                   const int32_t* indices,      // [nnz], in [0, C)
+                   const float* values,         // [nnz]
                    int64_t R, int64_t C) {
   const int64_t nnz = indptr[R];
   tptr.assign(size_t(C + 1), Index(0));
