@@ -2,9 +2,10 @@
 // documents as term counts (or tf-idf) times an embedding / first-layer weight [V, H] is the
 // linear layer of the topic models and text classifiers; spmm does it without densifying the
 // batch and sends the gradient to the dense weight (A^T x grad), deterministically.
+import { cudaKernels, DeviceBuffer } from './cuda/runtime';
 import { checkInt, rangeError, shapeStr, typeError } from './errors';
 import { native } from './native';
-import { checkTensor, fromOp, Tensor } from './tensor';
+import { allocStorage, checkTensor, CudaStorage, Device, fromOp, sameDevice, Storage, Tensor } from './tensor';
 import { IndexInput, toIndices } from './ops/nnutil';
 
 declare module './native' {
@@ -33,7 +34,44 @@ declare module './native' {
   }
 }
 
+// The device exports: the CPU exports' arguments with out and dense / g as device buffers; the CSR
+// arrays stay host typed arrays (checked on the host, copied to the device per call).
+declare module './cuda/runtime' {
+  interface CudaKernels {
+    spmm(
+      out: DeviceBuffer,
+      indptr: Int32Array,
+      indices: Int32Array,
+      values: Float32Array,
+      dense: DeviceBuffer,
+      R: number,
+      C: number,
+      H: number,
+    ): void;
+    spmmTransposed(
+      out: DeviceBuffer,
+      indptr: Int32Array,
+      indices: Int32Array,
+      values: Float32Array,
+      g: DeviceBuffer,
+      R: number,
+      C: number,
+      H: number,
+    ): void;
+  }
+}
+
 const MAX_INT32 = 2 ** 31 - 1;
+
+// A CsrMatrix lives on the host (its arrays are what the checks read); building one from a device
+// tensor needs the tensor's elements there.
+function requireHost(op: string, name: string, x: Tensor): void {
+  if (x.device !== 'cpu') {
+    throw new TypeError(
+      `${op}: ${name} is on ${x.device}, and a CsrMatrix is built on the host: move ${name} to the CPU with ${name}.cpu() first`,
+    );
+  }
+}
 
 function asInt32Array(name: string, v: unknown): Int32Array {
   if (v instanceof Int32Array) return v;
@@ -154,6 +192,7 @@ export class CsrMatrix {
   /** The non-zero entries of a 2-D float tensor. */
   static fromDense(x: Tensor): CsrMatrix {
     checkTensor('x', x, 'float32');
+    requireHost('CsrMatrix.fromDense', 'x', x);
     if (x.ndim !== 2) throw new RangeError(`x must be 2-D, got shape ${shapeStr(x.shape)}`);
     const [R, C] = x.shape;
     const d = x.f32;
@@ -184,6 +223,7 @@ export class CsrMatrix {
 
   /** The rows at `rowList`, in that order (repeats allowed): a mini-batch of documents. */
   selectRows(rowList: IndexInput): CsrMatrix {
+    if (rowList instanceof Tensor) requireHost('CsrMatrix.selectRows', 'rowList', rowList);
     const sel = toIndices('rowList', rowList);
     if (sel.shape.length > 1) throw new RangeError(`rowList must be 1-D, got shape ${shapeStr(sel.shape)}`);
     const ids = sel.data;
@@ -220,8 +260,38 @@ function checkCsr(name: string, a: unknown): CsrMatrix {
 }
 
 /**
- * sparse [R, C] x dense [C, H] -> dense [R, H] (torch.sparse.mm with a CSR left operand).
- * The gradient goes to the dense operand only: A^T x grad, via spmmTransposed.
+ * out = A x dense (transposed: A^T x dense) on dense's device, as a new tensor of `shape`. The device
+ * exports take the CSR arrays as host arrays, like the CPU's (the checks read them), and copy them
+ * (or, for A^T, the transpose built from them) to the device per call: a CsrMatrix's arrays are
+ * mutable typed arrays, so a cached device copy could go stale.
+ */
+function spmmOn(device: Device, a: CsrMatrix, dense: Storage, H: number, transposed: boolean, shape: number[]): Tensor {
+  const rows = transposed ? a.cols : a.rows;
+  const out = allocStorage(device, 'float32', rows * H);
+  if (device === 'cpu') {
+    const f = transposed ? native.spmmTransposed : native.spmm;
+    f(out as Float32Array, a.indptr, a.indices, a.values, dense as Float32Array, a.rows, a.cols, H);
+  } else {
+    const k = cudaKernels();
+    const f = transposed ? k.spmmTransposed : k.spmm;
+    f.call(
+      k,
+      (out as CudaStorage).buffer,
+      a.indptr,
+      a.indices,
+      a.values,
+      (dense as CudaStorage).buffer,
+      a.rows,
+      a.cols,
+      H,
+    );
+  }
+  return new Tensor(out, shape);
+}
+
+/**
+ * sparse [R, C] x dense [C, H] -> dense [R, H] (torch.sparse.mm with a CSR left operand), on dense's
+ * device. The gradient goes to the dense operand only: A^T x grad, via spmmTransposed.
  */
 export function spmm(a: CsrMatrix, dense: Tensor): Tensor {
   checkCsr('a', a);
@@ -231,19 +301,19 @@ export function spmm(a: CsrMatrix, dense: Tensor): Tensor {
       `dense must have shape [${a.cols}, H] for a sparse matrix of shape ${shapeStr(a.shape)}, got ${shapeStr(dense.shape)}`,
     );
   }
+  const device = dense.device;
   const H = dense.shape[1];
-  const out = new Float32Array(a.rows * H);
-  native.spmm(out, a.indptr, a.indices, a.values, dense.f32, a.rows, a.cols, H);
-  return fromOp('spmm', out, [a.rows, H], [dense], (g) => [spmmTransposedData(a, g.f32, H, dense.shape)]);
+  const out = spmmOn(device, a, dense.storage, H, false, [a.rows, H]);
+  return fromOp('spmm', out.storage, [a.rows, H], [dense], (g) => {
+    sameDevice('spmm backward', { dense, grad: g });
+    return [spmmOn(device, a, g.storage, H, true, [...dense.shape])];
+  });
 }
 
-function spmmTransposedData(a: CsrMatrix, g: Float32Array, H: number, shape: readonly number[]): Tensor {
-  const out = new Float32Array(a.cols * H);
-  native.spmmTransposed(out, a.indptr, a.indices, a.values, g, a.rows, a.cols, H);
-  return new Tensor(out, shape);
-}
-
-/** A^T x dense: sparse [R, C] transposed times dense [R, H] -> dense [C, H], with its gradient. */
+/**
+ * A^T x dense: sparse [R, C] transposed times dense [R, H] -> dense [C, H], on dense's device, with
+ * its gradient.
+ */
 export function spmmTransposed(a: CsrMatrix, dense: Tensor): Tensor {
   checkCsr('a', a);
   checkTensor('dense', dense, 'float32');
@@ -252,11 +322,11 @@ export function spmmTransposed(a: CsrMatrix, dense: Tensor): Tensor {
       `dense must have shape [${a.rows}, H] for a sparse matrix of shape ${shapeStr(a.shape)}, got ${shapeStr(dense.shape)}`,
     );
   }
+  const device = dense.device;
   const H = dense.shape[1];
-  const out = spmmTransposedData(a, dense.f32, H, [a.cols, H]);
-  return fromOp('spmmTransposed', out.f32, [a.cols, H], [dense], (g) => {
-    const dx = new Float32Array(a.rows * H);
-    native.spmm(dx, a.indptr, a.indices, a.values, g.f32, a.rows, a.cols, H);
-    return [new Tensor(dx, dense.shape)];
+  const out = spmmOn(device, a, dense.storage, H, true, [a.cols, H]);
+  return fromOp('spmmTransposed', out.storage, [a.cols, H], [dense], (g) => {
+    sameDevice('spmmTransposed backward', { dense, grad: g });
+    return [spmmOn(device, a, g.storage, H, false, [...dense.shape])];
   });
 }

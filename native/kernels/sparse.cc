@@ -38,20 +38,10 @@ void spmm_cpu(float* out, const int32_t* indptr, const int32_t* indices, const f
 
 void spmm_transposed_cpu(float* out, const int32_t* indptr, const int32_t* indices, const float* values,
                          const float* g, int64_t R, int64_t C, int64_t H) {
-  int64_t nnz = indptr[R];
-  std::vector<int64_t> tptr(size_t(C + 1), 0);
-  std::vector<int32_t> trow(static_cast<size_t>(nnz));
-  std::vector<float> tval(static_cast<size_t>(nnz));
-  for (int64_t k = 0; k < nnz; ++k) ++tptr[size_t(indices[k]) + 1];
-  for (int64_t c = 0; c < C; ++c) tptr[size_t(c + 1)] += tptr[size_t(c)];
-  std::vector<int64_t> fill(tptr.begin(), tptr.end() - 1);
-  for (int64_t r = 0; r < R; ++r) {
-    for (int64_t k = indptr[r]; k < indptr[r + 1]; ++k) {
-      int64_t dst = fill[size_t(indices[k])]++;
-      trow[size_t(dst)] = int32_t(r);
-      tval[size_t(dst)] = values[k];
-    }
-  }
+  std::vector<int64_t> tptr;
+  std::vector<int32_t> trow;
+  std::vector<float> tval;
+  csr_transpose(tptr, trow, tval, indptr, indices, values, R, C);
   csr_rows_times_dense(out, tptr.data(), trow.data(), tval.data(), g, C, H);
 }
 

@@ -41,7 +41,13 @@ const DEVICE_MEMORY = new Set([
 
 // Arguments that the device exports, like the CPU ones, take as host typed arrays: values the
 // argument checks read (sequence lengths, Dirichlet concentrations), copied to the device per call.
-const DEVICE_HOST_ARGS = { rnnForward: [22], rnnBackward: [26], dirichletSample: [1] };
+const DEVICE_HOST_ARGS = {
+  rnnForward: [22],
+  rnnBackward: [26],
+  dirichletSample: [1],
+  spmm: [1, 2, 3],
+  spmmTransposed: [1, 2, 3],
+};
 
 function deviceExports() {
   const { cuda } = require(path.join(root, 'build-emulated', 'default', 'cuda_emu.node'));
