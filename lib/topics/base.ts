@@ -12,7 +12,7 @@
 import { checkInt, checkNumber, typeError } from '../errors';
 import { CsrMatrix } from '../sparse';
 import { allFiniteStorage } from '../ops/reduce_kernels';
-import { noGrad, Tensor } from '../tensor';
+import { checkDevice, Device, noGrad, Tensor } from '../tensor';
 import { Generator, GeneratorState } from '../random';
 import { Module } from '../nn/module';
 import { Adam } from '../optim/adam';
@@ -33,6 +33,11 @@ export interface TopicModelOptions {
   vocab?: readonly string[];
   /** Seed of the initialisation, shuffling and noise (default 0). */
   seed?: number;
+  /**
+   * Where the parameters live and training runs: 'cpu' (default) or 'cuda'. The parameters are
+   * initialised on the CPU (the same values on either device) and then moved, as model.to(device).
+   */
+  device?: Device;
 }
 
 export interface FitProgress {
@@ -168,6 +173,28 @@ export abstract class TopicModel extends Module {
     this.generator = new Generator(this.seed);
   }
 
+  /** The device of the parameters (model.to(device) moves them). */
+  get device(): Device {
+    const p = this.parameters();
+    return p.length > 0 ? p[0].device : 'cpu';
+  }
+
+  /** Ends a subclass constructor: moves the freshly initialised parameters to opts.device. */
+  protected placeOn(device: unknown): void {
+    if (device === undefined) return;
+    const d = checkDevice('device', device);
+    if (d !== 'cpu') this.to(d);
+  }
+
+  /** A tensor drawn on the CPU (noise, samples) or given by the caller, on the model's device. */
+  protected onDevice(t: Tensor): Tensor;
+  protected onDevice(t: Tensor | undefined): Tensor | undefined;
+  protected onDevice(t: Tensor | undefined): Tensor | undefined {
+    if (t === undefined) return t;
+    const d = this.device;
+    return t.device === d ? t : t.to(d);
+  }
+
   /** The options (and non-tensor learned state) that rebuild this model. */
   protected abstract config(): ModelConfig;
 
@@ -216,7 +243,9 @@ export abstract class TopicModel extends Module {
     const opt = this.ensureOptimizer(lr);
     this.train();
     opt.zeroGrad();
-    const { loss, terms } = this.batchLoss(batch, noise ?? this.drawNoise(batch.rows));
+    const n = noise ?? this.drawNoise(batch.rows);
+    const placed: StepNoise = { eps: this.onDevice(n.eps), prior: this.onDevice(n.prior), mix: this.onDevice(n.mix) };
+    const { loss, terms } = this.batchLoss(batch, placed);
     const value = loss.item();
     const termValues: Record<string, number> = {};
     for (const [k, t] of Object.entries(terms)) termValues[k] = t.item();
@@ -352,7 +381,7 @@ export abstract class TopicModel extends Module {
     if (run.signal?.aborted) throw abortError(run.signal);
   }
 
-  /** Topic proportions [D, K] of documents (mean of the encoder, no noise). */
+  /** Topic proportions [D, K] of documents (mean of the encoder, no noise), on the model's device. */
   transform(docs: BowData | CsrMatrix, opts: { batchSize?: number } = {}): Tensor {
     const counts = this.checkCorpus('docs', docs, false);
     const bs = checkInt('batchSize', opts.batchSize ?? 2048, 1);
@@ -376,7 +405,8 @@ export abstract class TopicModel extends Module {
   /** Word ids of the k most probable words of each topic. */
   topicIds(k = 10): number[][] {
     checkInt('k', k, 1);
-    const beta = noGrad(() => this.topicWord());
+    // topicWord() [K, V] is read on the host: on the device it is copied once per call.
+    const beta = noGrad(() => this.topicWord().cpu());
     const V = this.vocabSize;
     const n = Math.min(k, V);
     const out: number[][] = [];
@@ -445,7 +475,7 @@ export abstract class TopicModel extends Module {
    * Reads a model written by save(). Called on a model class (NVDM.load) it checks the kind;
    * TopicModel.load returns whichever model the file holds.
    */
-  static load(path: string): TopicModel {
+  static load(path: string, opts: { device?: Device } = {}): TopicModel {
     const header = readSafetensorsHeader(path);
     const raw = header.metadata?.config;
     if (header.metadata?.format !== 'textkernels.topics' || typeof raw !== 'string') {
@@ -460,6 +490,7 @@ export abstract class TopicModel extends Module {
     const model = make(config);
     model.loadStateDict(loadSafetensors(path));
     if (config.generator) model.generator.setState(config.generator);
+    if (opts.device !== undefined) model.placeOn(opts.device);
     model.eval();
     return model;
   }

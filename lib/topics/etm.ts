@@ -104,7 +104,7 @@ export class ETM extends TopicModel {
         throw new RangeError(`embeddings must be a float32 tensor [${V}, E], got ${shapeStr(emb.shape)}`);
       }
       E = emb.shape[1];
-      rho = new Tensor(emb.f32.slice(), [V, E]);
+      rho = new Tensor(emb.cpu().f32.slice(), [V, E]);
     } else {
       E = opts.embeddingDim ?? 300;
       if (!Number.isInteger(E) || E < 1) throw new RangeError(`embeddingDim must be a positive integer, got ${E}`);
@@ -116,6 +116,7 @@ export class ETM extends TopicModel {
     this.missingWords = missing;
     this.registerParameter('rho', Parameter(rho, train), { requiresGrad: train });
     this.registerModule('alphas', new Linear(E, K, { ...r, bias: false }));
+    this.placeOn(opts.device);
   }
 
   protected config(): ModelConfig {
@@ -149,7 +150,7 @@ export class ETM extends TopicModel {
     const h = this.encoder.forward(normalizeRows(x));
     const mu = this.mu.forward(h);
     const logvar = this.logvar.forward(h);
-    const eps = noise.eps ?? this.drawNoise(x.rows).eps!;
+    const eps = this.onDevice(noise.eps ?? this.drawNoise(x.rows).eps!);
     const theta = softmax(add(mu, mul(exp(mul(logvar, 0.5)), eps)), 1);
     const recon = mean(mixtureRecon(theta, this.betaT(), x));
     const kl = gaussianKL(mu, logvar);
@@ -161,7 +162,7 @@ export class ETM extends TopicModel {
   }
 
   protected docLogLikelihood(theta: Tensor, x: CsrMatrix): Float32Array {
-    return neg(mixtureRecon(theta, this.betaT(), x)).f32;
+    return neg(mixtureRecon(theta, this.betaT(), x)).cpu().f32;
   }
 
   topicWord(): Tensor {

@@ -75,6 +75,7 @@ export class GMNTM extends TopicModel {
     this.registerParameter('means', Parameter(zeros([K, K])));
     this.registerParameter('logvars', Parameter(zeros([K, K])));
     this.registerParameter('piLogits', Parameter(zeros([K])));
+    this.placeOn(opts.device);
   }
 
   protected config(): ModelConfig {
@@ -100,7 +101,7 @@ export class GMNTM extends TopicModel {
       return { loss: recon, terms: { recon } };
     }
     const logvar = this.logvar.forward(h);
-    const eps = noise.eps ?? this.drawNoise(x.rows).eps!;
+    const eps = this.onDevice(noise.eps ?? this.drawNoise(x.rows).eps!);
     const z = add(mu, mul(exp(mul(logvar, 0.5)), eps));
     const recon = mean(decoderRecon(softmax(this.fc.forward(z), 1), this.decoder.weight, this.decoder.bias, x));
     const kl = gaussianMixtureKL(z, mu, logvar, this.means, this.logvars, logSoftmax(this.piLogits, 0));
@@ -127,13 +128,18 @@ export class GMNTM extends TopicModel {
       return parts.length === 1 ? parts[0] : concat(parts, 0);
     });
     if (counts.rows < K) throw new RangeError(`GMNTM needs at least numTopics (${K}) documents, got ${counts.rows}`);
+    // The GMM runs on the CPU (EM over [N, K] latent means, K small): a model on the device copies
+    // the means there once, and its fitted prior back.
     const gmm = new GaussianMixture({ numComponents: K, maxIter: this.gmmIterations, generator: this.generator }).fit(
-      mus,
+      mus.cpu(),
     );
+    const device = this.device;
+    for (const p of [this.means, this.logvars, this.piLogits]) p.moveTo_('cpu');
     this.means.f32.set(gmm.means);
     const lv = this.logvars.f32;
     for (let i = 0; i < lv.length; i++) lv[i] = Math.log(gmm.variances[i]);
     this.piLogits.f32.fill(0);
+    if (device !== 'cpu') for (const p of [this.means, this.logvars, this.piLogits]) p.moveTo_(device);
     this.pretrained = true;
     // The optimizer's moments of the new prior parameters start from zero.
     const opt = this.optimizer;
@@ -145,7 +151,7 @@ export class GMNTM extends TopicModel {
   }
 
   protected docLogLikelihood(theta: Tensor, x: CsrMatrix): Float32Array {
-    return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).f32;
+    return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).cpu().f32;
   }
 
   topicWord(): Tensor {

@@ -4,12 +4,17 @@
 // mixture one (ETM's p = theta beta) evaluates theta beta only where a document has words.
 import { CsrMatrix } from '../sparse';
 import { typeError } from '../errors';
+import { CudaStorage, Device, allocStorage, copyStorage, fromOp, noGrad, sameDevice, Storage, Tensor } from '../tensor';
+import { kernelsOn, raw } from '../cuda/dispatch';
 import { native } from '../native';
-import { fromOp, noGrad, Tensor } from '../tensor';
-import { add, mul, relu, softplus } from '../ops/elementwise';
+import { cudaKernels } from '../cuda/runtime';
+import { allFiniteStorage } from '../ops/reduce_kernels';
+import { add, log, mul, relu, softplus } from '../ops/elementwise';
 import '../ops/matmul';
-import { softmax } from '../ops/nn';
-import { contiguous, transpose } from '../ops/shape';
+import { indexSelect, softmax } from '../ops/nn';
+import { sum } from '../ops/reduce';
+import { contiguous, reshape, transpose } from '../ops/shape';
+import { spmm } from '../sparse';
 import { Module, ModuleList, Parameter } from '../nn/module';
 import { Linear } from '../nn/layers';
 import * as init from '../nn/init';
@@ -31,7 +36,7 @@ export class SparseLinear extends Module {
   declare bias: Tensor;
   readonly inFeatures: number;
   readonly outFeatures: number;
-  private gradBuffer: Float32Array | null = null;
+  private gradBuffer: Storage | null = null;
 
   constructor(inFeatures: number, outFeatures: number, opts: RandomOptions = {}) {
     super();
@@ -60,45 +65,64 @@ export class SparseLinear extends Module {
     const H = this.outFeatures;
     const W = this.weight;
     const b = this.bias;
-    const out = new Float32Array(B * H);
-    native.spmm(out, x.indptr, x.indices, x.values, W.f32, B, x.cols, H);
-    const bd = b.f32;
-    for (let r = 0; r < B; r++) for (let h = 0; h < H; h++) out[r * H + h] += bd[h];
+    const device = sameDevice('SparseLinear', { weight: W, bias: b });
+    const k = kernelsOn(device);
+    let out = allocStorage(device, 'float32', B * H);
+    k.spmm(raw(out), x.indptr, x.indices, x.values, raw(W.storage), B, x.cols, H);
+    if (out instanceof CudaStorage) {
+      const sum = allocStorage(device, 'float32', B * H);
+      k.binaryForward(0 /* Add */, raw(sum), raw(out), raw(b.storage), [B, H], [H, 1], [0, 1], 1);
+      out = sum;
+    } else {
+      const o = out as Float32Array;
+      const bd = b.f32;
+      for (let r = 0; r < B; r++) for (let h = 0; h < H; h++) o[r * H + h] += bd[h];
+    }
     return fromOp('sparseLinear', out, [B, H], [W, b], (g) => {
-      const gd = g.f32;
-      let finite = true;
-      for (let i = 0; i < gd.length; i++) {
-        if (!Number.isFinite(gd[i])) {
-          finite = false;
-          break;
-        }
-      }
+      sameDevice('SparseLinear backward', { weight: W, grad: g });
+      const finite = allFiniteStorage(g.storage);
       if (W.requiresGrad) {
         // The kernel overwrites every entry. When .grad is unset the previous step's buffer is
         // written again: no [in, out] allocation per step.
         const fresh = W.grad === null;
         if (fresh) {
-          if (this.gradBuffer === null || this.gradBuffer.length !== W.size) this.gradBuffer = new Float32Array(W.size);
-          native.spmmTransposed(this.gradBuffer, x.indptr, x.indices, x.values, gd, B, x.cols, H);
-          W.grad = new Tensor(this.gradBuffer, W.shape);
+          const buf = this.gradBuffer;
+          if (buf === null || buf.length !== W.size || storageDevice(buf) !== device) {
+            this.gradBuffer = allocStorage(device, 'float32', W.size);
+          }
+          const gb = this.gradBuffer as Storage;
+          k.spmmTransposed(raw(gb), x.indptr, x.indices, x.values, raw(g.storage), B, x.cols, H);
+          W.grad = new Tensor(gb, W.shape);
         } else {
-          const gw = new Float32Array(W.size);
-          native.spmmTransposed(gw, x.indptr, x.indices, x.values, gd, B, x.cols, H);
-          const acc = (W.grad as Tensor).f32;
-          for (let i = 0; i < acc.length; i++) acc[i] += gw[i];
+          const gw = allocStorage(device, 'float32', W.size);
+          k.spmmTransposed(raw(gw), x.indptr, x.indices, x.values, raw(g.storage), B, x.cols, H);
+          const accT = W.grad as Tensor;
+          if (gw instanceof CudaStorage) cudaKernels().accumulate((accT.storage as CudaStorage).buffer, gw.buffer);
+          else {
+            const acc = accT.f32;
+            for (let i = 0; i < acc.length; i++) acc[i] += gw[i];
+          }
         }
         // The flag describes what .grad holds: this gradient alone, or the sum it was added to.
         sparseGradFinite.set(W, finite && (fresh || sparseGradFinite.get(W) !== false));
       }
       let gb: Tensor | null = null;
       if (b.requiresGrad) {
-        const acc = new Float64Array(H);
-        for (let r = 0; r < B; r++) for (let h = 0; h < H; h++) acc[h] += gd[r * H + h];
-        gb = new Tensor(Float32Array.from(acc), b.shape);
+        if (device === 'cuda') gb = sum(g, 0);
+        else {
+          const gd = g.f32;
+          const acc = new Float64Array(H);
+          for (let r = 0; r < B; r++) for (let h = 0; h < H; h++) acc[h] += gd[r * H + h];
+          gb = new Tensor(Float32Array.from(acc), b.shape);
+        }
       }
       return [null, gb];
     });
   }
+}
+
+function storageDevice(s: Storage): Device {
+  return s instanceof CudaStorage ? 'cuda' : 'cpu';
 }
 
 /** Per-row sums of a CSR matrix (document lengths). */
@@ -128,96 +152,212 @@ export function normalizeRows(x: CsrMatrix): CsrMatrix {
  * p [B, V], kept for the backward g_b (n_b p_b - x_b) (a native broadcast multiply, then the
  * counts subtracted at their entries); the loss reads log p at the document's words only. A row
  * where an observed word's p is below 1e-30 (inexact or underflowed) gets its exact log-softmax.
+ * On the device, the loss reads the log-softmax itself at the words (see DeviceCsr).
  */
 export function softmaxRecon(logits: Tensor, x: CsrMatrix): Tensor {
   const [B, V] = logits.shape;
-  const { p, loss, n } = softmaxLoss(logits.f32, B, V, x);
-  return fromOp('softmaxRecon', loss, [B], [logits], (g) => [new Tensor(reconGrad(p, g.f32, n, B, V, x), [B, V])]);
+  const device = logits.device;
+  const { p, loss, n, csr } = softmaxLoss(device, logits.storage, B, V, x);
+  return fromOp('softmaxRecon', loss, [B], [logits], (g) => {
+    sameDevice('softmaxRecon backward', { logits, grad: g });
+    return [new Tensor(reconGrad(device, p, g.storage, n, B, V, x, csr), [B, V])];
+  });
+}
+
+/**
+ * The entries of a CSR batch, for the device path of the softmax losses: the flat positions
+ * b * V + v and the rows b (device int32, for indexSelect's gather and scatter), the values (device),
+ * and, as host CSR arrays, the matrix S [B, nnz] with S[b, e] = -x_e for the entries e of row b,
+ * whose product with a gathered column [nnz, 1] is the per-document sum -sum_e x_e y_e.
+ */
+interface DeviceCsr {
+  nnz: number;
+  flat: Storage;
+  rowOf: Storage;
+  values: Storage;
+  ident: Int32Array;
+  neg: Float32Array;
+}
+
+function deviceCsr(device: Device, x: CsrMatrix, B: number, V: number): DeviceCsr {
+  const { indptr, indices, values } = x;
+  const nnz = indptr[B] - indptr[0];
+  const base = indptr[0];
+  const flat = new Int32Array(nnz);
+  const rowOf = new Int32Array(nnz);
+  const ident = new Int32Array(nnz);
+  const neg = new Float32Array(nnz);
+  const vals = new Float32Array(nnz);
+  for (let b = 0; b < B; b++) {
+    for (let e = indptr[b]; e < indptr[b + 1]; e++) {
+      const i = e - base;
+      flat[i] = b * V + indices[e];
+      rowOf[i] = b;
+      ident[i] = i;
+      neg[i] = -values[e];
+      vals[i] = values[e];
+    }
+  }
+  return {
+    nnz,
+    flat: copyStorage(flat, device),
+    rowOf: copyStorage(rowOf, device),
+    values: copyStorage(vals, device),
+    ident,
+    neg,
+  };
+}
+
+/** indptr of a CSR batch rebased to start at 0 (S's row pointers). */
+function rebased(x: CsrMatrix, B: number): Int32Array {
+  const out = new Int32Array(B + 1);
+  for (let b = 0; b <= B; b++) out[b] = x.indptr[b] - x.indptr[0];
+  return out;
 }
 
 /** Softmax of logits [B, V] and the per-row loss -sum x log p (see softmaxRecon). */
 function softmaxLoss(
-  L: Float32Array,
+  device: Device,
+  L: Storage,
   B: number,
   V: number,
   x: CsrMatrix,
-  pOut?: Float32Array,
-): { p: Float32Array; loss: Float32Array; n: Float32Array } {
-  const p = pOut ?? new Float32Array(B * V);
-  native.softmaxForward(p, L, B, V, 1, false);
-  const loss = new Float32Array(B);
-  const n = new Float32Array(B);
+  pOut?: Storage,
+): { p: Storage; loss: Storage; n: Float32Array; csr: DeviceCsr | null } {
+  const k = kernelsOn(device);
+  const p = pOut ?? allocStorage(device, 'float32', B * V);
+  k.softmaxForward(raw(p), raw(L), B, V, 1, false);
   const { indptr, indices, values } = x;
+  const n = new Float32Array(B);
+  if (device === 'cuda') {
+    for (let b = 0; b < B; b++) {
+      let c = 0;
+      for (let e = indptr[b]; e < indptr[b + 1]; e++) c += values[e];
+      n[b] = c;
+    }
+    const csr = deviceCsr(device, x, B, V);
+    if (csr.nnz === 0) return { p, loss: allocStorage(device, 'float32', B, true), n, csr };
+    const logp = scratch(device, SCRATCH_LOGP, B * V);
+    k.softmaxForward(raw(logp), raw(L), B, V, 1, true);
+    const picked = allocStorage(device, 'float32', csr.nnz);
+    k.indexSelectForward(raw(picked), raw(logp), raw(csr.flat), 1, B * V, csr.nnz, 1);
+    const loss = allocStorage(device, 'float32', B);
+    k.spmm(raw(loss), rebased(x, B), csr.ident, csr.neg, raw(picked), B, csr.nnz, 1);
+    return { p, loss, n, csr };
+  }
+  const P = p as Float32Array;
+  const Lh = L as Float32Array;
+  const loss = new Float32Array(B);
   for (let b = 0; b < B; b++) {
     const off = b * V;
     let s = 0;
     let c = 0;
     let exact = false;
     for (let k = indptr[b]; k < indptr[b + 1]; k++) {
-      const pv = p[off + indices[k]];
+      const pv = P[off + indices[k]];
       if (pv < 1e-30) exact = true;
       s -= values[k] * Math.log(pv);
       c += values[k];
     }
     if (exact) {
       let m = -Infinity;
-      for (let v = 0; v < V; v++) if (L[off + v] > m) m = L[off + v];
+      for (let v = 0; v < V; v++) if (Lh[off + v] > m) m = Lh[off + v];
       let z = 0;
-      for (let v = 0; v < V; v++) z += Math.exp(L[off + v] - m);
+      for (let v = 0; v < V; v++) z += Math.exp(Lh[off + v] - m);
       const lse = m + Math.log(z);
       s = 0;
-      for (let k = indptr[b]; k < indptr[b + 1]; k++) s -= values[k] * (L[off + indices[k]] - lse);
+      for (let k = indptr[b]; k < indptr[b + 1]; k++) s -= values[k] * (Lh[off + indices[k]] - lse);
     }
     loss[b] = s;
     n[b] = c;
   }
-  return { p, loss, n };
+  return { p, loss, n, csr: null };
 }
 
 // [B, V] buffers that live only within one call (decoderRecon's logits before the softmax, and
-// d logits inside its backward), kept between training steps: a fresh 10 MB array costs page
-// faults and zeroing at every step. Never handed to a Tensor that outlives the call.
-const scratchSlots: Float32Array[] = [];
-function scratch(slot: number, n: number): Float32Array {
-  let buf = scratchSlots[slot];
-  if (!buf || buf.length < n) buf = scratchSlots[slot] = new Float32Array(n);
-  return buf.length === n ? buf : buf.subarray(0, n);
+// d logits inside its backward), kept between training steps, one set per device: a fresh 10 MB
+// array costs page faults and zeroing at every step. Never handed to a Tensor that outlives the
+// call. (Device buffers are reused in stream order: every use is enqueued on the one stream.)
+const scratchSlots = new Map<Device, Storage[]>();
+function scratch(device: Device, slot: number, n: number): Storage {
+  let slots = scratchSlots.get(device);
+  if (!slots) scratchSlots.set(device, (slots = []));
+  let buf = slots[slot];
+  if (device === 'cuda') {
+    // A device buffer cannot be viewed shorter: exact sizes (the last, smaller batch reallocates).
+    if (!buf || buf.length !== n) buf = slots[slot] = allocStorage(device, 'float32', n);
+    return buf;
+  }
+  if (!buf || buf.length < n) buf = slots[slot] = new Float32Array(n);
+  const f = buf as Float32Array;
+  return f.length === n ? f : f.subarray(0, n);
 }
 const SCRATCH_LOGITS = 0;
 const SCRATCH_DLOGITS = 1;
+const SCRATCH_LOGP = 2;
+const SCRATCH_PDIFF = 3;
+const SCRATCH_SCATTER = 4;
 
 // decoderRecon's softmax p [B, V] lives from the forward to the end of its backward; the backward
 // hands it back here for the next step (a graph whose backward never runs just lets it go).
-const softmaxPool: Float32Array[] = [];
-function takeSoftmaxBuffer(n: number): Float32Array {
-  const i = softmaxPool.findIndex((b) => b.length === n);
-  return i >= 0 ? softmaxPool.splice(i, 1)[0] : new Float32Array(n);
+const softmaxPools = new Map<Device, Storage[]>();
+function takeSoftmaxBuffer(device: Device, n: number): Storage {
+  const pool = softmaxPools.get(device) ?? [];
+  const i = pool.findIndex((b) => b.length === n);
+  return i >= 0 ? pool.splice(i, 1)[0] : allocStorage(device, 'float32', n);
 }
-function returnSoftmaxBuffer(buf: Float32Array): void {
-  if (softmaxPool.length < 2) softmaxPool.push(buf);
+function returnSoftmaxBuffer(device: Device, buf: Storage): void {
+  let pool = softmaxPools.get(device);
+  if (!pool) softmaxPools.set(device, (pool = []));
+  if (pool.length < 2) pool.push(buf);
 }
 
 /**
  * d loss / d logits = g_b (n_b p_b - x_b) [B, V]: a native broadcast multiply, then the counts.
  * Into `out` when given (a scratch buffer the caller consumes before returning), else a new array.
+ * On the device the counts term is gathered (g_b per entry), multiplied by x and scattered into
+ * [B, V] by indexSelect's kernels, then subtracted.
  */
 function reconGrad(
-  p: Float32Array,
-  gd: Float32Array,
+  device: Device,
+  p: Storage,
+  g: Storage,
   n: Float32Array,
   B: number,
   V: number,
   x: CsrMatrix,
-  out?: Float32Array,
-): Float32Array {
+  csr: DeviceCsr | null,
+  out?: Storage,
+): Storage {
+  if (device === 'cuda') {
+    const k = kernelsOn(device);
+    const c = csr ?? deviceCsr(device, x, B, V);
+    const dx = out ?? allocStorage(device, 'float32', B * V);
+    const scale = allocStorage(device, 'float32', B);
+    k.binaryForward(2 /* Mul */, raw(scale), raw(g), raw(copyStorage(n, device)), [B], [1], [1], 1);
+    const pd = c.nnz > 0 ? scratch(device, SCRATCH_PDIFF, B * V) : dx;
+    k.binaryForward(2 /* Mul */, raw(pd), raw(p), raw(scale), [B, V], [V, 1], [1, 0], 1);
+    if (c.nnz > 0) {
+      const gRow = allocStorage(device, 'float32', c.nnz);
+      k.indexSelectForward(raw(gRow), raw(g), raw(c.rowOf), 1, B, c.nnz, 1);
+      const w = allocStorage(device, 'float32', c.nnz);
+      k.binaryForward(2 /* Mul */, raw(w), raw(gRow), raw(c.values), [c.nnz], [1], [1], 1);
+      const sc = scratch(device, SCRATCH_SCATTER, B * V);
+      k.indexSelectBackward(raw(sc), raw(w), raw(c.flat), 1, B * V, c.nnz, 1, -1);
+      k.binaryForward(1 /* Sub */, raw(dx), raw(pd), raw(sc), [B * V], [1], [1], 1);
+    }
+    return dx;
+  }
+  const P = p as Float32Array;
+  const gd = g as Float32Array;
   const scale = new Float32Array(B);
   for (let b = 0; b < B; b++) scale[b] = gd[b] * n[b];
   let dx: Float32Array;
   if (out) {
-    native.binaryForward(2 /* Mul */, out, p, scale, [B, V], [V, 1], [1, 0], 1);
-    dx = out;
+    native.binaryForward(2 /* Mul */, out as Float32Array, P, scale, [B, V], [V, 1], [1, 0], 1);
+    dx = out as Float32Array;
   } else {
-    dx = mul(new Tensor(p, [B, V]), new Tensor(scale, [B, 1])).f32;
+    dx = mul(new Tensor(P, [B, V]), new Tensor(scale, [B, 1])).f32;
   }
   const { indptr, indices, values } = x;
   for (let b = 0; b < B; b++) {
@@ -232,18 +372,23 @@ function reconGrad(
  * -sum_v x_bv log_softmax(theta_b W^T + b)_v, shape [B], for theta [B, K], a decoder weight W [V, K]
  * and bias b [V] (a Linear(K, V)). Same values as softmaxRecon(linear(theta, W, b), x); the
  * backward's three products (d theta = D W, dW = D^T theta, db = 1^T D with D = d logits) are
- * native GEMMs, so no pass over [B, V] runs in JS.
+ * native GEMMs, so no pass over [B, V] runs in JS. Runs on the tensors' device.
  */
 export function decoderRecon(theta: Tensor, weight: Tensor, bias: Tensor | null, x: CsrMatrix): Tensor {
+  const device = sameDevice('decoderRecon', { theta, weight, bias });
+  const k = kernelsOn(device);
   const [B, K] = theta.shape;
   const V = weight.shape[0];
-  const T = theta.f32;
-  const W = weight.f32;
-  const logits = scratch(SCRATCH_LOGITS, B * V);
-  if (bias) for (let r = 0; r < B; r++) logits.set(bias.f32, r * V);
-  if (B > 0) native.sgemm(false, true, B, V, K, 1, T, 0, K, W, 0, K, bias ? 1 : 0, logits, 0, V);
-  const { p: probs, loss, n } = softmaxLoss(logits, B, V, x, takeSoftmaxBuffer(B * V));
-  let p: Float32Array | null = probs;
+  const T = raw(theta.storage);
+  const W = raw(weight.storage);
+  const logits = scratch(device, SCRATCH_LOGITS, B * V);
+  if (bias) {
+    if (device === 'cuda') k.stridedCopy(raw(logits), 0, [V, 1], raw(bias.storage), 0, [0, 1], [B, V]);
+    else for (let r = 0; r < B; r++) (logits as Float32Array).set(bias.f32, r * V);
+  }
+  if (B > 0) k.sgemm(false, true, B, V, K, 1, T, 0, K, W, 0, K, bias ? 1 : 0, raw(logits), 0, V);
+  const { p: probs, loss, n, csr } = softmaxLoss(device, logits, B, V, x, takeSoftmaxBuffer(device, B * V));
+  let p: Storage | null = probs;
   const inputs = bias ? [theta, weight, bias] : [theta, weight];
   return fromOp('decoderRecon', loss, [B], inputs, (g) => {
     if (!p) {
@@ -251,18 +396,22 @@ export function decoderRecon(theta: Tensor, weight: Tensor, bias: Tensor | null,
         'decoderRecon: backward through the same graph a second time (its saved softmax is released after the first); run the forward again',
       );
     }
-    const D = reconGrad(p, g.f32, n, B, V, x, scratch(SCRATCH_DLOGITS, B * V));
-    returnSoftmaxBuffer(p);
+    sameDevice('decoderRecon backward', { theta, grad: g });
+    const D = raw(reconGrad(device, p, g.storage, n, B, V, x, csr, scratch(device, SCRATCH_DLOGITS, B * V)));
+    returnSoftmaxBuffer(device, p);
     p = null;
-    const gT = theta.requiresGrad ? new Float32Array(B * K) : null;
-    if (gT && B > 0) native.sgemm(false, false, B, K, V, 1, D, 0, V, W, 0, K, 0, gT, 0, K);
-    const gW = weight.requiresGrad ? new Float32Array(V * K) : null;
-    if (gW && B > 0) native.sgemm(true, false, V, K, B, 1, D, 0, V, T, 0, K, 0, gW, 0, K);
+    // With B = 0 no product runs: the gradients must still be zeros on the device.
+    const gT = theta.requiresGrad ? allocStorage(device, 'float32', B * K, B === 0) : null;
+    if (gT && B > 0) k.sgemm(false, false, B, K, V, 1, D, 0, V, W, 0, K, 0, raw(gT), 0, K);
+    const gW = weight.requiresGrad ? allocStorage(device, 'float32', V * K, B === 0) : null;
+    if (gW && B > 0) k.sgemm(true, false, V, K, B, 1, D, 0, V, T, 0, K, 0, raw(gW), 0, K);
     const grads: (Tensor | null)[] = [gT && new Tensor(gT, theta.shape), gW && new Tensor(gW, weight.shape)];
     if (bias) {
-      const gb = new Float32Array(V);
-      if (B > 0 && bias.requiresGrad)
-        native.sgemm(false, false, 1, V, B, 1, new Float32Array(B).fill(1), 0, B, D, 0, V, 0, gb, 0, V);
+      const gb = allocStorage(device, 'float32', V, B === 0 || !bias.requiresGrad);
+      if (B > 0 && bias.requiresGrad) {
+        const ones = copyStorage(new Float32Array(B).fill(1), device);
+        k.sgemm(false, false, 1, V, B, 1, raw(ones), 0, B, D, 0, V, 0, raw(gb), 0, V);
+      }
       grads.push(bias.requiresGrad ? new Tensor(gb, bias.shape) : null);
     }
     return grads;
@@ -272,8 +421,13 @@ export function decoderRecon(theta: Tensor, weight: Tensor, bias: Tensor | null,
 /**
  * Per document: -sum_v x_bv log(sum_k theta_bk betaT_vk), shape [B], for theta [B, K] and the
  * topic-word matrix transposed, betaT [V, K]. Only the stored entries of x are evaluated.
+ * On the device it is composed of device ops (autograd gives the backward): the rows of theta and
+ * betaT at the entries gathered by indexSelect [nnz, K], their products summed over K, the log, and
+ * the per-document sums -sum_e x_e log p_e as one spmm with S (see DeviceCsr).
  */
 export function mixtureRecon(theta: Tensor, betaT: Tensor, x: CsrMatrix): Tensor {
+  const device = sameDevice('mixtureRecon', { theta, betaT });
+  if (device === 'cuda') return mixtureReconComposed(theta, betaT, x);
   const [B, K] = theta.shape;
   const T = theta.f32;
   const Bt = betaT.f32;
@@ -316,6 +470,25 @@ export function mixtureRecon(theta: Tensor, betaT: Tensor, x: CsrMatrix): Tensor
     }
     return [dT, dB];
   });
+}
+
+function mixtureReconComposed(theta: Tensor, betaT: Tensor, x: CsrMatrix): Tensor {
+  const B = theta.shape[0];
+  const nnz = x.indptr[B] - x.indptr[0];
+  if (nnz === 0) return mul(sum(theta, 1), 0);
+  const rowOf = new Int32Array(nnz);
+  const ident = new Int32Array(nnz);
+  const neg = new Float32Array(nnz);
+  const base = x.indptr[0];
+  for (let b = 0; b < B; b++) {
+    for (let e = x.indptr[b]; e < x.indptr[b + 1]; e++) {
+      rowOf[e - base] = b;
+      ident[e - base] = e - base;
+      neg[e - base] = -x.values[e];
+    }
+  }
+  const p = sum(mul(indexSelect(theta, 0, rowOf), indexSelect(betaT, 0, x.indices.slice(base, base + nnz))), 1, true);
+  return reshape(spmm(new CsrMatrix(B, nnz, rebased(x, B), ident, neg), log(p)), [B]);
 }
 
 export type Activation = 'relu' | 'softplus';

@@ -46,6 +46,7 @@ export class NVDM extends TopicModel {
     this.registerModule('logvar', new Linear(h, K, r));
     this.registerModule('fc', new Linear(K, K, r));
     this.registerModule('decoder', new Linear(K, this.vocabSize, r));
+    this.placeOn(opts.device);
   }
 
   protected config(): ModelConfig {
@@ -60,7 +61,7 @@ export class NVDM extends TopicModel {
     const h = this.encoder.forward(x);
     const mu = this.mu.forward(h);
     const logvar = this.logvar.forward(h);
-    const eps = noise.eps ?? this.drawNoise(x.rows).eps!;
+    const eps = this.onDevice(noise.eps ?? this.drawNoise(x.rows).eps!);
     const z = add(mu, mul(exp(mul(logvar, 0.5)), eps));
     const theta = softmax(this.fc.forward(z), 1);
     const recon = mean(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x));
@@ -73,7 +74,7 @@ export class NVDM extends TopicModel {
   }
 
   protected docLogLikelihood(theta: Tensor, x: CsrMatrix): Float32Array {
-    return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).f32;
+    return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).cpu().f32;
   }
 
   topicWord(): Tensor {

@@ -73,6 +73,7 @@ export class WLDA extends TopicModel {
     this.registerModule('encoder', new MlpEncoder(this.vocabSize, this.hidden, 'softplus', r));
     this.registerModule('out', new Linear(this.hidden[this.hidden.length - 1], this.numTopics, r));
     this.registerModule('decoder', new Linear(this.numTopics, this.vocabSize, r));
+    this.placeOn(opts.device);
   }
 
   protected config(): ModelConfig {
@@ -109,12 +110,12 @@ export class WLDA extends TopicModel {
     const eta = this.latentNoise;
     let thetaTilde = thetaHat;
     if (eta > 0) {
-      const mix = noise.mix ?? this.priorSamples(x.rows);
+      const mix = this.onDevice(noise.mix ?? this.priorSamples(x.rows));
       thetaTilde = add(mul(thetaHat, 1 - eta), mul(mix, eta));
     }
     const w = this.reconWeight ?? 1 / Math.log(this.vocabSize);
     const recon = mul(mean(decoderRecon(thetaTilde, this.decoder.weight, this.decoder.bias, x)), w);
-    const prior = noise.prior ?? this.priorSamples(x.rows);
+    const prior = this.onDevice(noise.prior ?? this.priorSamples(x.rows));
     const m = mmd(thetaHat, prior, { kernel: this.kernel, bandwidth: this.bandwidth });
     return { loss: add(recon, m), terms: { recon, mmd: m } };
   }
@@ -124,7 +125,7 @@ export class WLDA extends TopicModel {
   }
 
   protected docLogLikelihood(theta: Tensor, x: CsrMatrix): Float32Array {
-    return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).f32;
+    return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).cpu().f32;
   }
 
   topicWord(): Tensor {
