@@ -169,7 +169,7 @@ export abstract class TopicModel extends Module {
     this.numTopics = K;
     this.seed = checkInt('seed', opts.seed ?? 0);
     this.vocab = null;
-    if (opts.vocab !== undefined) this.vocab = checkVocab('vocab', opts.vocab, this.vocabSize);
+    if (opts.vocab !== undefined && opts.vocab !== null) this.vocab = checkVocab('vocab', opts.vocab, this.vocabSize);
     this.generator = new Generator(this.seed);
   }
 

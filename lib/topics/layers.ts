@@ -475,7 +475,8 @@ export function mixtureRecon(theta: Tensor, betaT: Tensor, x: CsrMatrix): Tensor
 function mixtureReconComposed(theta: Tensor, betaT: Tensor, x: CsrMatrix): Tensor {
   const B = theta.shape[0];
   const nnz = x.indptr[B] - x.indptr[0];
-  if (nnz === 0) return mul(sum(theta, 1), 0);
+  // No words: zero losses, and zero gradients for both inputs (as the CPU gives).
+  if (nnz === 0) return add(mul(sum(theta, 1), 0), mul(sum(betaT), 0));
   const rowOf = new Int32Array(nnz);
   const ident = new Int32Array(nnz);
   const neg = new Float32Array(nnz);
