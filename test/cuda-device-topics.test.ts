@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tk from '../lib';
-import { TopicModel } from '../lib/topics/base';
+import { StepNoise, TopicModel } from '../lib/topics/base';
 import { decoderRecon, mixtureRecon, SparseLinear, softmaxRecon } from '../lib/topics/layers';
 import { Tensor } from '../lib/tensor';
 import { compareDevices, deviceDescribe, underEmulatorOrders, useEmulatedDevice } from './cuda-device-helpers';
@@ -179,6 +179,63 @@ deviceDescribe('topic models on the device', () => {
     const c = await cpu.fit(data, { epochs: 1, batchSize: 12, lr: 2e-3 });
     expectClose(r.losses, c.losses, { atol: 1e-4, rtol: 1e-5 }, 'WLDA epoch loss');
     expectSameParams(cpu, dev, 'WLDA after fit');
+  });
+
+  test('training resumed on the device after CPU epochs (model.to moves the Adam state too) matches the CPU', async () => {
+    const cpu = build('NVDM');
+    const dev = build('NVDM');
+    const opts = { epochs: 1, batchSize: 10, lr: 5e-3 };
+    await cpu.fit(data, opts);
+    await dev.fit(data, opts);
+    dev.to('cuda');
+    const a = await cpu.fit(data, opts);
+    const b = await dev.fit(data, opts);
+    expectClose(b.losses, a.losses, { atol: 1e-4, rtol: 1e-5 }, 'resumed epoch loss');
+    expectSameParams(cpu, dev, 'resumed');
+    // And back: the CPU model continues where the device left it.
+    dev.to('cpu');
+    expect(dev.device).toBe('cpu');
+    expectClose(dev.transform(data).f32, cpu.transform(data).f32, { atol: 1e-4 }, 'back on the CPU');
+  });
+
+  test('ETM with frozen embeddings given as a CUDA tensor', () => {
+    const u = rng(31);
+    const emb = tk.tensor(
+      Array.from({ length: V * 6 }, () => u() - 0.5),
+      [V, 6],
+    );
+    const cpu = new ETM({ vocabSize: V, numTopics: K, hidden, seed: 4, embeddings: emb });
+    const dev = new ETM({ vocabSize: V, numTopics: K, hidden, seed: 4, embeddings: emb.to('cuda'), device: 'cuda' });
+    expect(dev.rho.requiresGrad).toBe(false);
+    for (let s = 0; s < 2; s++) {
+      const a = cpu._step(data, undefined, 1e-2);
+      const b = dev._step(data, undefined, 1e-2);
+      expectClose([b.loss], [a.loss], { atol: 1e-4, rtol: 1e-5 }, `frozen ETM step ${s}`);
+    }
+    expect(dev.rho.grad).toBeNull();
+    expectSameParams(cpu, dev, 'frozen ETM');
+  });
+
+  test('a non-finite gradient reaching only the sparse first layer skips the step on the device too', () => {
+    const m = build('NVDM', 'cuda') as InstanceType<typeof NVDM>;
+    const p = m as unknown as {
+      batchLoss(x: Csr, n: StepNoise): { loss: Tensor; terms: Record<string, Tensor> };
+    };
+    const orig = p.batchLoss.bind(m);
+    p.batchLoss = (b, n) => {
+      const r = orig(b, n);
+      // d sqrt(u)/du at u = 0 is infinite; only the first layer's weight and bias see it.
+      const h = m.encoder.input.forward(b);
+      return { loss: tk.add(r.loss, tk.sum(tk.sqrt(tk.mul(h, 0)))), terms: r.terms };
+    };
+    const before = m.encoder.input.weight.cpu().f32.slice();
+    const r = m._step(data, undefined, 1e-3);
+    expect(Number.isFinite(r.loss)).toBe(true);
+    expect(r.skipped).toBe(true);
+    expect(m.encoder.input.weight.cpu().f32).toEqual(before);
+    p.batchLoss = orig;
+    expect(m._step(data, undefined, 1e-3).skipped).toBe(false);
+    expect(m.encoder.input.weight.cpu().f32).not.toEqual(before);
   });
 
   test('save from the device, load on the CPU and on the device', () => {

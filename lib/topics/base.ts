@@ -4,6 +4,12 @@
 // transform / topics / topicWord / perplexity, and save / load (safetensors with the JSON config,
 // vocabulary included, in the file's metadata).
 //
+// A model lives on one device ({ device: 'cuda' } or model.to('cuda'), as any Module): training and
+// inference run there. Noise and Dirichlet samples are drawn on the CPU from the model's generator
+// and moved (so a device model draws exactly what the same model on the CPU draws); transform()
+// returns its tensor on the model's device; topicIds/topics/perplexity copy what they read to the
+// host (topicWord [K, V] once per call, the per-document log-likelihoods [B]).
+//
 // A subclass defines its modules in its constructor, and implements `drawNoise` (the random
 // inputs of one training step: Gaussian eps, Dirichlet samples), `batchLoss` (the training loss of
 // a batch given that noise), `thetaOf` (noise-free topic proportions), `topicWord` and

@@ -2,6 +2,13 @@
 // reconstruction losses. Both losses read the document-term counts in CSR form, so the batch is
 // never densified: the softmax one keeps the [B, V] log-probabilities it must compute anyway, the
 // mixture one (ETM's p = theta beta) evaluates theta beta only where a document has words.
+//
+// Every layer runs on its tensors' device: the native calls go through kernelsOn(device) on raw
+// storage (the CSR arrays stay host arrays, as spmm takes them on both devices), the scratch
+// buffers are kept per device, and the JS loops over CPU arrays (bias adds, the losses' reads of
+// p at the words, the counts subtracted in the backward) have device paths built from existing
+// exports (broadcast binary ops, indexSelect's gather and scatter, spmm for per-document sums).
+// The CPU path computes exactly what it did before (bit for bit).
 import { CsrMatrix } from '../sparse';
 import { typeError } from '../errors';
 import { CudaStorage, Device, allocStorage, copyStorage, fromOp, noGrad, sameDevice, Storage, Tensor } from '../tensor';
@@ -70,9 +77,10 @@ export class SparseLinear extends Module {
     let out = allocStorage(device, 'float32', B * H);
     k.spmm(raw(out), x.indptr, x.indices, x.values, raw(W.storage), B, x.cols, H);
     if (out instanceof CudaStorage) {
-      const sum = allocStorage(device, 'float32', B * H);
-      k.binaryForward(0 /* Add */, raw(sum), raw(out), raw(b.storage), [B, H], [H, 1], [0, 1], 1);
-      out = sum;
+      // A broadcast add into a second buffer (the binary kernels must not alias their output).
+      const biased = allocStorage(device, 'float32', B * H);
+      k.binaryForward(0 /* Add */, raw(biased), raw(out), raw(b.storage), [B, H], [H, 1], [0, 1], 1);
+      out = biased;
     } else {
       const o = out as Float32Array;
       const bd = b.f32;
