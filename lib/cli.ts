@@ -10,7 +10,7 @@ commands:
   demo   train a bag-of-words MLP on the Brown corpus genres and print loss and accuracy
          options: --epochs N (8) --hidden N (64) --batch-size N (64) --lr X (0.002)
                   --passage-words N (200) --max-features N (10000) --dropout P (0.5)
-                  --seed N (1) --threads N
+                  --seed N (1) --threads N --device cpu|cuda (cpu)
   info   print the backend: SIMD level, threads, CUDA status
 `;
 
@@ -51,7 +51,7 @@ export function main(argv: string[]): number {
     case 'demo': {
       const b = backend();
       console.log(
-        `textkernels: CPU kernels at ${b.simd} with ${b.threads} threads; CUDA: ${b.cuda.compiled ? `${b.cuda.devices} device(s)` : 'not built'}`,
+        `textkernels: CPU kernels at ${b.simd} with ${b.threads} threads; CUDA: ${b.cuda.compiled ? `${b.cuda.devices} device(s)` : 'not built'}${opts.device === 'cuda' ? '; training on cuda' : ''}`,
       );
       const o: GenreDemoOptions = {
         epochs: num(opts, 'epochs'),
@@ -62,6 +62,7 @@ export function main(argv: string[]): number {
         maxFeatures: num(opts, 'max-features'),
         dropout: num(opts, 'dropout'),
         seed: num(opts, 'seed'),
+        device: (opts.device ?? 'cpu') as GenreDemoOptions['device'],
       };
       const res = trainBrownGenres(o);
       const last = res.epochs[res.epochs.length - 1];

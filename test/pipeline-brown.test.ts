@@ -1,6 +1,7 @@
 // The demo job end to end on the real corpus, shortened: it must learn genres well above chance.
 import { trainBrownGenres, passagesOf } from '../lib/pipelines/brown-genres';
 import { loadBrownCorpus } from '../lib/data/brown';
+import { deviceDescribe, useEmulatedDevice } from './cuda-device-helpers';
 
 describe('Brown corpus genre demo', () => {
   it('reads 500 documents in 15 genres with about a million words', () => {
@@ -25,5 +26,30 @@ describe('Brown corpus genre demo', () => {
     // Chance is 1/15 = 6.7%; the majority genre (learned) is about 16% of passages.
     expect(last.testAccuracy).toBeGreaterThan(0.3);
     expect(logs.some((l) => l.startsWith('epoch  3'))).toBe(true);
+  });
+});
+
+deviceDescribe('Brown corpus genre demo on the device', () => {
+  beforeAll(() => {
+    useEmulatedDevice();
+  });
+  it('trains on cuda as on the CPU (same losses and accuracies)', () => {
+    const small = {
+      epochs: 1,
+      hidden: 8,
+      maxFeatures: 300,
+      passageWords: 2000,
+      batchSize: 128,
+      seed: 2,
+      log: () => {},
+    };
+    const cpu = trainBrownGenres(small);
+    const cuda = trainBrownGenres({ ...small, device: 'cuda' });
+    const [c] = cpu.epochs;
+    const [d] = cuda.epochs;
+    expect(d.trainLoss).toBeCloseTo(c.trainLoss, 4);
+    expect(d.testLoss).toBeCloseTo(c.testLoss, 4);
+    expect(d.trainAccuracy).toBeCloseTo(c.trainAccuracy, 3);
+    expect(d.testAccuracy).toBeCloseTo(c.testAccuracy, 3);
   });
 });

@@ -6,7 +6,7 @@ import { checkInt, checkNumber, checkOptions } from '../errors';
 import { loadBrownCorpus, BrownDocument } from '../data/brown';
 import { BagOfWords } from '../text/bow';
 import { Generator } from '../random';
-import { Tensor, noGrad } from '../tensor';
+import { checkDevice, Device, Tensor, noGrad } from '../tensor';
 import { zeros } from '../creation';
 import { CsrMatrix } from '../sparse';
 import { relu, add } from '../ops/elementwise';
@@ -29,6 +29,8 @@ export interface GenreDemoOptions {
   minDf?: number;
   maxFeatures?: number;
   seed?: number;
+  /** Where the model trains: 'cpu' (default) or 'cuda'. The bag-of-words rows stay on the host. */
+  device?: Device;
   log?: (line: string) => void;
 }
 
@@ -94,7 +96,7 @@ function evaluate(model: BowMlp, x: CsrMatrix, y: Int32Array, batchSize: number)
       const logits = model.forward(x.selectRows(idx));
       const target = y.subarray(start, start + idx.length);
       lossSum += crossEntropy(logits, target, { reduction: 'sum' }).item();
-      const pred = argmax(logits, 1).data;
+      const pred = argmax(logits, 1).cpu().data;
       for (let i = 0; i < idx.length; i++) if (pred[i] === target[i]) correct++;
     }
     return { loss: lossSum / x.rows, accuracy: correct / x.rows };
@@ -112,6 +114,7 @@ export function trainBrownGenres(opts: GenreDemoOptions = {}): GenreDemoResult {
   const weightDecay = checkNumber('weightDecay', opts.weightDecay ?? 1e-2, 0);
   const p = checkNumber('dropout', opts.dropout ?? 0.5, 0, 1);
   const seed = checkInt('seed', opts.seed ?? 1);
+  const device = checkDevice('device', opts.device ?? 'cpu');
   const log = opts.log ?? ((line: string) => console.log(line));
   const gen = new Generator(seed);
 
@@ -145,7 +148,7 @@ export function trainBrownGenres(opts: GenreDemoOptions = {}): GenreDemoResult {
     `Brown corpus: ${docs.length} documents, ${classes.length} genres; ${train.length} training and ${test.length} test passages of ${passageWords} words; ${bow.size} TF-IDF features`,
   );
 
-  const model = new BowMlp(bow.size, hidden, classes.length, p, seed);
+  const model = new BowMlp(bow.size, hidden, classes.length, p, seed).to(device);
   const opt = new AdamW(model.parameters(), { lr, weightDecay });
   log(
     `model: EmbeddingBag(${bow.size}, ${hidden}, sum) + bias -> ReLU -> Dropout(${p}) -> Linear(${hidden}, ${classes.length}); ${model.numParameters()} parameters; AdamW lr ${lr}`,
