@@ -3,6 +3,7 @@
 // CPU (cuda/reduce.cu, cuda/loss.cu through cuda/binding/reduce.cc and loss.cc). The block
 // reductions (shared memory, barriers, warp shuffles) run under several emulator thread orders.
 import * as tk from '../lib';
+import { kernelsOn } from '../lib/cuda/dispatch';
 import { cudaKernels } from '../lib/cuda/runtime';
 import { native } from '../lib/native';
 import { CudaStorage, Tensor } from '../lib/tensor';
@@ -280,7 +281,7 @@ deviceDescribe('losses on the device', () => {
       expectThrowNamed(() => tk.nllLoss(x, t), 'RangeError', `target[2] = ${bad} is out of range [0, 7)`);
     }
     // The backward export checks again (its targets could be another buffer).
-    const k = cudaKernels();
+    const k = kernelsOn('cuda');
     const buf = (t: Tensor) => (cuda(t).storage as CudaStorage).buffer;
     expectThrowNamed(
       () =>

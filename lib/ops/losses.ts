@@ -10,7 +10,6 @@
 // checked here and copied to the logits' device.
 //
 // Reductions: 'mean' (default) | 'sum' | 'none'; sums are accumulated in double precision.
-import { DeviceBuffer } from '../cuda/runtime';
 import { checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import {
   allocStorage,
@@ -25,6 +24,7 @@ import {
   Tensor,
 } from '../tensor';
 import { broadcastTo, checkIndexRange, checkReduction, IndexInput, Indices, sumOf, toIndices } from './nnutil';
+import { Kernels, kernelsOn as kernelsFor } from '../cuda/dispatch';
 import { broadcastStorage, kernelsOn, Raw, raw } from './reduce_kernels';
 
 declare module '../native' {
@@ -139,216 +139,10 @@ declare module '../native' {
   }
 }
 
-type B = DeviceBuffer;
-declare module '../cuda/runtime' {
-  interface CudaKernels {
-    crossEntropyForward(
-      loss: B,
-      lse: B,
-      logits: B,
-      target: B,
-      weight: B | null,
-      N: number,
-      C: number,
-      S: number,
-      ignoreIndex: number,
-      labelSmoothing: number,
-    ): number;
-    crossEntropyBackward(
-      dlogits: B,
-      dloss: B,
-      logits: B,
-      lse: B,
-      target: B,
-      weight: B | null,
-      N: number,
-      C: number,
-      S: number,
-      ignoreIndex: number,
-      labelSmoothing: number,
-      dlossStride: number,
-      scale: number,
-    ): void;
-    crossEntropyProbForward(
-      loss: B,
-      lse: B,
-      logits: B,
-      target: B,
-      weight: B | null,
-      N: number,
-      C: number,
-      S: number,
-      labelSmoothing: number,
-    ): void;
-    crossEntropyProbBackward(
-      dlogits: B | null,
-      dtarget: B | null,
-      dloss: B,
-      logits: B,
-      lse: B,
-      target: B,
-      weight: B | null,
-      N: number,
-      C: number,
-      S: number,
-      labelSmoothing: number,
-      dlossStride: number,
-      scale: number,
-    ): void;
-    bceLogitsForward(loss: B, x: B, t: B, weight: B | null, posWeight: B | null): void;
-    bceLogitsBackward(
-      dx: B | null,
-      dt: B | null,
-      dloss: B,
-      x: B,
-      t: B,
-      weight: B | null,
-      posWeight: B | null,
-      dlossStride: number,
-      scale: number,
-    ): void;
-    nllLossForward(
-      loss: B,
-      logProbs: B,
-      target: B,
-      weight: B | null,
-      N: number,
-      C: number,
-      S: number,
-      ignoreIndex: number,
-    ): number;
-    nllLossBackward(
-      dx: B,
-      dloss: B,
-      target: B,
-      weight: B | null,
-      N: number,
-      C: number,
-      S: number,
-      ignoreIndex: number,
-      dlossStride: number,
-      scale: number,
-    ): void;
-    pointwiseLossForward(kind: number, loss: B, x: B, t: B, beta: number): void;
-    pointwiseLossBackward(
-      kind: number,
-      dx: B | null,
-      dt: B | null,
-      dloss: B,
-      x: B,
-      t: B,
-      beta: number,
-      dlossStride: number,
-      scale: number,
-    ): void;
-  }
-}
-
-/** The loss exports both devices have, with their array arguments widened to Raw. */
-interface LossKernels {
-  crossEntropyForward(
-    loss: Raw,
-    lse: Raw,
-    logits: Raw,
-    target: Raw,
-    weight: Raw | null,
-    N: number,
-    C: number,
-    S: number,
-    ignoreIndex: number,
-    labelSmoothing: number,
-  ): number;
-  crossEntropyBackward(
-    dlogits: Raw,
-    dloss: Raw,
-    logits: Raw,
-    lse: Raw,
-    target: Raw,
-    weight: Raw | null,
-    N: number,
-    C: number,
-    S: number,
-    ignoreIndex: number,
-    labelSmoothing: number,
-    dlossStride: number,
-    scale: number,
-  ): void;
-  crossEntropyProbForward(
-    loss: Raw,
-    lse: Raw,
-    logits: Raw,
-    target: Raw,
-    weight: Raw | null,
-    N: number,
-    C: number,
-    S: number,
-    labelSmoothing: number,
-  ): void;
-  crossEntropyProbBackward(
-    dlogits: Raw | null,
-    dtarget: Raw | null,
-    dloss: Raw,
-    logits: Raw,
-    lse: Raw,
-    target: Raw,
-    weight: Raw | null,
-    N: number,
-    C: number,
-    S: number,
-    labelSmoothing: number,
-    dlossStride: number,
-    scale: number,
-  ): void;
-  bceLogitsForward(loss: Raw, x: Raw, t: Raw, weight: Raw | null, posWeight: Raw | null): void;
-  bceLogitsBackward(
-    dx: Raw | null,
-    dt: Raw | null,
-    dloss: Raw,
-    x: Raw,
-    t: Raw,
-    weight: Raw | null,
-    posWeight: Raw | null,
-    dlossStride: number,
-    scale: number,
-  ): void;
-  nllLossForward(
-    loss: Raw,
-    logProbs: Raw,
-    target: Raw,
-    weight: Raw | null,
-    N: number,
-    C: number,
-    S: number,
-    ignoreIndex: number,
-  ): number;
-  nllLossBackward(
-    dx: Raw,
-    dloss: Raw,
-    target: Raw,
-    weight: Raw | null,
-    N: number,
-    C: number,
-    S: number,
-    ignoreIndex: number,
-    dlossStride: number,
-    scale: number,
-  ): void;
-  pointwiseLossForward(kind: number, loss: Raw, x: Raw, t: Raw, beta: number): void;
-  pointwiseLossBackward(
-    kind: number,
-    dx: Raw | null,
-    dt: Raw | null,
-    dloss: Raw,
-    x: Raw,
-    t: Raw,
-    beta: number,
-    dlossStride: number,
-    scale: number,
-  ): void;
-}
-
-function lossKernels(device: Device): LossKernels {
-  return kernelsOn(device) as unknown as LossKernels;
+// The device exports take the CPU signatures above with device buffers for the arrays (class
+// targets are range-checked on the host first): lib/cuda/dispatch.ts types both.
+function lossKernels(device: Device): Kernels {
+  return kernelsFor(device);
 }
 
 const rawOrNull = (s: Storage | null): Raw | null => (s === null ? null : raw(s));
