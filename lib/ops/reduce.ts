@@ -313,9 +313,8 @@ export function argmin(x: Tensor, dim?: number | null, keepdim?: KeepDim): Tenso
 
 /**
  * log(sum(exp(x))) over dim, computed stably (torch.logsumexp); dim may list several dimensions.
- * Adjacent dimensions reduce in one kernel call. Separated ones: on the CPU, moved to the end and
- * merged (one call); on cuda, reduced one after another (logsumexp of logsumexps: the same value up
- * to float rounding), because permute has no device path.
+ * Adjacent dimensions reduce in one kernel call; separated ones are moved to the end and merged
+ * (one call), on either device.
  */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim?: KeepDim): Tensor {
   checkTensor('logsumexp: input', x, 'float32');
@@ -324,11 +323,6 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim?: 
   const keep = readKeepdim('logsumexp', keepdim);
   const adjacent = dims.every((d, i) => i === 0 || d === dims[i - 1] + 1);
   if (!adjacent) {
-    if (x.device === 'cuda') {
-      let y = x;
-      for (let i = dims.length - 1; i >= 0; i--) y = logsumexp(y, dims[i], keep);
-      return y;
-    }
     // Move the reduced dimensions to the end, merge them into one and reduce that.
     const rest = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
     const moved = permute(x, [...rest, ...dims]);
@@ -368,36 +362,14 @@ export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
     throw typeError('var: correction', 'a number', correction);
   const keep = readKeepdim('var', opts.keepdim);
   const count = numelOf(dims.map((d) => x.shape[d]));
-  return composedOnDevice('var', x, () => {
-    const centered = sub(x, mean(x, dims, true));
-    return div(sum(square(centered), dims, keep), Math.max(0, count - correction));
-  });
-}
-
-/**
- * Runs an op composed of elementwise ops; on a cuda tensor, an elementwise op without a device path
- * (its TypeError says the data is on cuda) is reported as this op's, with the fix.
- */
-function composedOnDevice(op: string, x: Tensor, fn: () => Tensor): Tensor {
-  if (x.device !== 'cuda') return fn();
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof TypeError && /is on cuda/.test(e.message)) {
-      throw new TypeError(
-        `${op}: has no device path yet for a cuda tensor (it is composed of elementwise ops that are CPU-only ` +
-          `in this build); move the tensor to the CPU with .cpu() first (${e.message})`,
-      );
-    }
-    throw e;
-  }
+  const centered = sub(x, mean(x, dims, true));
+  return div(sum(square(centered), dims, keep), Math.max(0, count - correction));
 }
 
 /** Standard deviation: sqrt of var with the same options (torch.std). */
 export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
   opts = checkOptions('opts', opts);
-  const v = variance(x, dim, opts);
-  return composedOnDevice('std', v, () => v.sqrt());
+  return variance(x, dim, opts).sqrt();
 }
 
 const proto = Tensor.prototype;
