@@ -3,7 +3,6 @@
 // float32 and int32 tensors alike; gradients flow for float32. On CUDA tensors the copies run the
 // device's stridedCopy (cuda/layout.h), which takes the same arguments over device buffers; views
 // share the device storage as they share the CPU's typed array.
-import { full } from '../creation';
 import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
 import { shapeStr, typeError } from '../errors';
 import { native } from '../native';
@@ -276,30 +275,7 @@ export function expand(x: Tensor, shape: readonly number[] | number, ...rest: nu
   const srcStrides = out.map((_, i) => (i < lead || x.shape[i - lead] === 1 ? 0 : inStrides[i - lead]));
   const data = alloc(x, numelOf(out));
   stridedCopy(data, 0, contiguousStrides(out), x.storage, 0, srcStrides, out);
-  return fromOp('expand', data, out, [x], (g) =>
-    g.device === 'cuda' ? [sumBroadcastOnDevice(g, x.shape)] : [sumToShape(g, x.shape)],
-  );
-}
-
-/**
- * expand's gradient on the device: g [...lead, ...] summed over the broadcast dimensions, as
- * ones[1, R] @ g' where g' is g permuted to [R (broadcast dims), K (x's elements)] (a float32 GEMM,
- * cuda/gemm.h; the CPU's sumToShape sums in double, so the two agree to float rounding).
- */
-function sumBroadcastOnDevice(g: Tensor, xShape: readonly number[]): Tensor {
-  const lead = g.ndim - xShape.length;
-  const red: number[] = [];
-  const keep: number[] = [];
-  g.shape.forEach((_, i) => (i < lead || xShape[i - lead] === 1 ? red : keep).push(i));
-  const R = numelOf(red.map((i) => g.shape[i]));
-  const K = numelOf(xShape);
-  const out = allocStorage('cuda', 'float32', K, true) as CudaStorage;
-  if (R > 0 && K > 0) {
-    const gp = permute(g, [...red, ...keep]);
-    const ones = full([R], 1, { device: 'cuda' });
-    cudaKernels().sgemm(false, false, 1, K, R, 1, ones.buffer, 0, R, gp.buffer, 0, K, 0, out.buffer, 0, K);
-  }
-  return new Tensor(out, xShape);
+  return fromOp('expand', data, out, [x], (g) => [sumToShape(g, x.shape)]);
 }
 
 /** expand to a full shape (torch.broadcast_to). */
