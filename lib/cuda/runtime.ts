@@ -7,7 +7,7 @@
 // Where there is no usable GPU, asking for it throws an Error that says why (no driver, a CPU-only
 // addon, ...), with the fix. The tests install the emulated backend (installDeviceBackend), the same
 // cuda/binding sources compiled against the CUDA emulator (cuda/emu), to run every device path on the CPU.
-import { addonSelection, native } from '../native';
+import { addonSelection, native, NativeAddon } from '../native';
 
 /** The storage of a CUDA tensor: an opaque handle to device memory from the caching allocator. */
 export interface DeviceBuffer {
@@ -75,49 +75,18 @@ export interface DeviceAddon extends CudaKernels {
   createStream(): StreamHandle;
   setStream(stream: StreamHandle | null): void;
   streamSynchronize(stream: StreamHandle | null): void;
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    M: number,
-    N: number,
-    K: number,
-    alpha: number,
-    A: DeviceBuffer,
-    aOffset: number,
-    lda: number,
-    B: DeviceBuffer,
-    bOffset: number,
-    ldb: number,
-    beta: number,
-    C: DeviceBuffer,
-    cOffset: number,
-    ldc: number,
-  ): void;
-  sgemmStridedBatched(
-    transA: boolean,
-    transB: boolean,
-    M: number,
-    N: number,
-    K: number,
-    alpha: number,
-    A: DeviceBuffer,
-    aOffset: number,
-    lda: number,
-    B: DeviceBuffer,
-    bOffset: number,
-    ldb: number,
-    beta: number,
-    C: DeviceBuffer,
-    cOffset: number,
-    ldc: number,
-    batch: number,
-    strideA: number,
-    strideB: number,
-    strideC: number,
-  ): void;
+  /** native.sgemm's arguments (lib/ops/matmul.ts) over device buffers. */
+  sgemm: OnDevice<NativeAddon['sgemm']>;
+  sgemmStridedBatched: OnDevice<NativeAddon['sgemmStridedBatched']>;
   /** 'cublas' or 'tiled': what sgemm runs. */
   gemmImpl(): string;
 }
+
+// A CPU export's signature with its Float32Array/Int32Array arguments as device buffers.
+type DeviceArg<T> = T extends Float32Array | Int32Array ? DeviceBuffer : T;
+export type OnDevice<F> = F extends (...args: infer A) => infer R
+  ? (...args: { [K in keyof A]: DeviceArg<A[K]> }) => R
+  : never;
 
 declare module '../native' {
   interface NativeAddon {
