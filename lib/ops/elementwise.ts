@@ -10,7 +10,7 @@
 // arrays. Numbers mixed with CUDA tensors become one-element device tensors; a condition given as
 // booleans or a Uint8Array is copied to the device of the tensors it is used with.
 import { tensor } from '../creation';
-import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
+import { cudaKernels } from '../cuda/runtime';
 import { checkOptions, describe, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import {
@@ -24,6 +24,8 @@ import {
   sameShape,
   Tensor,
 } from '../tensor';
+import type { NativeAddon } from '../native';
+import type { OnDevice } from '../cuda/runtime';
 
 declare module '../native' {
   interface NativeAddon {
@@ -90,60 +92,16 @@ declare module '../native' {
 
 // The device twins: the same arguments with device buffers (float32 or int32 as above).
 declare module '../cuda/runtime' {
+  // The CPU signatures above with device buffers for the arrays.
   interface CudaKernels {
-    binaryForward(
-      op: number,
-      out: DeviceBuffer,
-      a: DeviceBuffer,
-      b: DeviceBuffer,
-      shape: number[],
-      aStrides: number[],
-      bStrides: number[],
-      alpha: number,
-    ): void;
-    binaryBackward(
-      op: number,
-      da: DeviceBuffer | null,
-      db: DeviceBuffer | null,
-      g: DeviceBuffer,
-      a: DeviceBuffer,
-      b: DeviceBuffer,
-      out: DeviceBuffer,
-      shape: number[],
-      aStrides: number[],
-      bStrides: number[],
-    ): void;
-    compare(
-      op: number,
-      out: DeviceBuffer,
-      a: DeviceBuffer,
-      b: DeviceBuffer,
-      shape: number[],
-      aStrides: number[],
-      bStrides: number[],
-    ): void;
-    where(
-      out: DeviceBuffer,
-      cond: DeviceBuffer,
-      a: DeviceBuffer,
-      b: DeviceBuffer,
-      shape: number[],
-      condStrides: number[],
-      aStrides: number[],
-      bStrides: number[],
-    ): void;
-    unaryForward(op: number, out: DeviceBuffer, x: DeviceBuffer, p0: number, p1: number): void;
-    unaryBackward(
-      op: number,
-      dx: DeviceBuffer,
-      g: DeviceBuffer,
-      x: DeviceBuffer | null,
-      y: DeviceBuffer | null,
-      p0: number,
-      p1: number,
-    ): void;
-    sumToShape(out: DeviceBuffer, g: DeviceBuffer, shape: number[], outShape: number[]): void;
-    int32ToFloat32(out: DeviceBuffer, x: DeviceBuffer): void;
+    binaryForward: OnDevice<NativeAddon['binaryForward']>;
+    binaryBackward: OnDevice<NativeAddon['binaryBackward']>;
+    compare: OnDevice<NativeAddon['compare']>;
+    where: OnDevice<NativeAddon['where']>;
+    unaryForward: OnDevice<NativeAddon['unaryForward']>;
+    unaryBackward: OnDevice<NativeAddon['unaryBackward']>;
+    sumToShape: OnDevice<NativeAddon['sumToShape']>;
+    int32ToFloat32: OnDevice<NativeAddon['int32ToFloat32']>;
   }
 }
 

@@ -3,7 +3,7 @@
 // passes are native too (native/kernels/{softmax,layernorm,embedding}.cc). On CUDA tensors the same
 // calls go to the device exports of the same names (cuda/softmax.h, cuda/layernorm.h,
 // cuda/indexing.h), which take the same arguments over device buffers.
-import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
+import { cudaKernels } from '../cuda/runtime';
 import { checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import { RandomOptions, resolveGenerator } from '../random';
@@ -21,6 +21,8 @@ import {
   Tensor,
 } from '../tensor';
 import { checkIndexRange, IndexInput, toIndices } from './nnutil';
+import type { NativeAddon } from '../native';
+import type { OnDevice } from '../cuda/runtime';
 
 declare module '../native' {
   interface NativeAddon {
@@ -98,76 +100,17 @@ declare module '../native' {
 
 // The device twins: the same arguments with device buffers for the arrays.
 declare module '../cuda/runtime' {
+  // The CPU signatures above with device buffers for the arrays.
   interface CudaKernels {
-    softmaxForward(y: DeviceBuffer, x: DeviceBuffer, outer: number, dim: number, inner: number, log: boolean): void;
-    softmaxBackward(
-      dx: DeviceBuffer,
-      dy: DeviceBuffer,
-      y: DeviceBuffer,
-      outer: number,
-      dim: number,
-      inner: number,
-      log: boolean,
-    ): void;
-    layerNormForward(
-      y: DeviceBuffer,
-      mean: DeviceBuffer,
-      rstd: DeviceBuffer,
-      x: DeviceBuffer,
-      weight: DeviceBuffer | null,
-      bias: DeviceBuffer | null,
-      M: number,
-      N: number,
-      eps: number,
-    ): void;
-    layerNormBackward(
-      dx: DeviceBuffer | null,
-      dweight: DeviceBuffer | null,
-      dbias: DeviceBuffer | null,
-      dy: DeviceBuffer,
-      x: DeviceBuffer,
-      mean: DeviceBuffer,
-      rstd: DeviceBuffer,
-      weight: DeviceBuffer | null,
-      M: number,
-      N: number,
-    ): void;
-    indexSelectForward(
-      out: DeviceBuffer,
-      x: DeviceBuffer,
-      index: DeviceBuffer,
-      outer: number,
-      nSrc: number,
-      nIdx: number,
-      inner: number,
-    ): void;
-    indexSelectBackward(
-      dx: DeviceBuffer,
-      dy: DeviceBuffer,
-      index: DeviceBuffer,
-      outer: number,
-      nSrc: number,
-      nIdx: number,
-      inner: number,
-      skip: number,
-    ): void;
-    gatherForward(
-      out: DeviceBuffer,
-      x: DeviceBuffer,
-      index: DeviceBuffer,
-      xShape: number[],
-      indexShape: number[],
-      dim: number,
-    ): void;
-    gatherBackward(
-      dx: DeviceBuffer,
-      dy: DeviceBuffer,
-      index: DeviceBuffer,
-      xShape: number[],
-      indexShape: number[],
-      dim: number,
-    ): void;
-    mulMask(out: DeviceBuffer, x: DeviceBuffer, mask: DeviceBuffer, n: number): void;
+    softmaxForward: OnDevice<NativeAddon['softmaxForward']>;
+    softmaxBackward: OnDevice<NativeAddon['softmaxBackward']>;
+    layerNormForward: OnDevice<NativeAddon['layerNormForward']>;
+    layerNormBackward: OnDevice<NativeAddon['layerNormBackward']>;
+    indexSelectForward: OnDevice<NativeAddon['indexSelectForward']>;
+    indexSelectBackward: OnDevice<NativeAddon['indexSelectBackward']>;
+    gatherForward: OnDevice<NativeAddon['gatherForward']>;
+    gatherBackward: OnDevice<NativeAddon['gatherBackward']>;
+    mulMask: OnDevice<NativeAddon['mulMask']>;
   }
 }
 

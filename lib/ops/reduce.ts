@@ -8,12 +8,13 @@
 // backward passes are kernels too (sumBackward, maxBackward, maxAllBackward, logsumexpBackward), so
 // the gradients stay on the input's device. var/std are composed of elementwise ops (sub, square,
 // div, sqrt) around mean and sum: on cuda tensors they need the elementwise ops' device path.
-import { DeviceBuffer } from '../cuda/runtime';
 import { checkOptions, shapeStr, typeError } from '../errors';
 import { allocStorage, checkTensor, fromOp, normDim, numelOf, Tensor } from '../tensor';
 import { div, sub, square } from './elementwise';
 import { permute, reshape } from './shape';
 import { expandRuns, kernelsOn, raw, reduceRuns } from './reduce_kernels';
+import type { NativeAddon } from '../native';
+import type { OnDevice } from '../cuda/runtime';
 
 declare module '../native' {
   interface NativeAddon {
@@ -77,59 +78,21 @@ declare module '../native' {
 }
 
 declare module '../cuda/runtime' {
+  // The CPU signatures above with device buffers for the arrays.
   interface CudaKernels {
-    allFinite(x: DeviceBuffer): boolean;
-    sumForward(
-      out: DeviceBuffer,
-      x: DeviceBuffer,
-      outer: number,
-      reduced: number,
-      inner: number,
-      divisor?: number,
-    ): void;
-    sumBackward(
-      dx: DeviceBuffer,
-      g: DeviceBuffer,
-      outer: number,
-      reduced: number,
-      inner: number,
-      divisor?: number,
-    ): void;
-    sumInt32Forward(out: DeviceBuffer, x: DeviceBuffer, outer: number, reduced: number, inner: number): void;
-    maxForward(
-      isMax: boolean,
-      values: DeviceBuffer | null,
-      indices: DeviceBuffer,
-      x: DeviceBuffer,
-      outer: number,
-      reduced: number,
-      inner: number,
-    ): void;
-    maxBackward(
-      dx: DeviceBuffer,
-      g: DeviceBuffer,
-      indices: DeviceBuffer,
-      outer: number,
-      reduced: number,
-      inner: number,
-    ): void;
-    maxAllBackward(dx: DeviceBuffer, g: DeviceBuffer, x: DeviceBuffer, value: DeviceBuffer): void;
-    logsumexpForward(out: DeviceBuffer, x: DeviceBuffer, outer: number, reduced: number, inner: number): void;
-    logsumexpBackward(
-      dx: DeviceBuffer,
-      g: DeviceBuffer,
-      x: DeviceBuffer,
-      out: DeviceBuffer,
-      outer: number,
-      reduced: number,
-      inner: number,
-    ): void;
-    /** Sum of |x|^p in double (the CPU export is in native/binding/optim.cc). */
-    powSum(x: DeviceBuffer, p: number): number;
-    /** max |x| (NaN if any is NaN). */
-    absMax(x: DeviceBuffer): number;
-    scaleInPlace(x: DeviceBuffer, c: number): void;
-    clampInPlace(x: DeviceBuffer, lo: number, hi: number): void;
+    allFinite: OnDevice<NativeAddon['allFinite']>;
+    sumForward: OnDevice<NativeAddon['sumForward']>;
+    sumBackward: OnDevice<NativeAddon['sumBackward']>;
+    sumInt32Forward: OnDevice<NativeAddon['sumInt32Forward']>;
+    maxForward: OnDevice<NativeAddon['maxForward']>;
+    maxBackward: OnDevice<NativeAddon['maxBackward']>;
+    maxAllBackward: OnDevice<NativeAddon['maxAllBackward']>;
+    logsumexpForward: OnDevice<NativeAddon['logsumexpForward']>;
+    logsumexpBackward: OnDevice<NativeAddon['logsumexpBackward']>;
+    powSum: OnDevice<NativeAddon['powSum']>;
+    absMax: OnDevice<NativeAddon['absMax']>;
+    scaleInPlace: OnDevice<NativeAddon['scaleInPlace']>;
+    clampInPlace: OnDevice<NativeAddon['clampInPlace']>;
   }
 }
 

@@ -3,7 +3,7 @@
 // float32 and int32 tensors alike; gradients flow for float32. On CUDA tensors the copies run the
 // device's stridedCopy (cuda/layout.h), which takes the same arguments over device buffers; views
 // share the device storage as they share the CPU's typed array.
-import { cudaKernels, DeviceBuffer } from '../cuda/runtime';
+import { cudaKernels } from '../cuda/runtime';
 import { shapeStr, typeError } from '../errors';
 import { native } from '../native';
 import {
@@ -21,6 +21,8 @@ import {
   TypedData,
 } from '../tensor';
 import { sumToShape } from './elementwise';
+import type { NativeAddon } from '../native';
+import type { OnDevice } from '../cuda/runtime';
 
 declare module '../native' {
   interface NativeAddon {
@@ -37,16 +39,9 @@ declare module '../native' {
 }
 
 declare module '../cuda/runtime' {
+  // The CPU signatures above with device buffers for the arrays.
   interface CudaKernels {
-    stridedCopy(
-      dst: DeviceBuffer,
-      dstOffset: number,
-      dstStrides: number[],
-      src: DeviceBuffer,
-      srcOffset: number,
-      srcStrides: number[],
-      shape: number[],
-    ): void;
+    stridedCopy: OnDevice<NativeAddon['stridedCopy']>;
   }
 }
 

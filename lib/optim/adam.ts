@@ -15,6 +15,8 @@ import {
   zeroStateBuffer,
 } from './optimizer';
 import { checkOptions } from '../errors';
+import type { NativeAddon } from '../native';
+import type { OnDevice } from '../cuda/runtime';
 
 declare module '../native' {
   interface NativeAddon {
@@ -38,24 +40,9 @@ declare module '../native' {
 }
 
 declare module '../cuda/runtime' {
+  // The CPU signatures above with device buffers for the arrays.
   interface CudaKernels {
-    /** native.adamUpdate over device buffers (cuda/binding/optim.cc; same arguments and checks). */
-    adamUpdate(
-      param: DeviceBuffer,
-      grad: DeviceBuffer,
-      expAvg: DeviceBuffer,
-      expAvgSq: DeviceBuffer,
-      maxExpAvgSq: DeviceBuffer | null,
-      lr: number,
-      beta1: number,
-      beta2: number,
-      eps: number,
-      weightDecay: number,
-      step: number,
-      amsgrad: boolean,
-      maximize: boolean,
-      decoupled: boolean,
-    ): void;
+    adamUpdate: OnDevice<NativeAddon['adamUpdate']>;
   }
 }
 

@@ -15,6 +15,8 @@ import {
   zeroStateBuffer,
 } from './optimizer';
 import { checkOptions } from '../errors';
+import type { NativeAddon } from '../native';
+import type { OnDevice } from '../cuda/runtime';
 
 declare module '../native' {
   interface NativeAddon {
@@ -34,20 +36,9 @@ declare module '../native' {
 }
 
 declare module '../cuda/runtime' {
+  // The CPU signatures above with device buffers for the arrays.
   interface CudaKernels {
-    /** native.sgdUpdate over device buffers (cuda/binding/optim.cc; same arguments and checks). */
-    sgdUpdate(
-      param: DeviceBuffer,
-      grad: DeviceBuffer,
-      buf: DeviceBuffer | null,
-      lr: number,
-      momentum: number,
-      dampening: number,
-      weightDecay: number,
-      nesterov: boolean,
-      maximize: boolean,
-      firstStep: boolean,
-    ): void;
+    sgdUpdate: OnDevice<NativeAddon['sgdUpdate']>;
   }
 }
 
