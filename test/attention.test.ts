@@ -232,6 +232,24 @@ describe('scaledDotProductAttention', () => {
     expect(scaledDotProductAttention(q, k, v, { dropoutP: 1, seed: 1 }).data.every((x) => x === 0)).toBe(true);
   });
 
+  it("dropout drops probability (b, h, i, j) by the generator's word ((b * H + h) * Tq + i) * Tk + j", () => {
+    // q = k = 0 gives uniform probabilities 1 / Tk, and v = I makes the output those probabilities
+    // after dropout; Tk = 130 spans two key tiles and rows that start mid-block.
+    const [B, H, Tq, Tk, p] = [2, 2, 3, 130, 0.3];
+    const q = tk.zeros([B, H, Tq, Tk]);
+    const k = tk.zeros([B, H, Tk, Tk]);
+    const eye = new Float32Array(B * H * Tk * Tk);
+    for (let bh = 0; bh < B * H; bh++) for (let j = 0; j < Tk; j++) eye[(bh * Tk + j) * Tk + j] = 1;
+    const v = tk.tensor(eye, [B, H, Tk, Tk]);
+    const out = scaledDotProductAttention(q, k, v, { dropoutP: p, seed: 5 }).data;
+    const words = new tk.Generator(5).uint32(B * H * Tq * Tk);
+    const keep = Math.fround(1 / (1 - p));
+    for (let idx = 0; idx < words.length; idx++) {
+      const kept = Math.fround((words[idx] >>> 8) / 16777216) >= Math.fround(p);
+      expect(out[idx]).toBeCloseTo(kept ? keep / Tk : 0, 6);
+    }
+  });
+
   it('dropout keeps about 1 - p of the probability mass, unbiased on average', () => {
     const q = tk.zeros([1, 1, 64, 4]);
     const k = tk.zeros([1, 1, 256, 4]);

@@ -131,6 +131,39 @@ describe('vectorised exp, sigmoid, tanh and gelu', () => {
   });
 });
 
+describe('vectorised relu', () => {
+  it('gives the generic path bit for bit: NaN kept, -0 to +0, ragged tails; backward likewise', () => {
+    const current = tk.backend().simd;
+    if (current !== 'avx2' && current !== 'avx512') return;
+    const special = [0, -0, NaN, -NaN, Infinity, -Infinity, 1e-40, -1e-40, 3, -3];
+    for (const n of [1, 7, 8, 9, 70001]) {
+      const x = tk.randn([n], { seed: n });
+      x.data.set(special.slice(0, Math.min(n, special.length)));
+      const g = tk.randn([n], { seed: n + 1 });
+      const run = () => {
+        const xg = x.detach().setRequiresGrad();
+        const y = tk.relu(xg);
+        y.backward(g);
+        return [y.f32.slice(), xg.grad!.f32.slice()];
+      };
+      const [yFast, gFast] = run();
+      tk.setSimdLevel('sse2');
+      let slow: Float32Array[];
+      try {
+        slow = run();
+      } finally {
+        tk.setSimdLevel(current as 'avx2');
+      }
+      expect(sameBits(yFast, slow[0])).toBe(true);
+      expect(sameBits(gFast, slow[1])).toBe(true);
+      if (n >= special.length) {
+        expect(Object.is(yFast[1], 0)).toBe(true); // relu(-0) is +0, as torch's clamp_min gives
+        expect(Number.isNaN(yFast[2])).toBe(true);
+      }
+    }
+  });
+});
+
 // jest's toEqual is slow on long typed arrays.
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;

@@ -7,6 +7,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
+#include "kernels/random.h"
 #include "kernels/softmax.h"
 #include "kernels/thread_pool.h"
 #include "textkernels/math/attention.h"
@@ -95,6 +96,7 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
   int64_t grain = std::max<int64_t>(1, 65536 / work);
   parallel_for(B * H * nq, grain, [&](int64_t t0, int64_t t1) {
     std::vector<float> s(kFwdBq * kFwdBk), acc(kFwdBq * std::max<int64_t>(D, 1)), kt(kFwdBk * D);
+    uint32_t words[kFwdBk];
     math::SoftmaxState st[kFwdBq];
     for (int64_t task = t0; task < t1; ++task) {
       int64_t bh = task / nq, qt = task % nq;
@@ -121,9 +123,9 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
           st[r].s += softmax_row_exp_sum(row, row, t.bk, st[r].m);
           if (alpha != 1.0f) softmax_row_scale(acc.data() + r * D, D, alpha);
           if (drop.p > 0.0f) {
-            uint64_t base = prob_index(b, h, i0 + r, j0, H, Tq, Tk);
+            philox_words(words, t.bk, drop.seed, drop.offset, prob_index(b, h, i0 + r, j0, H, Tq, Tk), 0);
             for (int64_t c = 0; c < t.bk; ++c)
-              row[c] *= math::attention_dropout_factor(drop.seed, drop.offset, base + c, drop.p, keep_scale);
+              row[c] *= math::attention_dropout_keep(words[c], drop.p, keep_scale);
           }
         }
         tile_gemm(false, bq, D, t.bk, 1.0f, s.data(), t.bk, vh + j0 * D, D, true, acc.data(), D);
@@ -162,6 +164,7 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
     std::vector<float> p(kBwdBq * kBwdBk), dp(kBwdBq * kBwdBk), pd(drop.p > 0.0f ? kBwdBq * kBwdBk : 0);
     std::vector<float> kt(kBwdBk * D), vt(kBwdBk * D);
     std::vector<float> drow(Tq);
+    uint32_t words[kBwdBk];
     for (int64_t task = t0; task < t1; ++task) {
       int64_t bh = task / chunks, ch = task % chunks;
       int64_t b = bh / H, h = bh % H;
@@ -204,10 +207,9 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
           const float* pv = p.data();  // the probabilities V was weighted by in the forward
           if (drop.p > 0.0f) {
             for (int64_t r = 0; r < bq; ++r) {
-              uint64_t base = prob_index(b, h, i0 + r, j0, H, Tq, Tk);
+              philox_words(words, bk, drop.seed, drop.offset, prob_index(b, h, i0 + r, j0, H, Tq, Tk), 0);
               for (int64_t c = 0; c < bk; ++c) {
-                float f =
-                    math::attention_dropout_factor(drop.seed, drop.offset, base + c, drop.p, keep_scale);
+                float f = math::attention_dropout_keep(words[c], drop.p, keep_scale);
                 pd[r * bk + c] = p[r * bk + c] * f;
                 dp[r * bk + c] *= f;
               }

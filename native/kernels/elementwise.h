@@ -94,6 +94,10 @@ void sigmoid_avx2(float* out, const float* x, int64_t n);
 void tanh_avx2(float* out, const float* x, int64_t n);
 // GELU (erf form) with the erf approximation of PyTorch's vectorised CPU kernel (|error| < 1.5e-7).
 void gelu_avx2(float* out, const float* x, int64_t n);
+// ReLU and its backward as masks, bit-identical to the generic path (whose branches mispredict on
+// data of random sign).
+void relu_avx2(float* out, const float* x, int64_t n);
+void relu_backward_avx2(float* dx, const float* g, const float* y, int64_t n);
 }  // namespace isa
 
 }  // namespace tk

@@ -100,7 +100,24 @@ void map8(float* out, const float* x, int64_t n, F f) {
   }
 }
 
+// torch.relu is clamp_min(x, 0): NaN passes through and -0 becomes +0. NLE_UQ is true for x > 0
+// and for NaN, so the mask keeps exactly those lanes.
+__m256 relu8(__m256 x) { return _mm256_and_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NLE_UQ), x); }
+
 }  // namespace
+
+void relu_avx2(float* out, const float* x, int64_t n) { map8(out, x, n, relu8); }
+
+// threshold_backward(g, y, 0): zero where y <= 0, g elsewhere (NaN in y keeps g).
+void relu_backward_avx2(float* dx, const float* g, const float* y, int64_t n) {
+  const __m256 zero = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 keep = _mm256_cmp_ps(_mm256_loadu_ps(y + i), zero, _CMP_NLE_UQ);
+    _mm256_storeu_ps(dx + i, _mm256_and_ps(keep, _mm256_loadu_ps(g + i)));
+  }
+  for (; i < n; ++i) dx[i] = y[i] <= 0.0f ? 0.0f : g[i];
+}
 
 void exp_avx2(float* out, const float* x, int64_t n) { map8(out, x, n, exp8); }
 void sigmoid_avx2(float* out, const float* x, int64_t n) { map8(out, x, n, sigmoid8); }

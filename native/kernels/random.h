@@ -16,4 +16,18 @@ void random_uint32_cpu(uint32_t* out, int64_t n, uint64_t seed, uint64_t offset)
 
 inline uint64_t random_blocks(int64_t n) { return uint64_t((n + 3) / 4); }
 
+// Philox blocks first .. first + count - 1 of (seed, stream), four words each, block after block:
+// out[4 * j + lane]. Eight blocks at a time with AVX2 where the CPU has it; the same words either way.
+void philox_blocks(uint32_t* out, uint64_t seed, uint64_t first, int64_t count, uint64_t stream);
+// n consecutive words starting at word `first_word` of the sequence whose block 0 is `offset`: word w
+// is lane w % 4 of block offset + w / 4 (the layout of every fill, and of attention's dropout).
+void philox_words(uint32_t* out, int64_t n, uint64_t seed, uint64_t offset, uint64_t first_word,
+                  uint64_t stream);
+
+namespace isa {
+// Fills whole groups of eight blocks and returns how many blocks it wrote (count rounded down to 8);
+// call only when simd_level() >= kAvx2.
+int64_t philox_blocks_avx2(uint32_t* out, uint64_t seed, uint64_t first, int64_t count, uint64_t stream);
+}  // namespace isa
+
 }  // namespace tk

@@ -45,10 +45,16 @@ TK_HD float attention_row_lse(SoftmaxState st) {
 // A probability recomputed in the backward pass from the saved log-sum-exp; 0 in fully masked rows.
 TK_HD float attention_prob(float score, float lse) { return lse == -INFINITY ? 0.0f : expf(score - lse); }
 
-// Philox draw for flat element `idx` of the probability tensor: the keep factor (0 or 1 / (1 - p)).
+// The keep factor (0 or 1 / (1 - p)) of a probability whose Philox word is `word`.
+TK_HD float attention_dropout_keep(uint32_t word, float p, float scale) {
+  return uint_to_unit_float(word) >= p ? scale : 0.0f;
+}
+
+// Philox draw for flat element `idx` of the probability tensor: word idx % 4 of block offset + idx / 4
+// (the CPU kernel draws a row's words eight blocks at a time, the same words).
 TK_HD float attention_dropout_factor(uint64_t seed, uint64_t offset, uint64_t idx, float p, float scale) {
   Philox4 r = philox4x32_10(seed, offset + (idx >> 2), 0);
-  return uint_to_unit_float(r.v[idx & 3]) >= p ? scale : 0.0f;
+  return attention_dropout_keep(r.v[idx & 3], p, scale);
 }
 
 // FlashAttention-2 backward: dS = P * (dP - D), D = rowsum(dO * O).

@@ -42,7 +42,8 @@ TK_HD Philox4 philox4x32_10(uint64_t seed, uint64_t block, uint64_t stream) {
 }
 
 // [0, 1) with 24 random bits: every value is exactly representable as a float.
-TK_HD float uint_to_unit_float(uint32_t x) { return float(x >> 8) * (1.0f / 16777216.0f); }
+// (Through int32: the value is below 2^24 either way, and a signed conversion vectorises.)
+TK_HD float uint_to_unit_float(uint32_t x) { return float(int32_t(x >> 8)) * (1.0f / 16777216.0f); }
 
 // Box-Muller on a pair of uniforms; u1 is mapped to (0, 1] so the log is finite.
 TK_HD void box_muller(uint32_t a, uint32_t b, float* z0, float* z1) {
