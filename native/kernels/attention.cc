@@ -44,10 +44,10 @@ struct Tile {
 };
 
 // S[r, c] = scale * q_i . k_j + mask, for the rows and columns of one tile; -inf where masked.
-// kt is the tile's keys transposed, [D, t.bk].
-void score_tile(float* s, const float* q, const float* kt, const AttentionMask& m, const Tile& t, int64_t H,
-                int64_t Tk, int64_t D, float scale) {
-  tile_gemm(false, t.bq, t.bk, D, scale, q + t.i0 * D, D, kt, t.bk, false, s, t.bk);
+// kt is the tile's keys transposed, [D, ldkt] with ldkt >= t.bk.
+void score_tile(float* s, const float* q, const float* kt, int64_t ldkt, const AttentionMask& m,
+                const Tile& t, int64_t H, int64_t Tk, int64_t D, float scale) {
+  tile_gemm(false, t.bq, t.bk, D, scale, q + t.i0 * D, D, kt, ldkt, false, s, t.bk);
   const uint8_t* kp = m.key_padding ? m.key_padding + t.b * Tk + t.j0 : nullptr;
   bool need_causal = m.causal && t.j0 + t.bk - 1 > t.i0;
   if (!m.add && !kp && !need_causal) return;
@@ -95,7 +95,12 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
   int64_t work = kFwdBq * std::max<int64_t>(Tk, 1) * std::max<int64_t>(D, 1);
   int64_t grain = std::max<int64_t>(1, 65536 / work);
   parallel_for(B * H * nq, grain, [&](int64_t t0, int64_t t1) {
-    std::vector<float> s(kFwdBq * kFwdBk), acc(kFwdBq * std::max<int64_t>(D, 1)), kt(kFwdBk * D);
+    std::vector<float> s(kFwdBq * kFwdBk), acc(kFwdBq * std::max<int64_t>(D, 1));
+    // The head's keys transposed, key tile after key tile ([D, width] each): a thread's tasks are
+    // consecutive query tiles, mostly of one head, so each head is transposed once, not once per
+    // query tile.
+    std::vector<float> kt(size_t(Tk * D));
+    int64_t kt_head = -1;
     uint32_t words[kFwdBk];
     math::SoftmaxState st[kFwdBq];
     for (int64_t task = t0; task < t1; ++task) {
@@ -105,13 +110,17 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
       const float* qh = q + bh * Tq * D;
       const float* kh = k + bh * Tk * D;
       const float* vh = v + bh * Tk * D;
+      if (kt_head != bh) {
+        for (int64_t j0 = 0; j0 < Tk; j0 += kFwdBk)
+          transpose(kt.data() + j0 * D, kh + j0 * D, std::min(kFwdBk, Tk - j0), D, D);
+        kt_head = bh;
+      }
       for (int64_t r = 0; r < bq; ++r) st[r] = math::softmax_state_init();
       std::fill(acc.begin(), acc.begin() + bq * D, 0.0f);
       int64_t jend = key_end(mask, i0, bq, Tk);
       for (int64_t j0 = 0; j0 < jend; j0 += kFwdBk) {
         Tile t{b, h, i0, bq, j0, std::min(kFwdBk, jend - j0)};
-        transpose(kt.data(), kh + j0 * D, t.bk, D, D);
-        score_tile(s.data(), qh, kt.data(), mask, t, H, Tk, D, scale);
+        score_tile(s.data(), qh, kt.data() + j0 * D, std::min(kFwdBk, Tk - j0), mask, t, H, Tk, D, scale);
         for (int64_t r = 0; r < bq; ++r) {
           float* row = s.data() + r * t.bk;
           float mx = softmax_row_max(row, t.bk);
@@ -193,7 +202,7 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
           int64_t bq = std::min(kBwdBq, Tq - i0);
           if (mask.causal && j0 > i0 + bq - 1) continue;
           Tile t{b, h, i0, bq, j0, bk};
-          score_tile(p.data(), qh, kt.data(), mask, t, H, Tk, D, scale);
+          score_tile(p.data(), qh, kt.data(), bk, mask, t, H, Tk, D, scale);
           for (int64_t r = 0; r < bq; ++r) {
             float* row = p.data() + r * bk;
             float l = lh[i0 + r];
