@@ -6,6 +6,8 @@
 //   npm run build:ts && npm run bench -- rnn [--threads 1,2] [--cells LSTM,GRU] [--rounds 2]
 //                                             [--min-seconds 1] [--quick] [--python PATH] [--no-write]
 //                                             [--no-tfjs]
+//   node bench/rnn.js --gc-peak [--threads 2]   (memory only: our peak with V8 collecting lazily, as
+//       in the table, and with a full collection after every step; prints, writes nothing)
 //
 // Every measurement runs in a fresh child process (ours: this file with --child; PyTorch:
 // bench/_rnn_peer.py), so each gets the same start and its own peak memory; the two alternate
@@ -45,13 +47,16 @@ function child(spec) {
     x.grad = null;
     const { output } = m.forward(x);
     tk.sum(output).backward();
+    // --gc-peak: the step's own working set, without earlier steps' garbage (global.gc needs
+    // node --expose-gc).
+    if (spec.gcEachStep) global.gc();
   };
   const before = rssKb();
   step();
   const times = [];
   const start = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - start) / 1e9;
-  while (times.length < 3 || (elapsed() < minSeconds && times.length < 30)) {
+  while (times.length < (spec.steps ?? 3) || (elapsed() < minSeconds && times.length < 30)) {
     const t0 = process.hrtime.bigint();
     step();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -70,7 +75,35 @@ const median = (xs) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+// Peak resident growth of our step over 30 steps, collected lazily (as the table measures it) and with
+// a full collection after each step, for every shape and cell, on one thread count.
+function gcPeak() {
+  const threads = Number(arg('threads', '2').split(',')[0]);
+  console.log(`| cell | B | T | I | H | peak MB (GC at V8's pace) | peak MB (GC after each step) |`);
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const cell of arg('cells', 'LSTM,GRU').split(',')) {
+    for (const [B, T, I, H] of [
+      [32, 64, 128, 256],
+      [64, 128, 256, 512],
+      [16, 256, 64, 128],
+      [1, 512, 128, 128],
+    ]) {
+      const peaks = [false, true].map((gcEachStep) => {
+        const spec = { cell, B, T, I, H, threads, minSeconds: 0, steps: 30, gcEachStep };
+        const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', JSON.stringify(spec)], {
+          encoding: 'utf8',
+          env: { ...process.env, TEXTKERNELS_NUM_THREADS: String(threads) },
+        });
+        if (r.status !== 0) throw new Error(r.stderr.slice(-2000));
+        return JSON.parse(r.stdout.trim().split('\n').pop()).peak_mb;
+      });
+      console.log(`| ${cell} | ${B} | ${T} | ${I} | ${H} | ${peaks[0].toFixed(1)} | ${peaks[1].toFixed(1)} |`);
+    }
+  }
+}
+
 function main() {
+  if (flag('gc-peak')) return gcPeak();
   const quick = flag('quick');
   const threadCounts = arg('threads', '1,2').split(',').map(Number);
   const cells = arg('cells', 'LSTM,GRU').split(',');

@@ -10,6 +10,8 @@
 //
 //   npm run build:ts && npm run bench -- word2vec [--threads 1,2] [--models sg,cbow] [--subwords]
 //                                                 [--x10] [--no-write]
+//   npm run bench -- word2vec --seeds 12 [--models cbow]   (quality only: every trainer on 1 thread,
+//       seeds 1..12, mean and standard deviation of each score; prints, writes nothing)
 'use strict';
 const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
 const fs = require('fs');
@@ -62,9 +64,11 @@ function timed(cmd, args, env) {
   return { stdout: r.stdout, stderr: r.stderr, wall, maxrssMb: m ? Number(m[1]) / 1024 : NaN };
 }
 
-function runOurs(corpus, model, threads) {
+function runOurs(corpus, model, threads, seed = 1) {
   const out = path.join(tmp, `ours-${model}-${threads}.vec`);
-  const r = timed(process.execPath, [path.join(__dirname, '_w2v_ours.js'), corpus.file, model, String(threads), out]);
+  const r = timed(process.execPath, [path.join(__dirname, '_w2v_ours.js'), corpus.file, model, String(threads), out], {
+    W2V_SEED: String(seed),
+  });
   const j = JSON.parse(r.stdout.trim().split('\n').pop());
   return {
     name: model === 'ft-sg' ? 'textkernels FastText' : 'textkernels',
@@ -74,7 +78,7 @@ function runOurs(corpus, model, threads) {
   };
 }
 
-function runFastText(corpus, model, threads, subwords) {
+function runFastText(corpus, model, threads, subwords, seed = 0) {
   const prefix = path.join(tmp, `ft-${model}-${threads}${subwords ? '-sub' : ''}`);
   const sg = model !== 'cbow';
   const args = [
@@ -92,6 +96,7 @@ function runFastText(corpus, model, threads, subwords) {
   ];
   args.push('-minCount', '5', '-t', '1e-3', '-epoch', '5', '-thread', String(threads), '-lr', sg ? '0.025' : '0.05');
   if (!subwords) args.push('-minn', '0', '-maxn', '0');
+  if (seed) args.push('-seed', String(seed));
   const r = timed('fasttext', args);
   const m = /words\/sec\/thread:\s*(\d+)/g;
   let last = null;
@@ -106,11 +111,12 @@ function runFastText(corpus, model, threads, subwords) {
   };
 }
 
-function runGensim(corpus, model, threads) {
+function runGensim(corpus, model, threads, seed = 1) {
   const out = path.join(tmp, `gensim-${model}-${threads}.vec`);
   const r = timed(python, [path.join(__dirname, '_w2v_gensim.py'), corpus.file, model, String(threads), out], {
     OMP_NUM_THREADS: String(threads),
     OPENBLAS_NUM_THREADS: String(threads),
+    W2V_SEED: String(seed),
   });
   const j = JSON.parse(r.stdout.trim().split('\n').pop());
   return { name: `gensim ${j.version} (${j.mode})`, seconds: j.seconds, maxrssMb: r.maxrssMb, vec: out };
@@ -140,7 +146,51 @@ function haveFastText() {
   return spawnSync('fasttext', [], { encoding: 'utf8' }).error === undefined;
 }
 
+// Scores vary a lot with the seed on a corpus this small, so one run per trainer cannot tell two
+// trainers' quality apart: this mode trains each on one thread (deterministic) for seeds 1..n.
+function seedStudy(n) {
+  const gensimOk = haveGensim();
+  const fastTextOk = haveFastText();
+  const corpus = writeCorpus(1);
+  const stat = (xs) => {
+    const m = xs.reduce((a, x) => a + x, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
+    return { m, sd, se: sd / Math.sqrt(xs.length) };
+  };
+  const fmt = (xs, scale = 1, d = 3) => {
+    const { m, sd, se } = stat(xs.map((x) => x * scale));
+    return `${m.toFixed(d)} ± ${sd.toFixed(d)} (se ${se.toFixed(d)})`;
+  };
+  for (const model of models) {
+    const trainers = [['textkernels', (seed) => runOurs(corpus, model, 1, seed)]];
+    if (gensimOk) trainers.push(['gensim', (seed) => runGensim(corpus, model, 1, seed)]);
+    if (fastTextOk) trainers.push(['fastText', (seed) => runFastText(corpus, model, 1, false, seed)]);
+    const scores = new Map(trainers.map(([name]) => [name, []]));
+    for (let seed = 1; seed <= n; seed++) {
+      for (const [name, run] of trainers) {
+        const s = score(run(seed).vec);
+        scores.get(name).push(s);
+        console.error(`${model} seed ${seed} ${name}: WS-353 ${s.ws.toFixed(3)} SimLex ${s.simlex.toFixed(3)}`);
+      }
+    }
+    console.log(`\n${model}, 1 thread, seeds 1-${n}: mean ± standard deviation (standard error of the mean)`);
+    console.log('| trainer | WS-353 ρ | SimLex ρ | analogy % |');
+    console.log('|---|---:|---:|---:|');
+    for (const [name, ss] of scores) {
+      console.log(
+        `| ${name} | ${fmt(ss.map((s) => s.ws))} | ${fmt(ss.map((s) => s.simlex))} | ${fmt(
+          ss.map((s) => s.analogy),
+          100,
+          1,
+        )} |`,
+      );
+    }
+  }
+}
+
 function main() {
+  const seeds = Number(arg('seeds', '0'));
+  if (seeds > 0) return seedStudy(seeds);
   const started = new Date();
   const load = os.loadavg();
   const gensimOk = haveGensim();
