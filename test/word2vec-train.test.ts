@@ -76,6 +76,31 @@ describe('Word2Vec training', () => {
     expect(Buffer.compare(Buffer.from(a.syn0.buffer), Buffer.from(c.syn0.buffer))).not.toBe(0);
   });
 
+  it("compat: 'word2vec.c' changes only the subsampling draw (LCG low bits)", async () => {
+    const sents = corpus(600);
+    const train = async (o: tk.embeddings.Word2VecOptions) => {
+      const m = new Word2Vec({ ...small, ...o });
+      await m.train(sents);
+      return Buffer.from(m.syn0.buffer);
+    };
+    // Without subsampling no draw is made: the two modes train the same weights, bit for bit.
+    expect(Buffer.compare(await train({ sample: 0 }), await train({ sample: 0, compat: 'word2vec.c' }))).toBe(0);
+    // With it, each mode is deterministic and they keep different words.
+    const hi = await train({ sample: 1e-2 });
+    const lo = await train({ sample: 1e-2, compat: 'word2vec.c' });
+    expect(Buffer.compare(hi, await train({ sample: 1e-2 }))).toBe(0);
+    expect(Buffer.compare(lo, await train({ sample: 1e-2, compat: 'word2vec.c' }))).toBe(0);
+    expect(Buffer.compare(hi, lo)).not.toBe(0);
+    expect(() => new Word2Vec({ compat: 'gensim' as 'word2vec.c' })).toThrow(/compat must be 'word2vec.c'/);
+    const m = new Word2Vec({ ...small, compat: 'word2vec.c' });
+    await m.train(sents);
+    expect(m.options.compat).toBe('word2vec.c');
+    const file = path.join(tmp, 'compat.model');
+    m.save(file);
+    expect(Word2Vec.load(file).options.compat).toBe('word2vec.c'); // resumes in the same mode
+    expect(new Word2Vec(small).options.compat).toBeUndefined();
+  });
+
   it('accepts an async iterable and trains with 2 threads', async () => {
     const sents = corpus(1500);
     async function* gen() {

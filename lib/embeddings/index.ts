@@ -8,6 +8,9 @@
 // compressed, same draws), subsampling, window shrinking, the LCG, the learning-rate schedule and
 // floor, the sigmoid table, both update rules (skip-gram with the context word as input, CBOW with
 // the mean of the context). Deliberate differences, all documented where they live:
+//  - the subsampling uniform comes from the LCG's bits 16-31 (gensim's choice), not its low 16 bits,
+//    whose period is 2^16 or less (bench/RESULTS.md, word2vec: CBOW vectors score higher and vary
+//    less with the seed); `compat: 'word2vec.c'` restores the low bits;
 //  - an empty sentence is skipped (word2vec.c would train on a stale sen[0]);
 //  - a last word not followed by a newline is kept (word2vec.c drops it at EOF);
 //  - no ReduceVocab pruning above 21M distinct words;

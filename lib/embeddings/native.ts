@@ -53,6 +53,7 @@ declare module '../native' {
       cancel: Int32Array,
       onProgress: (p: NativeTrainStats) => void,
       progressIntervalMs: number,
+      word2vecCompat: boolean,
     ): Promise<NativeTrainStats>;
     w2vNormalizeRows(out: Float32Array, input: Float32Array, N: number, D: number): void;
     w2vRowsDot(out: Float32Array, matrix: Float32Array, query: Float32Array, N: number, D: number): void;

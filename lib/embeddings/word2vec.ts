@@ -25,10 +25,20 @@ export interface Word2VecOptions {
   model?: 'skipgram' | 'cbow';
   /** Training threads (default: the number of CPUs). */
   threads?: number;
-  /** Seed of the initialisation and of the threads' LCGs; 1 reproduces word2vec.c (default 1). */
+  /**
+   * Seed of the initialisation and of the threads' LCGs (default 1). With `compat: 'word2vec.c'`, seed 1
+   * on one thread reproduces word2vec.c's training.
+   */
   seed?: number;
   /** Exponent of the noise distribution U(w)^power (default 0.75). */
   power?: number;
+  /**
+   * 'word2vec.c': draw the frequent-word subsampling uniform from the LCG's low 16 bits, as word2vec.c
+   * does, for its exact training. Default (undefined): the same LCG and keep probability, with the
+   * uniform taken from bits 16-31 as gensim does; the low bits of word2vec.c's 64-bit LCG repeat with
+   * period 2^16 or less, and CBOW vectors trained with them score lower and vary more with the seed.
+   */
+  compat?: 'word2vec.c';
 }
 
 export interface TrainProgress {
@@ -70,6 +80,7 @@ interface ResolvedOptions {
   threads: number;
   seed: number;
   power: number;
+  compat?: 'word2vec.c';
 }
 
 function positiveInt(name: string, v: number, min = 1): number {
@@ -91,7 +102,10 @@ export function resolveOptions(o: Word2VecOptions): ResolvedOptions {
   if (alpha <= 0) throw new RangeError(`alpha must be positive, got ${alpha}`);
   const minAlpha = nonNegative('minAlpha', o.minAlpha ?? alpha * 1e-4);
   if (minAlpha > alpha) throw new RangeError(`minAlpha (${minAlpha}) must not exceed alpha (${alpha})`);
+  if (o.compat !== undefined && o.compat !== 'word2vec.c')
+    throw new RangeError(`compat must be 'word2vec.c' or undefined, got ${JSON.stringify(o.compat)}`);
   return {
+    ...(o.compat ? { compat: o.compat } : {}),
     dim: positiveInt('dim', o.dim ?? 100),
     window: positiveInt('window', o.window ?? 5),
     negative: positiveInt('negative', o.negative ?? 5),
@@ -304,6 +318,7 @@ export class Word2Vec {
         ctl,
         report,
         interval,
+        o.compat === 'word2vec.c',
       );
       this.trainedWords += stats.words;
       this.kv = null;

@@ -348,9 +348,10 @@ Napi::Value JS_w2vCountFile(const Napi::CallbackInfo& info) {
 // w2vTrain(syn0[inputRows*D], syn1neg[V*D], counts[V], D, inputRows, subIndptr[0|V+1], subIndices,
 //          corpus: path | Int32Array ids (0 ends a sentence), words: string[] (V, for a path),
 //          cbow, window, negative, sample, alpha, minAlpha, epochs, threads, seed, power,
-//          cancel: Int32Array[>=1], onProgress(fn), progressIntervalMs) -> Promise<stats>
+//          cancel: Int32Array[>=1], onProgress(fn), progressIntervalMs, word2vecCompat: boolean)
+//          -> Promise<stats>
 Napi::Value JS_w2vTrain(const Napi::CallbackInfo& info) {
-  RequireArgs(info, 22, "w2vTrain");
+  RequireArgs(info, 23, "w2vTrain");
   Napi::Env env = info.Env();
   // JS arrays first: reading their elements can run getters (which could detach a buffer), so no
   // typed-array pointer is taken before they are read.
@@ -426,6 +427,7 @@ Napi::Value JS_w2vTrain(const Napi::CallbackInfo& info) {
   auto ctl = GetArray<int32_t>(info, 19, "cancel", 1);
   Napi::Function on_progress = GetFunction(info, 20, "onProgress");
   double interval = GetFiniteNumber(info, 21, "progressIntervalMs");
+  cfg.subsample_low_bits = GetBool(info, 22, "word2vecCompat");
   if (sample < 0) ThrowRange(env, "sample must be >= 0");
   if (!(alpha > 0) || alpha > 10) ThrowRange(env, "alpha must be in (0, 10]");
   if (min_alpha < 0 || min_alpha > alpha) ThrowRange(env, "minAlpha must be in [0, alpha]");

@@ -396,7 +396,9 @@ void train_thread(const TrainConfig& cfg, TrainProgress* prog, int id) {
         if (word == 0) break;
         if (cfg.sample > 0) {
           next_random = sgns::lcg_next(next_random);
-          if (!sgns::subsample_keep(ran[size_t(word)], next_random)) continue;
+          if (!sgns::subsample_keep(ran[size_t(word)],
+                                    cfg.subsample_low_bits ? next_random : next_random >> 16))
+            continue;
         }
         sen[sentence_length++] = word;
         if (sentence_length >= kMaxSentence) break;

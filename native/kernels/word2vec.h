@@ -84,6 +84,11 @@ struct TrainConfig {
   int window = 5, negative = 5, epochs = 5, threads = 1;
   float sample = 1e-3f, alpha = 0.025f, min_alpha = 0.0f;
   uint64_t seed = 1;
+  // Draw the subsampling uniform from the LCG's low 16 bits, as word2vec.c does (its exact training);
+  // otherwise from bits 16-31, as gensim does. The low bits of a power-of-two LCG have short periods
+  // (bit k repeats every 2^(k+1) draws), and CBOW trained with them scores lower and varies more with
+  // the seed (bench/RESULTS.md, word2vec).
+  bool subsample_low_bits = false;
   int64_t train_words = 0;  // sum of counts (</s> included), as word2vec.c's train_words
   const UnigramTable* table = nullptr;
   const float* exp_table = nullptr;  // [kExpTableSize + 1]

@@ -42,6 +42,7 @@ function trainArgs(alloc, corpus, sub) {
     alloc(Int32Array, 1),
     noop,
     50,
+    false,
   ];
   return args;
 }

@@ -53,7 +53,8 @@ TK_HD float subsample_ran(int64_t cn, float sample, int64_t train_words) {
   float q = float(cn) / st;
   return float((sqrt(double(q)) + 1.0) * double(st) / double(cn));
 }
-// True when the word is kept, given the LCG value already advanced for this decision.
+// True when the word is kept, given the LCG value already advanced for this decision (word2vec.c passes
+// the value itself, so the draw is its low 16 bits; the trainer passes it shifted by 16 by default).
 TK_HD bool subsample_keep(float ran, uint64_t r) { return !(ran < float(r & 0xFFFF) / 65536.0f); }
 
 // Learning rate after word_count_actual words: linear decay over all epochs, floored at 1e-4 alpha0.
