@@ -10,8 +10,9 @@
 //
 //   npm run build:ts && npm run bench -- word2vec [--threads 1,2] [--models sg,cbow] [--subwords]
 //                                                 [--x10] [--no-write]
-//   npm run bench -- word2vec --seeds 12 [--models cbow]   (quality only: every trainer on 1 thread,
-//       seeds 1..12, mean and standard deviation of each score; prints, writes nothing)
+//   npm run bench -- word2vec --seeds 12 [--models cbow] [--trainers textkernels,gensim,fastText]
+//       (quality only: each trainer on 1 thread, seeds 1..12, mean and standard deviation of each
+//       score; prints, writes nothing)
 'use strict';
 const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
 const fs = require('fs');
@@ -162,9 +163,11 @@ function seedStudy(n) {
     return `${m.toFixed(d)} ± ${sd.toFixed(d)} (se ${se.toFixed(d)})`;
   };
   for (const model of models) {
+    const wanted = arg('trainers', 'textkernels,gensim,fastText').split(',');
     const trainers = [['textkernels', (seed) => runOurs(corpus, model, 1, seed)]];
     if (gensimOk) trainers.push(['gensim', (seed) => runGensim(corpus, model, 1, seed)]);
     if (fastTextOk) trainers.push(['fastText', (seed) => runFastText(corpus, model, 1, false, seed)]);
+    trainers.splice(0, trainers.length, ...trainers.filter(([name]) => wanted.includes(name)));
     const scores = new Map(trainers.map(([name]) => [name, []]));
     for (let seed = 1; seed <= n; seed++) {
       for (const [name, run] of trainers) {
