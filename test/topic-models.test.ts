@@ -236,6 +236,26 @@ describe('recovers known topics from a synthetic corpus', () => {
     expect(total).toBeGreaterThanOrEqual(35);
     expect(total).toBeGreaterThan(before + 15);
   });
+
+  test("GMNTM starts stage 3 with q(z|x)'s log-variance at the mixture's (no first-epoch spike)", async () => {
+    const m = new GMNTM({ ...common, pretrainEpochs: 2 });
+    await m.fit(corpus, { epochs: 0, batchSize: 50, lr: 0.01 });
+    expect(m.pretrained).toBe(true);
+    const K = m.numTopics;
+    const lv = m.logvars.data;
+    // The head is a constant: zero weights, each dimension's mean component log-variance as bias.
+    expect(m.logvar.weight.data.every((w) => w === 0)).toBe(true);
+    const bias = m.logvar.bias!.data;
+    for (let j = 0; j < K; j++) {
+      let sum = 0;
+      for (let c = 0; c < K; c++) sum += lv[c * K + j];
+      expect(bias[j]).toBeCloseTo(sum / K, 5);
+    }
+    // So the first stage-3 steps see a KL of ordinary size.
+    const res = await m.fit(corpus, { epochs: 1, batchSize: 50, lr: 0.01 });
+    expect(res.skippedSteps).toBe(0);
+    expect(res.losses[0]).toBeLessThan(1e4);
+  });
 });
 
 // ---- API behaviour on a small corpus ----

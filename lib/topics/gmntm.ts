@@ -139,11 +139,29 @@ export class GMNTM extends TopicModel {
     const lv = this.logvars.f32;
     for (let i = 0; i < lv.length; i++) lv[i] = Math.log(gmm.variances[i]);
     this.piLogits.f32.fill(0);
-    if (device !== 'cpu') for (const p of [this.means, this.logvars, this.piLogits]) p.moveTo_(device);
+    // The encoder's log-variance head gets no gradient in pretraining (z = mu there), so it still
+    // gives q(z|x) variances near 1 while the mixture's, fitted to codes that were never noised, can be
+    // orders of magnitude smaller: the first stage-3 steps then see (z - mean_c)^2 / var_c in the
+    // millions per dimension (epoch-mean losses of 1e16, K = 50 on Brown). Starting the head at a
+    // constant, each dimension's mean mixture log-variance, puts q's noise at the prior's scale.
+    // (A departure from the reference GMNTM/VaDE code, which shows the same first-epoch spike.)
+    const lvHead = this.logvar;
+    for (const p of [lvHead.weight, lvHead.bias]) if (p) p.moveTo_('cpu');
+    lvHead.weight.f32.fill(0);
+    if (lvHead.bias) {
+      const b = lvHead.bias.f32;
+      for (let j = 0; j < K; j++) {
+        let sum = 0;
+        for (let c = 0; c < K; c++) sum += lv[c * K + j];
+        b[j] = sum / K;
+      }
+    }
+    const moved = [this.means, this.logvars, this.piLogits, lvHead.weight, ...(lvHead.bias ? [lvHead.bias] : [])];
+    if (device !== 'cpu') for (const p of moved) p.moveTo_(device);
     this.pretrained = true;
-    // The optimizer's moments of the new prior parameters start from zero.
+    // The optimizer's moments of the new prior parameters (and of the re-initialised head) start from zero.
     const opt = this.optimizer;
-    if (opt) for (const p of [this.means, this.logvars, this.piLogits]) opt.state.delete(p);
+    if (opt) for (const p of moved) opt.state.delete(p);
   }
 
   protected thetaOf(x: CsrMatrix): Tensor {
