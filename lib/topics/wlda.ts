@@ -23,6 +23,8 @@ import {
   StepNoise,
   TopicModel,
   TopicModelOptions,
+  TopicWordOptions,
+  checkTopicWordOptions,
 } from './base';
 import { decoderTopicWord, MlpEncoder, rowSums, decoderRecon } from './layers';
 
@@ -128,8 +130,8 @@ export class WLDA extends TopicModel {
     return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).cpu().f32;
   }
 
-  topicWord(): Tensor {
-    return decoderTopicWord(this.decoder);
+  topicWord(opts?: TopicWordOptions): Tensor {
+    return decoderTopicWord(this.decoder, checkTopicWordOptions(opts).bias);
   }
 }
 
