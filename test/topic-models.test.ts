@@ -313,7 +313,7 @@ describe('fit / transform / topics / perplexity', () => {
   });
 });
 
-describe("topic words from the decoder's weights only (bias: false, W-LDA's \"Top Words2\")", () => {
+describe('topic words from the decoder\'s weights only (bias: false, W-LDA\'s "Top Words2")', () => {
   // A constructed decoder Linear(K = 2, V = 6): word 0 has a large bias (a background word) and small
   // weights, so it tops both topics with the bias and drops out of both without it.
   const V = 6;
