@@ -422,6 +422,75 @@ describe('topic words from the decoder\'s weights only (bias: false, W-LDA\'s "T
   });
 });
 
+describe("WLDA init: 'xavier' (W-LDA's MXNet initialisation)", () => {
+  test('every weight U(-a, a) with a = sqrt(6 / (fan_in + fan_out)), every bias 0; torch init by default', () => {
+    const opts = { vocabSize: 300, numTopics: 4, hidden: [20, 10], seed: 3 };
+    const x = new WLDA({ ...opts, init: 'xavier' });
+    const t = new WLDA(opts);
+    expect(x.init).toBe('xavier');
+    expect(t.init).toBe('torch');
+    const named = [...x.namedParameters()];
+    expect(named.map(([n]) => n).sort()).toEqual(
+      [
+        'decoder.bias',
+        'decoder.weight',
+        'encoder.input.bias',
+        'encoder.input.weight',
+        'encoder.layers.0.bias',
+        'encoder.layers.0.weight',
+        'out.bias',
+        'out.weight',
+      ].sort(),
+    );
+    for (const [name, p] of named) {
+      const d = p.f32;
+      if (name.endsWith('bias')) {
+        expect(d.every((v) => v === 0)).toBe(true);
+        continue;
+      }
+      const a = Math.sqrt(6 / (p.shape[0] + p.shape[1]));
+      let max = 0;
+      let sum = 0;
+      let sq = 0;
+      for (const v of d) {
+        max = Math.max(max, Math.abs(v));
+        sum += v;
+        sq += v * v;
+      }
+      expect(max).toBeLessThanOrEqual(a);
+      // A uniform on (-a, a) has variance a^2 / 3: the draw fills the range, not a narrower one.
+      expect(max).toBeGreaterThan(0.9 * a);
+      expect(Math.abs(sq / d.length - (a * a) / 3)).toBeLessThan(0.2 * ((a * a) / 3));
+      expect(Math.abs(sum / d.length)).toBeLessThan(0.1 * a);
+    }
+    // torch's Linear(K, V) decoder: U(+-1/sqrt(K)), far wider than Xavier's for V >> K; bias non-zero.
+    expect(Math.max(...Array.from(t.decoder.weight.f32, Math.abs))).toBeGreaterThan(
+      2 * Math.sqrt(6 / (opts.vocabSize + opts.numTopics)),
+    );
+    expect(t.decoder.bias!.f32.some((v) => v !== 0)).toBe(true);
+    // Same seed, same draws.
+    expectClose(new WLDA({ ...opts, init: 'xavier' }).decoder.weight, x.decoder.weight, { atol: 0, rtol: 0 });
+  });
+
+  test('a bad init is a TypeError naming init; save/load keeps it', async () => {
+    const e = errorOf(() => new WLDA({ vocabSize: 10, numTopics: 2, init: 'kaiming' as unknown as 'xavier' }));
+    expect(e.name).toBe('TypeError');
+    expect(e.message).toMatch(/init/);
+    const m = new WLDA({ ...tiny, init: 'xavier' });
+    await m.fit(small(), { epochs: 1, batchSize: 60 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-wlda-init-'));
+    try {
+      const file = path.join(dir, 'm.safetensors');
+      m.save(file);
+      const back = WLDA.load(file) as InstanceType<typeof WLDA>;
+      expect(back.init).toBe('xavier');
+      expectClose(back.decoder.weight, m.decoder.weight, { atol: 0, rtol: 0 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('save / load', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-topics-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
