@@ -86,7 +86,8 @@ export class WLDA extends TopicModel {
     this.registerModule('out', new Linear(this.hidden[this.hidden.length - 1], this.numTopics, r));
     this.registerModule('decoder', new Linear(this.numTopics, this.vocabSize, r));
     const how = opts.init ?? 'torch';
-    if (how !== 'torch' && how !== 'xavier') throw new TypeError(`init must be 'torch' or 'xavier', got ${String(how)}`);
+    if (how !== 'torch' && how !== 'xavier')
+      throw new TypeError(`init must be 'torch' or 'xavier', got ${String(how)}`);
     this.init = how;
     if (how === 'xavier') {
       for (const [name, p] of this.namedParameters()) {
