@@ -10,6 +10,7 @@
 // words of each topic from the decoder weights alone (topics(n, { bias: false }), W-LDA's "Top Words2").
 'use strict';
 const fs = require('fs');
+const path = require('path');
 const { readCorpus } = require('./_topics_data');
 
 // The spec's optimiser settings, passed explicitly so that both sides surely use the same ones.
@@ -91,13 +92,21 @@ async function main() {
   let embeddingSeconds = null;
   if (variant) Object.assign(opts, variant.opts);
   if (variant && variant.word2vec) {
-    if (!corpus.trainTokens)
-      throw new Error('the corpus has no train_tokens.txt (re-run bench/topics.js to prepare it)');
-    const w2v = new tk.embeddings.Word2Vec({ ...variant.word2vec, threads: spec.threads });
-    const t0 = process.hrtime.bigint();
-    await w2v.train(corpus.trainTokens);
-    embeddingSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    opts.embeddings = w2v.wv;
+    // Trained once per prepared corpus (by the first K that needs them) and kept next to it for the other Ks.
+    const cache = path.join(spec.data, 'etm-word2vec.bin');
+    if (fs.existsSync(cache)) {
+      opts.embeddings = tk.embeddings.KeyedVectors.loadWord2VecFormat(cache, { binary: true });
+    } else {
+      if (!corpus.trainTokens)
+        throw new Error('the corpus has no train_tokens.txt (re-run bench/topics.js to prepare it)');
+      const w2v = new tk.embeddings.Word2Vec({ ...variant.word2vec, threads: spec.threads });
+      const t0 = process.hrtime.bigint();
+      await w2v.train(corpus.trainTokens);
+      embeddingSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      w2v.saveWord2VecFormat(cache, { binary: true });
+      opts.embeddings = w2v.wv;
+    }
+    opts.vocab = corpus.vocab;
     opts.trainEmbeddings = false;
   }
   const model = new tk.topics[s.cls](opts);

@@ -290,6 +290,8 @@ function main() {
     seed: 2019,
   });
   writeCorpus(tmp, prepared);
+  // The word2vec variant's embeddings are cached next to the corpus by the first child that trains them.
+  fs.rmSync(path.join(tmp, 'etm-word2vec.bin'), { force: true });
   const corpus = readCorpus(tk, tmp);
   const info = corpus.info;
   console.log(
