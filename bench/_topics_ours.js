@@ -2,9 +2,15 @@
 // the prepared corpus and writes the same JSON as bench/_topics_peer.py (time per epoch, top words,
 // document-completion perplexity).
 //
-// usage: node _topics_ours.js '{"data","model","k","epochs","threads","seed","out","top","pretrainEpochs"}'
+// usage: node _topics_ours.js '{"data","model","k","epochs","threads","seed","out","top","pretrainEpochs"[,"variant"]}'
+//
+// Variants (extra rows of the benchmark; see VARIANTS): "xavier" (WLDA initialised as W-LDA's code does),
+// "word2vec" (ETM with frozen skip-gram embeddings trained on the training documents, as ETM's paper and
+// skipgram.py). Models with a decoder bias (NVDM, WLDA, GMNTM) also write `topics_weights_only`: the top
+// words of each topic from the decoder weights alone (topics(n, { bias: false }), W-LDA's "Top Words2").
 'use strict';
 const fs = require('fs');
+const path = require('path');
 const { readCorpus } = require('./_topics_data');
 
 // The spec's optimiser settings, passed explicitly so that both sides surely use the same ones.
@@ -13,6 +19,17 @@ const SETTINGS = {
   wlda: { cls: 'WLDA', batchSize: 200, lr: 2e-3 },
   etm: { cls: 'ETM', batchSize: 1000, lr: 5e-3 },
   gmntm: { cls: 'GMNTM', batchSize: 200, lr: 2e-3 },
+};
+
+// Options per variant: model options, and for word2vec the skip-gram settings of ETM's skipgram.py
+// (dim 300, window 4, 10 negative samples, min count 2, 50 iterations, skip-gram).
+const VARIANTS = {
+  xavier: { models: ['wlda'], opts: { init: 'xavier' } },
+  word2vec: {
+    models: ['etm'],
+    opts: {},
+    word2vec: { dim: 300, window: 4, negative: 10, minCount: 2, epochs: 50, model: 'skipgram', seed: 1 },
+  },
 };
 
 const median = (xs) => {
@@ -68,6 +85,30 @@ async function main() {
   const s = SETTINGS[spec.model];
   const opts = { vocabSize: corpus.vocab.length, numTopics: spec.k, seed: spec.seed };
   if (spec.model === 'gmntm') opts.pretrainEpochs = spec.pretrainEpochs;
+  const variant = spec.variant ? VARIANTS[spec.variant] : null;
+  if (spec.variant && (!variant || !variant.models.includes(spec.model))) {
+    throw new Error(`unknown variant '${spec.variant}' for ${spec.model}`);
+  }
+  let embeddingSeconds = null;
+  if (variant) Object.assign(opts, variant.opts);
+  if (variant && variant.word2vec) {
+    // Trained once per prepared corpus (by the first K that needs them) and kept next to it for the other Ks.
+    const cache = path.join(spec.data, 'etm-word2vec.bin');
+    if (fs.existsSync(cache)) {
+      opts.embeddings = tk.embeddings.KeyedVectors.loadWord2VecFormat(cache, { binary: true });
+    } else {
+      if (!corpus.trainTokens)
+        throw new Error('the corpus has no train_tokens.txt (re-run bench/topics.js to prepare it)');
+      const w2v = new tk.embeddings.Word2Vec({ ...variant.word2vec, threads: spec.threads });
+      const t0 = process.hrtime.bigint();
+      await w2v.train(corpus.trainTokens);
+      embeddingSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      w2v.saveWord2VecFormat(cache, { binary: true });
+      opts.embeddings = w2v.wv;
+    }
+    opts.vocab = corpus.vocab;
+    opts.trainEmbeddings = false;
+  }
   const model = new tk.topics[s.cls](opts);
   const marks = [];
   const losses = [];
@@ -92,6 +133,7 @@ async function main() {
       ? { all: reported, main: reported.slice(reported.length - spec.epochs) }
       : epochTimes(marks, 0, total, { mainEpochs: spec.epochs });
   const topics = model.topics(spec.top);
+  const topicsWeightsOnly = model.decoder && model.decoder.bias ? model.topics(spec.top, { bias: false }) : null;
   const perplexity = model.perplexity(corpus.testH1, corpus.testH2);
   const out = {
     system: `textkernels ${require('../package.json').version}`,
@@ -111,7 +153,11 @@ async function main() {
     final_loss: losses.length ? losses[losses.length - 1] : null,
     fit_result: plain(result),
     topics,
+    topics_weights_only: topicsWeightsOnly,
     perplexity,
+    variant: spec.variant || null,
+    embedding_seconds: embeddingSeconds,
+    missing_words: typeof model.missingWords === 'number' && variant && variant.word2vec ? model.missingWords : null,
   };
   fs.writeFileSync(spec.out, JSON.stringify(out));
 }

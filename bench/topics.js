@@ -6,6 +6,7 @@
 //   npm run build:ts && npm run bench -- topics [--k 20,50] [--epochs 50] [--torch-epochs N] [--models nvdm,wlda,etm,gmntm,lda]
 //       [--threads N[,M]] [--lda-passes 20] [--pretrain-epochs 10] [--vocab-size 0] [--seed 1] [--quick]
 //       [--torch-first-layer auto|dense|sparse] [--python /tmp/torch-env/bin/python] [--gensim-python /usr/bin/python3] [--keep DIR] [--no-write]
+//       [--variants xavier,word2vec|none]
 //
 // The corpus is prepared once (bench/_topics_data.js: tk.text.BowCorpus over lib/data's Brown paragraphs,
 // ETM's preprocessing, min_df 5, max_df 0.7, a seeded 85/15 split, test documents halved for document
@@ -21,6 +22,11 @@
 // (tk.topics.diversity, top 25) and topic uniqueness (tk.topics.topicUniqueness, top 10).
 // The PyTorch peer picks, per model, the faster of a dense batch and torch.sparse (a few timed steps of
 // each before training; --torch-first-layer dense|sparse fixes it) and says which.
+// Extra rows of ours (issue 6's diversity goal; docs/TOPIC-MODELS.md, "Topic words and diversity"): for WLDA, a
+// row "topic words: weights only" from the same trained model (topics(25, { bias: false }), W-LDA's "Top Words2":
+// the decoder weights without the bias, which holds the background word frequencies); and, per --variants, more
+// trainings: `xavier` = WLDA initialised as W-LDA's code (init: 'xavier'), `word2vec` = ETM with frozen skip-gram
+// embeddings trained on the training documents (ETM's skipgram.py settings; the embedding time is not in s/epoch).
 // `--quick` (a 4000-paragraph subset, 1000 words, K = 20, 2 epochs, 1 pretraining epoch, 2 LDA passes)
 // only checks the harness (about a minute on a quiet 2-core machine).
 // Peers missing (no torch in --python, no gensim in --gensim-python) or tk.topics models missing in the
@@ -67,8 +73,18 @@ const maxDocs = Number(arg('max-docs', quick ? '4000' : '0'));
 const torchPython = arg('python', process.env.PYTHON || '/tmp/torch-env/bin/python');
 const gensimPython = arg('gensim-python', '/usr/bin/python3');
 const write = !flag('no-write');
+const VARIANT_MODELS = { xavier: 'wlda', word2vec: 'etm' };
+const variants = arg('variants', 'xavier,word2vec')
+  .split(',')
+  .filter((v) => v && v !== 'none');
 const TOP = 25;
 
+for (const v of variants) {
+  if (!VARIANT_MODELS[v]) {
+    console.error(`bench/topics: unknown variant '${v}' (xavier, word2vec, none)`);
+    process.exit(2);
+  }
+}
 for (const m of models) {
   if (!NEURAL.includes(m) && m !== 'lda') {
     console.error(`bench/topics: unknown model '${m}' (nvdm, wlda, etm, gmntm, lda)`);
@@ -122,12 +138,19 @@ function runChild(label, cmd, args, out, threads) {
   return res;
 }
 
-function runOurs(model, k, threads) {
-  const out = path.join(tmp, `ours-${model}-${k}-t${threads}.json`);
+function runOurs(model, k, threads, variant) {
+  const out = path.join(tmp, `ours-${model}${variant ? '-' + variant : ''}-${k}-t${threads}.json`);
   const spec = { data: tmp, model, k, epochs, threads, seed, out, top: TOP, pretrainEpochs };
+  if (variant) spec.variant = variant;
   const script = path.join(__dirname, '_topics_ours.js');
-  return runChild(`textkernels ${NAMES[model]} K=${k}`, process.execPath, [script, JSON.stringify(spec)], out, threads);
+  const name = `textkernels ${NAMES[model]}${variant ? ` (${VARIANT_NAMES[variant]})` : ''} K=${k}`;
+  return runChild(name, process.execPath, [script, JSON.stringify(spec)], out, threads);
 }
+
+const VARIANT_NAMES = {
+  xavier: 'Xavier init',
+  word2vec: 'frozen word2vec',
+};
 
 function runPeer(python, model, k, threads) {
   const out = path.join(tmp, `peer-${model}-${k}-t${threads}.json`);
@@ -267,6 +290,8 @@ function main() {
     seed: 2019,
   });
   writeCorpus(tmp, prepared);
+  // The word2vec variant's embeddings are cached next to the corpus by the first child that trains them.
+  fs.rmSync(path.join(tmp, 'etm-word2vec.bin'), { force: true });
   const corpus = readCorpus(tk, tmp);
   const info = corpus.info;
   console.log(
@@ -308,6 +333,10 @@ function main() {
   const record = (impl, model, k, threads, r) => {
     results.push({ impl, model, k, threads, ...r });
     report(results[results.length - 1]);
+    // WLDA's second word list from the same model: the decoder weights without the bias.
+    if (impl === 'ours' && model === 'wlda' && Array.isArray(r.topics_weights_only)) {
+      results.push({ impl, model, k, threads, ...r, topics: r.topics_weights_only, weightsOnly: true });
+    }
   };
   for (const threads of threadCounts) {
     for (const k of ks) {
@@ -320,6 +349,10 @@ function main() {
         const order = runners.map((_, i) => runners[(i + turn) % runners.length]);
         turn++;
         for (const [impl, run] of order) record(impl, model, k, threads, run());
+        if (oursOk) {
+          for (const v of variants)
+            if (VARIANT_MODELS[v] === model) record('ours', model, k, threads, runOurs(model, k, threads, v));
+        }
       }
       if (models.includes('lda') && gensimOk)
         record('gensim', 'lda', k, threads, runPeer(gensimPython, 'lda', k, threads));
@@ -336,7 +369,8 @@ function main() {
   const rows = results.filter((r) => r.topics);
   for (const r of rows) {
     const peer = rows.find((x) => x.impl === 'torch' && x.model === r.model && x.k === r.k && x.threads === r.threads);
-    if (r.impl === 'ours' && peer) r.ratio = peer.seconds_per_epoch / r.seconds_per_epoch;
+    if (r.impl === 'ours' && !r.variant && !r.weightsOnly && peer)
+      r.ratio = peer.seconds_per_epoch / r.seconds_per_epoch;
   }
 
   const header = ['system', 'K', 'threads', 'NPMI', 'TD', 'TU', 'held-out ppl', 's/epoch', 'PyTorch ÷ ours'];
@@ -400,6 +434,18 @@ function main() {
             .map((r) => `${fmt(r.gensim_bound_perplexity, 0)} (K=${r.k})`)
             .join(', ')}, not comparable.`
         : '.'),
+    'Rows in brackets after textkernels (issue 6, topic diversity; docs/TOPIC-MODELS.md): "topic words: weights only" = the same trained WLDA, its top words ' +
+      'ranked by the decoder weight column without the bias (topics(n, { bias: false }), W-LDA\'s "Top Words2"; perplexity and time are the model\'s); ' +
+      '"Xavier init" = WLDA initialised as W-LDA\'s code (init: \'xavier\': Xavier-uniform weights, zero biases); "frozen word2vec" = ETM with frozen ' +
+      "skip-gram embeddings (tk.embeddings.Word2Vec with ETM's skipgram.py settings: dim 300, window 4, 10 negatives, min count 2, 50 epochs) trained on the training documents" +
+      `${
+        rows.some((r) => r.embedding_seconds)
+          ? ` (embedding training ${rows
+              .filter((r) => r.embedding_seconds)
+              .map((r) => `${fmt(r.embedding_seconds, 0)} s`)
+              .join(', ')}, not in s/epoch)`
+          : ''
+      }.`,
     `Metrics (${scorer.source}), the same code for every system, from each system's top words: NPMI over the top 10 words with document co-occurrence in the ${info.testDocs} held-out test documents ` +
       '(ETM’s formula: a pair that never co-occurs scores -1); TD = unique words among the top 25 of all topics / (25 K); TU = W-LDA’s topic uniqueness over the top 10. ' +
       'Held-out perplexity: document completion (theta from the first half, exp of the mean over documents of -Σ n log p / N on the second half), each model through its own decoder. ' +
@@ -431,8 +477,11 @@ function main() {
 function label(r) {
   const who =
     r.impl === 'ours' ? 'textkernels' : r.impl === 'torch' ? 'PyTorch' : r.impl === 'gensim' ? 'gensim' : r.impl || '?';
-  const how = r.impl === 'torch' && r.first_layer ? ` (${r.first_layer})` : '';
-  return `${who} ${NAMES[r.model] || r.model}${how}`;
+  const notes = [];
+  if (r.impl === 'torch' && r.first_layer) notes.push(r.first_layer);
+  if (r.variant) notes.push(VARIANT_NAMES[r.variant] || r.variant);
+  if (r.weightsOnly) notes.push('topic words: weights only');
+  return `${who} ${NAMES[r.model] || r.model}${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
 
 function report(r) {

@@ -333,6 +333,184 @@ describe('fit / transform / topics / perplexity', () => {
   });
 });
 
+describe('topic words from the decoder\'s weights only (bias: false, W-LDA\'s "Top Words2")', () => {
+  // A constructed decoder Linear(K = 2, V = 6): word 0 has a large bias (a background word) and small
+  // weights, so it tops both topics with the bias and drops out of both without it.
+  const V = 6;
+  const K = 2;
+  const W = [
+    [0.1, 0.1],
+    [2, -1],
+    [1.5, 0.5],
+    [-1, 2],
+    [0.5, 1.5],
+    [0, 0.25],
+  ]; // [V, K]
+  const b = [5, 0, 0, 0, 0, 1];
+  const vocab = ['said', 'music', 'band', 'court', 'judge', 'time'];
+  const setDecoder = (dec: { weight: tk.Tensor; bias: tk.Tensor | null }): void => {
+    dec.weight.f32.set(W.flat());
+    dec.bias!.f32.set(b);
+  };
+  /** Word ids of topic k ranked by a score per word, descending, ties to the lower id. */
+  const argsort = (score: (v: number) => number): number[] =>
+    Array.from({ length: V }, (_, v) => v).sort((x, y) => score(y) - score(x) || x - y);
+
+  test('WLDA and NVDM: ranked by the weight column alone; the default adds the bias', () => {
+    for (const m of [
+      new WLDA({ vocabSize: V, numTopics: K, hidden: [4], seed: 1, vocab }),
+      new NVDM({ vocabSize: V, numTopics: K, hidden: [4], seed: 1, vocab }),
+    ]) {
+      setDecoder(m.decoder);
+      for (let k = 0; k < K; k++) {
+        expect(m.topicIds(V, { bias: false })[k]).toEqual(argsort((v) => W[v][k]));
+        expect(m.topicIds(V)[k]).toEqual(argsort((v) => W[v][k] + b[v]));
+      }
+      expect(m.topicIds(3)).toEqual([
+        [0, 1, 2],
+        [0, 3, 4],
+      ]);
+      expect(m.topicIds(3, { bias: true })).toEqual(m.topicIds(3));
+      expect(m.topicIds(3, {})).toEqual(m.topicIds(3));
+      expect(m.topicIds(3, { bias: false })).toEqual([
+        [1, 2, 4],
+        [3, 4, 2],
+      ]);
+      expect(m.topics(2, { bias: false })).toEqual([
+        ['music', 'band'],
+        ['court', 'judge'],
+      ]);
+      // topicWord: softmax over V of the weight column (+ bias by default), rows on the simplex.
+      for (const bias of [true, false]) {
+        const tw = m.topicWord({ bias });
+        expect(tw.shape).toEqual([K, V]);
+        const want = new Float32Array(K * V);
+        for (let k = 0; k < K; k++) {
+          const z = W.map((row, v) => row[k] + (bias ? b[v] : 0));
+          const mx = Math.max(...z);
+          const e = z.map((x) => Math.exp(x - mx));
+          const s = e.reduce((x, y) => x + y, 0);
+          for (let v = 0; v < V; v++) want[k * V + v] = e[v] / s;
+        }
+        expectClose(tw, want, { atol: 1e-6, rtol: 1e-5 }, `${m.constructor.name} bias ${bias}`);
+      }
+    }
+  });
+
+  test('GMNTM: the bias is left out of decoder(softmax(fc(means_k)))', () => {
+    const m = new GMNTM({ vocabSize: V, numTopics: K, hidden: [4], seed: 1 });
+    setDecoder(m.decoder);
+    const code = tk.softmax(m.fc.forward(m.means), 1);
+    const noBias = tk.softmax(tk.matmul(code, tk.transpose(m.decoder.weight, 0, 1)), 1);
+    const withBias = tk.softmax(tk.add(tk.matmul(code, tk.transpose(m.decoder.weight, 0, 1)), m.decoder.bias!), 1);
+    expectClose(m.topicWord({ bias: false }), noBias, { atol: 1e-6, rtol: 1e-5 });
+    expectClose(m.topicWord(), withBias, { atol: 1e-6, rtol: 1e-5 });
+    // The background word 0 leads every topic with the bias only.
+    expect(m.topicIds(1).map((t) => t[0])).toEqual([0, 0]);
+    expect(m.topicIds(1, { bias: false }).some((t) => t[0] === 0)).toBe(false);
+  });
+
+  test('ETM has no bias: the same topics either way', () => {
+    const m = new ETM({ vocabSize: V, numTopics: K, hidden: [4], embeddingDim: 3, seed: 1 });
+    expectClose(m.topicWord({ bias: false }), m.topicWord(), { atol: 0, rtol: 0 });
+    expect(m.topicIds(4, { bias: false })).toEqual(m.topicIds(4));
+  });
+
+  test('bad options', () => {
+    const m = new WLDA({ vocabSize: V, numTopics: K, hidden: [4], seed: 1 });
+    const e = new ETM({ vocabSize: V, numTopics: K, hidden: [4], embeddingDim: 3, seed: 1 });
+    for (const f of [
+      () => m.topicIds(3, { bias: 1 as unknown as boolean }),
+      () => m.topics(3, { bias: 'no' as unknown as boolean }),
+      () => m.topicWord({ bias: null as unknown as boolean }),
+      () => e.topicWord({ bias: 0 as unknown as boolean }),
+    ]) {
+      const err = errorOf(f);
+      expect(err.name).toBe('TypeError');
+      expect(err.message).toMatch(/bias/);
+    }
+    for (const f of [
+      () => m.topicIds(3, null as unknown as object),
+      () => m.topicWord(false as unknown as object),
+      () => e.topics(3, [] as unknown as object),
+    ]) {
+      const err = errorOf(f);
+      expect(err.name).toBe('TypeError');
+      expect(err.message).toMatch(/opts/);
+    }
+    expect(errorOf(() => m.topicIds(0, { bias: false })).name).toBe('RangeError');
+  });
+});
+
+describe("WLDA init: 'xavier' (W-LDA's MXNet initialisation)", () => {
+  test('every weight U(-a, a) with a = sqrt(6 / (fan_in + fan_out)), every bias 0; torch init by default', () => {
+    const opts = { vocabSize: 300, numTopics: 4, hidden: [20, 10], seed: 3 };
+    const x = new WLDA({ ...opts, init: 'xavier' });
+    const t = new WLDA(opts);
+    expect(x.init).toBe('xavier');
+    expect(t.init).toBe('torch');
+    const named = [...x.namedParameters()];
+    expect(named.map(([n]) => n).sort()).toEqual(
+      [
+        'decoder.bias',
+        'decoder.weight',
+        'encoder.input.bias',
+        'encoder.input.weight',
+        'encoder.layers.0.bias',
+        'encoder.layers.0.weight',
+        'out.bias',
+        'out.weight',
+      ].sort(),
+    );
+    for (const [name, p] of named) {
+      const d = p.f32;
+      if (name.endsWith('bias')) {
+        expect(d.every((v) => v === 0)).toBe(true);
+        continue;
+      }
+      const a = Math.sqrt(6 / (p.shape[0] + p.shape[1]));
+      let max = 0;
+      let sum = 0;
+      let sq = 0;
+      for (const v of d) {
+        max = Math.max(max, Math.abs(v));
+        sum += v;
+        sq += v * v;
+      }
+      expect(max).toBeLessThanOrEqual(a);
+      // A uniform on (-a, a) has variance a^2 / 3: the draw fills the range, not a narrower one.
+      expect(max).toBeGreaterThan(0.9 * a);
+      expect(Math.abs(sq / d.length - (a * a) / 3)).toBeLessThan(0.2 * ((a * a) / 3));
+      expect(Math.abs(sum / d.length)).toBeLessThan(0.1 * a);
+    }
+    // torch's Linear(K, V) decoder: U(+-1/sqrt(K)), far wider than Xavier's for V >> K; bias non-zero.
+    expect(Math.max(...Array.from(t.decoder.weight.f32, Math.abs))).toBeGreaterThan(
+      2 * Math.sqrt(6 / (opts.vocabSize + opts.numTopics)),
+    );
+    expect(t.decoder.bias!.f32.some((v) => v !== 0)).toBe(true);
+    // Same seed, same draws.
+    expectClose(new WLDA({ ...opts, init: 'xavier' }).decoder.weight, x.decoder.weight, { atol: 0, rtol: 0 });
+  });
+
+  test('a bad init is a TypeError naming init; save/load keeps it', async () => {
+    const e = errorOf(() => new WLDA({ vocabSize: 10, numTopics: 2, init: 'kaiming' as unknown as 'xavier' }));
+    expect(e.name).toBe('TypeError');
+    expect(e.message).toMatch(/init/);
+    const m = new WLDA({ ...tiny, init: 'xavier' });
+    await m.fit(small(), { epochs: 1, batchSize: 60 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-wlda-init-'));
+    try {
+      const file = path.join(dir, 'm.safetensors');
+      m.save(file);
+      const back = WLDA.load(file) as InstanceType<typeof WLDA>;
+      expect(back.init).toBe('xavier');
+      expectClose(back.decoder.weight, m.decoder.weight, { atol: 0, rtol: 0 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('save / load', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-topics-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -15,7 +15,7 @@
 // a batch given that noise), `thetaOf` (noise-free topic proportions), `topicWord` and
 // `docLogLikelihood`. The step itself is public as `_step(batch, noise)` so that tests can inject
 // the noise and compare one step with PyTorch.
-import { checkInt, checkNumber, typeError } from '../errors';
+import { checkInt, checkNumber, checkOptions, typeError } from '../errors';
 import { CsrMatrix } from '../sparse';
 import { allFiniteStorage } from '../ops/reduce_kernels';
 import { checkDevice, Device, noGrad, Tensor } from '../tensor';
@@ -44,6 +44,26 @@ export interface TopicModelOptions {
    * initialised on the CPU (the same values on either device) and then moved, as model.to(device).
    */
   device?: Device;
+}
+
+/** Options of topicWord / topicIds / topics. */
+export interface TopicWordOptions {
+  /**
+   * Add the decoder's bias to each topic's logits (default true). W-LDA's code reports two word lists:
+   * "Top Words" from the decoder's output for a topic, its weight column plus the bias (true), and
+   * "Top Words2" from the weight column alone (false). The bias is shared by all topics and learns the
+   * corpus's background word frequencies, so `bias: false` ranks the words that set a topic apart from
+   * that background. Models whose topics have no bias (ETM) give the same either way.
+   */
+  bias?: boolean;
+}
+
+/** Validated TopicWordOptions with the default filled in. */
+export function checkTopicWordOptions(opts: TopicWordOptions | undefined): Required<TopicWordOptions> {
+  const o = checkOptions('opts', opts);
+  const bias = o.bias === undefined ? true : o.bias;
+  if (typeof bias !== 'boolean') throw typeError('bias', 'a boolean', bias);
+  return { bias };
 }
 
 export interface FitProgress {
@@ -216,8 +236,8 @@ export abstract class TopicModel extends Module {
   /** Per document: sum_v x_v log p(v | theta), the log-likelihood of counts x [B, V] under theta [B, K]. */
   protected abstract docLogLikelihood(theta: Tensor, x: CsrMatrix): Float32Array;
 
-  /** Topic-word distributions [K, V]; each row sums to 1. */
-  abstract topicWord(): Tensor;
+  /** Topic-word distributions [K, V]; each row sums to 1 (`bias`: see TopicWordOptions). */
+  abstract topicWord(opts?: TopicWordOptions): Tensor;
 
   forward(x: CsrMatrix): Tensor {
     return this.thetaOf(x);
@@ -408,11 +428,12 @@ export abstract class TopicModel extends Module {
     }
   }
 
-  /** Word ids of the k most probable words of each topic. */
-  topicIds(k = 10): number[][] {
+  /** Word ids of the k most probable words of each topic (`bias`: see TopicWordOptions). */
+  topicIds(k = 10, opts?: TopicWordOptions): number[][] {
     checkInt('k', k, 1);
+    const o = checkTopicWordOptions(opts);
     // topicWord() [K, V] is read on the host: on the device it is copied once per call.
-    const beta = noGrad(() => this.topicWord().cpu());
+    const beta = noGrad(() => this.topicWord(o).cpu());
     const V = this.vocabSize;
     const n = Math.min(k, V);
     const out: number[][] = [];
@@ -425,10 +446,13 @@ export abstract class TopicModel extends Module {
     return out;
   }
 
-  /** The k most probable words of each topic (word ids as strings when there is no vocabulary). */
-  topics(k = 10): string[][] {
+  /**
+   * The k most probable words of each topic (word ids as strings when there is no vocabulary);
+   * `bias`: see TopicWordOptions.
+   */
+  topics(k = 10, opts?: TopicWordOptions): string[][] {
     const vocab = this.vocab;
-    return this.topicIds(k).map((ids) => ids.map((i) => (vocab ? vocab[i] : String(i))));
+    return this.topicIds(k, opts).map((ids) => ids.map((i) => (vocab ? vocab[i] : String(i))));
   }
 
   /**

@@ -28,6 +28,8 @@ import {
   StepNoise,
   TopicModel,
   TopicModelOptions,
+  TopicWordOptions,
+  checkTopicWordOptions,
 } from './base';
 import { MlpEncoder, mixtureRecon, normalizeRows } from './layers';
 
@@ -165,7 +167,9 @@ export class ETM extends TopicModel {
     return neg(mixtureRecon(theta, this.betaT(), x)).cpu().f32;
   }
 
-  topicWord(): Tensor {
+  /** beta [K, V]; ETM's topics have no bias, so `bias` changes nothing (it is still validated). */
+  topicWord(opts?: TopicWordOptions): Tensor {
+    checkTopicWordOptions(opts);
     return noGrad(() => contiguous(transpose(this.betaT(), 0, 1)));
   }
 }

@@ -15,6 +15,7 @@ import { logSoftmax, softmax } from '../ops/nn';
 import { mean } from '../ops/reduce';
 import { concat } from '../ops/shape';
 import { randn, zeros } from '../creation';
+import { linear } from '../ops/matmul';
 import { Linear } from '../nn/layers';
 import { Parameter } from '../nn/module';
 import { gaussianMixtureKL } from '../ops/topic-losses';
@@ -27,6 +28,8 @@ import {
   StepNoise,
   TopicModel,
   TopicModelOptions,
+  TopicWordOptions,
+  checkTopicWordOptions,
 } from './base';
 import { MlpEncoder, decoderRecon } from './layers';
 import { GaussianMixture } from './gmm';
@@ -172,8 +175,12 @@ export class GMNTM extends TopicModel {
     return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).cpu().f32;
   }
 
-  topicWord(): Tensor {
-    return noGrad(() => softmax(this.decoder.forward(softmax(this.fc.forward(this.means), 1)), 1));
+  topicWord(opts?: TopicWordOptions): Tensor {
+    const { bias } = checkTopicWordOptions(opts);
+    return noGrad(() => {
+      const code = softmax(this.fc.forward(this.means), 1);
+      return softmax(linear(code, this.decoder.weight, bias ? this.decoder.bias : null), 1);
+    });
   }
 }
 

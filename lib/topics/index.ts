@@ -3,7 +3,15 @@ export type { BowData } from './types';
 export { npmi, topicNpmi, diversity, topicUniqueness, documentCompletionPerplexity } from './metrics';
 export type { TopicsInput, TopNOptions, PerplexityOptions } from './metrics';
 export { TopicModel } from './base';
-export type { TopicModelOptions, FitOptions, FitProgress, FitResult, StepNoise, StepResult } from './base';
+export type {
+  TopicModelOptions,
+  TopicWordOptions,
+  FitOptions,
+  FitProgress,
+  FitResult,
+  StepNoise,
+  StepResult,
+} from './base';
 export { NVDM } from './nvdm';
 export type { NVDMOptions } from './nvdm';
 export { WLDA } from './wlda';

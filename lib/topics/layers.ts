@@ -528,10 +528,13 @@ export class MlpEncoder extends Module {
   }
 }
 
-/** softmax over V of decoder.weight[:, k] + decoder.bias, for a decoder Linear(K, V): [K, V]. */
-export function decoderTopicWord(decoder: Linear): Tensor {
+/**
+ * softmax over V of decoder.weight[:, k] + decoder.bias (the bias left out when `bias` is false), for a
+ * decoder Linear(K, V): [K, V].
+ */
+export function decoderTopicWord(decoder: Linear, bias = true): Tensor {
   return noGrad(() => {
     const wt = contiguous(transpose(decoder.weight, 0, 1));
-    return softmax(decoder.bias ? add(wt, decoder.bias) : wt, 1);
+    return softmax(bias && decoder.bias ? add(wt, decoder.bias) : wt, 1);
   });
 }

@@ -17,6 +17,8 @@ import {
   StepNoise,
   TopicModel,
   TopicModelOptions,
+  TopicWordOptions,
+  checkTopicWordOptions,
 } from './base';
 import { decoderTopicWord, MlpEncoder, decoderRecon } from './layers';
 
@@ -77,8 +79,8 @@ export class NVDM extends TopicModel {
     return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).cpu().f32;
   }
 
-  topicWord(): Tensor {
-    return decoderTopicWord(this.decoder);
+  topicWord(opts?: TopicWordOptions): Tensor {
+    return decoderTopicWord(this.decoder, checkTopicWordOptions(opts).bias);
   }
 }
 

@@ -13,6 +13,7 @@ import { add, mul, neg } from '../ops/elementwise';
 import { softmax } from '../ops/nn';
 import { mean } from '../ops/reduce';
 import { Linear } from '../nn/layers';
+import { xavierUniform_, zeros_ } from '../nn/init';
 import { mmd, MmdKernel } from '../ops/topic-losses';
 import { dirichlet } from '../ops/sampling';
 import {
@@ -23,6 +24,8 @@ import {
   StepNoise,
   TopicModel,
   TopicModelOptions,
+  TopicWordOptions,
+  checkTopicWordOptions,
 } from './base';
 import { decoderTopicWord, MlpEncoder, rowSums, decoderRecon } from './layers';
 
@@ -38,7 +41,15 @@ export interface WLDAOptions extends TopicModelOptions {
   bandwidth?: number;
   /** Weight of the reconstruction term (default 1 / (mean document length * ln V), set by fit()). */
   reconWeight?: number;
+  /**
+   * Parameter initialisation: 'torch' (default; torch.nn.Linear's, as the PyTorch peer of the benchmark
+   * and the one-step fixtures use) or 'xavier' (W-LDA's code: MXNet's mx.init.Xavier() on every layer,
+   * each weight U(-a, a) with a = sqrt(6 / (fan_in + fan_out)), each bias 0).
+   */
+  init?: WLDAInit;
 }
+
+export type WLDAInit = 'torch' | 'xavier';
 
 export class WLDA extends TopicModel {
   declare encoder: MlpEncoder;
@@ -49,6 +60,7 @@ export class WLDA extends TopicModel {
   readonly latentNoise: number;
   readonly kernel: MmdKernel;
   readonly bandwidth: number;
+  readonly init: WLDAInit;
   /** null until given or computed from the first corpus fit() sees. */
   reconWeight: number | null;
   protected readonly kind = 'WLDA';
@@ -73,6 +85,16 @@ export class WLDA extends TopicModel {
     this.registerModule('encoder', new MlpEncoder(this.vocabSize, this.hidden, 'softplus', r));
     this.registerModule('out', new Linear(this.hidden[this.hidden.length - 1], this.numTopics, r));
     this.registerModule('decoder', new Linear(this.numTopics, this.vocabSize, r));
+    const how = opts.init ?? 'torch';
+    if (how !== 'torch' && how !== 'xavier')
+      throw new TypeError(`init must be 'torch' or 'xavier', got ${String(how)}`);
+    this.init = how;
+    if (how === 'xavier') {
+      for (const [name, p] of this.namedParameters()) {
+        if (name.endsWith('bias')) zeros_(p);
+        else xavierUniform_(p, 1, r);
+      }
+    }
     this.placeOn(opts.device);
   }
 
@@ -86,6 +108,7 @@ export class WLDA extends TopicModel {
       kernel: this.kernel,
       bandwidth: this.bandwidth,
       reconWeight: this.reconWeight,
+      init: this.init,
     };
   }
 
@@ -128,8 +151,8 @@ export class WLDA extends TopicModel {
     return neg(decoderRecon(theta, this.decoder.weight, this.decoder.bias, x)).cpu().f32;
   }
 
-  topicWord(): Tensor {
-    return decoderTopicWord(this.decoder);
+  topicWord(opts?: TopicWordOptions): Tensor {
+    return decoderTopicWord(this.decoder, checkTopicWordOptions(opts).bias);
   }
 }
 
