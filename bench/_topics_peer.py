@@ -531,6 +531,10 @@ def run_torch(args):
             model.means.copy_(torch.from_numpy(means).float())
             model.logvars.copy_(torch.from_numpy(np.log(var)).float())
             model.pi_logits.zero_()
+            # As tk.topics.GMNTM: q(z|x)'s log-variance head (untrained: pretraining uses z = mu) starts
+            # at each dimension's mean mixture log-variance, not near 0 against the tiny EM variances.
+            model.logvar.weight.zero_()
+            model.logvar.bias.copy_(model.logvars.mean(0))
         stages["gmm_seconds"] = time.perf_counter() - t0
         model.pretraining = False
     for _ in range(args.epochs):
