@@ -11,23 +11,11 @@ import { StepNoise, TopicModel } from '../lib/topics/base';
 import { decoderRecon, mixtureRecon, SparseLinear, softmaxRecon } from '../lib/topics/layers';
 import { Tensor } from '../lib/tensor';
 import { compareDevices, deviceDescribe, underEmulatorOrders, useEmulatedDevice } from './cuda-device-helpers';
-import { expectClose } from './helpers';
+import { expectClose, rng } from './helpers';
 
 const { CsrMatrix } = tk.sparse;
 type Csr = InstanceType<typeof CsrMatrix>;
 const { NVDM, WLDA, ETM, GMNTM } = tk.topics;
-
-/** mulberry32: the test's own seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** D documents over V words: each mostly from one of K word blocks; `empty` rows have no words. */
 function corpus(seed: number, D: number, V: number, K: number, len: number, empty: number[] = []): Csr {

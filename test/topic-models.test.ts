@@ -10,7 +10,7 @@ import { GaussianMixture } from '../lib/topics/gmm';
 import { decoderRecon, mixtureRecon, normalizeRows, SparseLinear, softmaxRecon } from '../lib/topics/layers';
 import { dirichlet } from '../lib/ops/sampling';
 import { gaussianKL, gaussianMixtureKL, mmd, MmdKernel } from '../lib/ops/topic-losses';
-import { expectClose, FixtureTensor, fromFixture, gradcheck, loadFixture, errorOf } from './helpers';
+import { expectClose, FixtureTensor, fromFixture, gradcheck, loadFixture, errorOf, rng } from './helpers';
 
 const { CsrMatrix } = tk.sparse;
 type Csr = InstanceType<typeof CsrMatrix>;
@@ -115,18 +115,6 @@ describe('one training step against PyTorch', () => {
 });
 
 // ---- synthetic corpora: K true topics over disjoint word sets, Dir(0.1) mixtures ----
-
-/** mulberry32: a seeded generator of the test's own, independent of tk's samplers. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gammaDraw(u: () => number, alpha: number): number {
   // Marsaglia-Tsang with the alpha < 1 boost; normals by Box-Muller.
