@@ -15,6 +15,7 @@ namespace tk {
 namespace isa {
 void sgns_fused_update_avx2(float g, const float* h, float* out, float* neu1e, int64_t n);
 void sgns_add_avx2(const float* x, float* y, int64_t n);
+void sgns_mean_rows_avx2(float* out, const float* base, const int32_t* rows, int n, int64_t D);
 }  // namespace isa
 
 namespace {
@@ -24,6 +25,7 @@ struct SgnsOps {
   float (*dot)(const float*, const float*, int64_t);
   void (*fused)(float g, const float* h, float* out, float* neu1e, int64_t n);
   void (*add)(const float* x, float* y, int64_t n);
+  void (*mean_rows)(float* out, const float* base, const int32_t* rows, int n, int64_t D);
 };
 void fused_generic(float g, const float* h, float* out, float* neu1e, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
@@ -35,12 +37,17 @@ void fused_generic(float g, const float* h, float* out, float* neu1e, int64_t n)
 void add_generic(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
+void mean_rows_generic(float* out, const float* base, const int32_t* rows, int n, int64_t D) {
+  std::fill(out, out + D, 0.0f);
+  for (int j = 0; j < n; ++j) add_generic(base + int64_t(rows[j]) * D, out, D);
+  for (int64_t c = 0; c < D; ++c) out[c] /= float(n);
+}
 SgnsOps sgns_ops() {
 #if defined(TK_HAVE_X86_KERNELS)
   if (simd_level() >= SimdLevel::kAvx2)
-    return {isa::vec_dot_avx2, isa::sgns_fused_update_avx2, isa::sgns_add_avx2};
+    return {isa::vec_dot_avx2, isa::sgns_fused_update_avx2, isa::sgns_add_avx2, isa::sgns_mean_rows_avx2};
 #endif
-  return {vec_dot, fused_generic, add_generic};
+  return {vec_dot, fused_generic, add_generic, mean_rows_generic};
 }
 }  // namespace
 
@@ -51,6 +58,9 @@ sgns::UnigramTableView UnigramTable::view() const {
   v.shift = shift;
   v.vocab_size = int32_t(starts.size() - 1);
   v.table_size = table_size;
+  v.table_magic = sgns::mod_magic(uint64_t(table_size));
+  v.bucket_span = bucket_span.data();
+  v.vocab_magic = v.vocab_size > 1 ? sgns::mod_magic(uint64_t(v.vocab_size - 1)) : 0;
   return v;
 }
 
@@ -91,6 +101,13 @@ UnigramTable unigram_table_build(const double* counts, int64_t V, double power, 
     int64_t idx = std::min(j << shift, table_size - 1);
     while (w + 1 < V && t.starts[size_t(w + 1)] <= idx) ++w;
     t.bucket_word[size_t(j)] = int32_t(w);
+  }
+  t.bucket_span.resize(size_t(nb));
+  for (int64_t j = 0; j < nb; ++j) {
+    const int64_t first = j << shift;
+    const int64_t end = t.starts[size_t(t.bucket_word[size_t(j)]) + 1];
+    const int64_t span = std::min(end - first, int64_t(1) << std::min(shift, 32));
+    t.bucket_span[size_t(j)] = uint32_t(std::max<int64_t>(0, std::min<int64_t>(span, UINT32_MAX)));
   }
   return t;
 }
@@ -186,28 +203,40 @@ uint64_t hash_bytes(const char* w, int len) {
 }
 }  // namespace
 
-WordIndex::WordIndex(const std::vector<std::string>& words) : words_(words) {
+WordIndex::WordIndex(const std::vector<std::string>& words) {
   uint64_t cap = 16;
   while (cap < 2 * words.size() + 1) cap <<= 1;
   mask_ = cap - 1;
-  slots_.assign(size_t(cap), -1);
+  slots_.assign(size_t(cap), Slot{0, -1});
+  offsets_.reserve(words.size() + 1);
+  offsets_.push_back(0);
+  for (const std::string& w : words) {
+    bytes_.insert(bytes_.end(), w.begin(), w.end());
+    offsets_.push_back(uint64_t(bytes_.size()));
+  }
   for (size_t i = 0; i < words.size(); ++i) {
-    uint64_t h = hash_bytes(words[i].data(), int(words[i].size())) & mask_;
-    while (slots_[h] >= 0) {
-      if (words_[size_t(slots_[h])] == words[i]) break;  // duplicate: first one wins
-      h = (h + 1) & mask_;
-    }
-    if (slots_[h] < 0) slots_[h] = int32_t(i);
+    const uint64_t hash = hash_bytes(words[i].data(), int(words[i].size()));
+    // A duplicate keeps its first id: find() already returns it.
+    if (find(words[i].data(), int(words[i].size())) >= 0) continue;
+    uint64_t h = hash & mask_;
+    while (slots_[h].id >= 0) h = (h + 1) & mask_;
+    slots_[h] = Slot{uint32_t(hash >> 32), int32_t(i)};
   }
 }
 
 int32_t WordIndex::find(const char* w, int len) const {
-  uint64_t h = hash_bytes(w, len) & mask_;
+  const uint64_t hash = hash_bytes(w, len);
+  const uint32_t tag = uint32_t(hash >> 32);
+  uint64_t h = hash & mask_;
   while (true) {
-    int32_t s = slots_[h];
-    if (s < 0) return -1;
-    const std::string& cand = words_[size_t(s)];
-    if (int(cand.size()) == len && std::memcmp(cand.data(), w, size_t(len)) == 0) return s;
+    const Slot s = slots_[h];
+    if (s.id < 0) return -1;
+    if (s.tag == tag) {
+      const uint64_t o = offsets_[size_t(s.id)];
+      if (offsets_[size_t(s.id) + 1] - o == uint64_t(len) &&
+          std::memcmp(bytes_.data() + o, w, size_t(len)) == 0)
+        return s.id;
+    }
     h = (h + 1) & mask_;
   }
 }
@@ -328,34 +357,53 @@ void train_thread(const TrainConfig& cfg, TrainProgress* prog, int id) {
     *p = cfg.sub_indices + cfg.sub_indptr[w];
     return cfg.sub_indptr[w + 1] - cfg.sub_indptr[w];
   };
+  // Rows of syn1neg are scattered over megabytes, so one update waits on a cache miss per target;
+  // drawing all targets first (the same LCG values in the same order as word2vec.c's interleaved
+  // draws) lets their rows load while the hidden vector is formed.
+  const int max_targets = cfg.negative + 1;
+  const uint64_t window_magic = sgns::mod_magic(uint64_t(cfg.window));
+  std::vector<int32_t> targets(static_cast<size_t>(max_targets));
+  auto prefetch_row = [D](const float* row) {
+    for (int64_t c = 0; c < D; c += 16) __builtin_prefetch(row + c, 1, 3);
+  };
   // One negative-sampling update: hidden = mean of the input rows, k negatives against `word`,
   // the accumulated gradient added to every input row (word2vec.c, fastText's unnormalised add).
   auto update = [&](const int32_t* in, int n_in, int32_t word) {
+    int n_targets = 0;
+    targets[size_t(n_targets++)] = word;
+    for (int d = 1; d < max_targets; ++d) {
+      next_random = sgns::lcg_next(next_random);
+      const int32_t target = sgns::draw_negative(table, next_random);
+      if (target == word) continue;
+      targets[size_t(n_targets++)] = target;
+    }
+    for (int d = 0; d < n_targets; ++d) prefetch_row(syn1 + int64_t(targets[size_t(d)]) * D);
+    {
+      // The next update most likely draws from the LCG values that follow (after CBOW's window draw
+      // for the next center): start loading their table buckets now. A wrong guess (a new sentence
+      // draws for subsampling first) costs only the prefetches.
+      uint64_t r = next_random;
+      if (cfg.cbow) r = sgns::lcg_next(r);
+      for (int d = 1; d < max_targets; ++d) {
+        r = sgns::lcg_next(r);
+        const int64_t j =
+            int64_t(sgns::mod_by_magic(r >> 16, uint64_t(table.table_size), table.table_magic)) >>
+            table.shift;
+        __builtin_prefetch(table.bucket_word + j, 0, 3);
+        __builtin_prefetch(table.bucket_span + j, 0, 3);
+      }
+    }
     const float* h;
     if (n_in == 1) {
       h = syn0 + int64_t(in[0]) * D;
     } else {
-      std::fill(neu1.begin(), neu1.end(), 0.0f);
-      for (int j = 0; j < n_in; ++j) {
-        const float* row = syn0 + int64_t(in[j]) * D;
-        for (int64_t c = 0; c < D; ++c) neu1[size_t(c)] += row[c];
-      }
-      for (int64_t c = 0; c < D; ++c) neu1[size_t(c)] /= float(n_in);
+      ops.mean_rows(neu1.data(), syn0, in, n_in, D);
       h = neu1.data();
     }
     std::fill(neu1e.begin(), neu1e.end(), 0.0f);
-    for (int d = 0; d < cfg.negative + 1; ++d) {
-      int32_t target;
-      int label;
-      if (d == 0) {
-        target = word;
-        label = 1;
-      } else {
-        next_random = sgns::lcg_next(next_random);
-        target = sgns::draw_negative(table, next_random);
-        if (target == word) continue;
-        label = 0;
-      }
+    for (int d = 0; d < n_targets; ++d) {
+      const int32_t target = targets[size_t(d)];
+      const int label = d == 0 ? 1 : 0;
       float* out = syn1 + int64_t(target) * D;
       float f = ops.dot(h, out, D);
       float g = sgns::ns_gradient(f, label, alpha, exp_table);
@@ -421,7 +469,7 @@ void train_thread(const TrainConfig& cfg, TrainProgress* prog, int id) {
     if (sentence_length == 0) continue;
     int32_t word = sen[sentence_position];
     next_random = sgns::lcg_next(next_random);
-    const int64_t b = int64_t(next_random % uint64_t(cfg.window));
+    const int64_t b = int64_t(sgns::mod_by_magic(next_random, uint64_t(cfg.window), window_magic));
     const int64_t W = cfg.window;
     if (cfg.cbow) {
       inputs.clear();

@@ -14,8 +14,9 @@ namespace tk {
 // word2vec.c's unigram table (1e8 slots, power 0.75 by default), built with its step rule, stored
 // as run starts plus a bucket index (math/sgns.h UnigramTableView).
 struct UnigramTable {
-  std::vector<int64_t> starts;       // [V + 1]
-  std::vector<int32_t> bucket_word;  // [(table_size >> shift) + 1]
+  std::vector<int64_t> starts;        // [V + 1]
+  std::vector<int32_t> bucket_word;   // [(table_size >> shift) + 1]
+  std::vector<uint32_t> bucket_span;  // [(table_size >> shift) + 1] (UnigramTableView::bucket_span)
   int32_t shift = 0;
   int64_t table_size = 0;
   sgns::UnigramTableView view() const;
@@ -61,8 +62,16 @@ class WordIndex {
   int32_t find(const char* w, int len) const;  // -1 when absent
 
  private:
-  std::vector<std::string> words_;
-  std::vector<int32_t> slots_;
+  // Looked up once per word read, every epoch: a slot holds the hash's high bits beside the id so a
+  // probe of another word rarely touches its bytes, and the bytes sit in one array in id (frequency)
+  // order, where the words that make up most of the text share a few cache lines.
+  struct Slot {
+    uint32_t tag;
+    int32_t id;  // -1: empty
+  };
+  std::vector<Slot> slots_;
+  std::vector<char> bytes_;
+  std::vector<uint64_t> offsets_;  // [V + 1] into bytes_
   uint64_t mask_ = 0;
 };
 
