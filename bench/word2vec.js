@@ -9,7 +9,7 @@
 // model's vectors are scored on WS-353 (Spearman) and the analogy questions, from ../shared/data.
 //
 //   npm run build:ts && npm run bench -- word2vec [--threads 1,2] [--models sg,cbow] [--subwords]
-//                                                 [--x10] [--no-write]
+//                                                 [--x10] [--rounds N] [--no-write]
 //   npm run bench -- word2vec --seeds 12 [--models cbow] [--trainers textkernels,gensim,fastText]
 //       (quality only: each trainer on 1 thread, seeds 1..12, mean and standard deviation of each
 //       score; prints, writes nothing)
@@ -35,6 +35,7 @@ const models = arg('models', 'sg,cbow')
   .split(',')
   .filter((m) => m && m !== 'none');
 const write = !flag('no-write');
+const rounds = Math.max(1, Number(arg('rounds', '1')));
 const python = '/usr/bin/python3';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-bench-w2v-'));
@@ -210,18 +211,57 @@ function main() {
         const runners = [() => runOurs(corpus, model, threads)];
         if (fastTextOk) runners.push(() => runFastText(corpus, model, threads, false));
         if (gensimOk) runners.push(() => runGensim(corpus, model, threads));
-        // Rotate the order from one configuration to the next so no trainer always runs first.
-        const order = runners.map((_, i) => runners[(i + turn) % runners.length]);
-        turn++;
-        const results = order.map((run) => run());
-        for (const r of results) {
-          const s = score(r.vec);
-          const row = { corpus, model, threads, ...r, ...s, wps: (corpus.tokens * 5) / r.seconds };
+        // Each round runs every trainer once, in an order rotated from one round (and configuration)
+        // to the next so no trainer always runs first; ratios are taken within a round, where the
+        // machine's state is closest to equal, and their geometric mean is reported.
+        const perRound = [];
+        for (let round = 0; round < rounds; round++) {
+          const order = runners.map((_, i) => (i + turn) % runners.length);
+          turn++;
+          const results = new Array(runners.length);
+          for (const i of order) results[i] = runners[i]();
+          perRound.push(results);
+          if (rounds > 1)
+            console.error(
+              `${model} t=${threads} round ${round + 1}/${rounds}: ${results.map((r) => `${r.name} ${r.seconds.toFixed(2)} s`).join(', ')}`,
+            );
+        }
+        const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+        const configRows = [];
+        runners.forEach((_, i) => {
+          const first = perRound[perRound.length - 1][i];
+          const seconds = median(perRound.map((rs) => rs[i].seconds));
+          const s = score(first.vec);
+          const row = {
+            corpus,
+            model,
+            threads,
+            ...first,
+            seconds,
+            roundSeconds: perRound.map((rs) => rs[i].seconds),
+            maxrssMb: Math.max(...perRound.map((rs) => rs[i].maxrssMb)),
+            ...s,
+            wps: (corpus.tokens * 5) / seconds,
+          };
+          configRows.push(row);
           rows.push(row);
+        });
+        // Ours against each peer: geometric mean over rounds of (peer seconds / our seconds).
+        const ours = configRows[0];
+        for (const peer of configRows.slice(1)) {
+          const logs = ours.roundSeconds.map((t, r) => Math.log(peer.roundSeconds[r] / t));
+          const ratios = logs.map(Math.exp);
+          ours[`vs:${peer.name}`] = {
+            mean: Math.exp(logs.reduce((a, x) => a + x, 0) / logs.length),
+            lo: Math.min(...ratios),
+            hi: Math.max(...ratios),
+          };
+        }
+        for (const row of configRows) {
           console.log(
-            `${path.basename(corpus.file)} ${model} t=${threads} ${r.name.padEnd(28)} ${r.seconds.toFixed(2)} s ` +
-              `${Math.round(row.wps / 1000)}k words/s  ${r.maxrssMb.toFixed(0)} MB  WS353 ${s.ws.toFixed(3)} (${s.pairs})  ` +
-              `SimLex ${s.simlex.toFixed(3)}  analogy ${(100 * s.analogy).toFixed(1)}% of ${s.answered}`,
+            `${path.basename(corpus.file)} ${model} t=${threads} ${row.name.padEnd(28)} ${row.seconds.toFixed(2)} s ` +
+              `${Math.round(row.wps / 1000)}k words/s  ${row.maxrssMb.toFixed(0)} MB  WS353 ${row.ws.toFixed(3)} (${row.pairs})  ` +
+              `SimLex ${row.simlex.toFixed(3)}  analogy ${(100 * row.analogy).toFixed(1)}% of ${row.answered}`,
           );
         }
       }
@@ -250,8 +290,11 @@ function main() {
       `${corpora.length > 1 ? '; and the same repeated 10 times' : ''}); dim 100, window 5, negative 5, minCount 5, sample 1e-3, 5 epochs; ` +
       'alpha 0.025 (skip-gram) / 0.05 (CBOW) for every trainer.',
     `Machine: ${cpuModel()}, ${os.cpus().length} logical CPUs; our SIMD level ${tk.backend().simd}. Run ${started.toISOString().replace(/\.\d+Z$/, 'Z')}, ` +
-      `load average before the run ${load.map((x) => x.toFixed(2)).join(' / ')}. **The machine was shared with other agents during the run: timings were taken under load;** ` +
-      'trainers were interleaved (order rotated per configuration), so compare ratios within a configuration.',
+      `load average before the run ${load.map((x) => x.toFixed(2)).join(' / ')}. ` +
+      (rounds > 1
+        ? `${rounds} rounds per configuration, each running every trainer once in rotated order; seconds are the median over rounds, ` +
+          "ratios the geometric mean over rounds of the peer's time over ours within the round (range in brackets); quality scores are from the vectors of the last round."
+        : 'Trainers were interleaved (order rotated per configuration), so compare ratios within a configuration.'),
     `Command: \`npm run build:ts && npm run bench -- word2vec${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\`.`,
     'Words/s = tokens x 5 epochs / seconds of training (vocabulary pass included; fastText: process wall time, which includes reading and saving). ' +
       'Peak memory: max RSS of the trainer process. WS-353: Spearman on EN-WS-353-ALL over the pairs with both words in the vocabulary (count in brackets); ' +
@@ -264,7 +307,12 @@ function main() {
     const peers = rows.filter((x) => x.corpus === r.corpus && x.model === r.model && x.threads === r.threads);
     const ft = peers.find((x) => x.name.startsWith('fastText'));
     const gs = peers.find((x) => x.name.startsWith('gensim'));
-    const ratio = (p) => (p && r.name.startsWith('textkernels') ? `${(r.wps / p.wps).toFixed(2)}x` : '');
+    const ratio = (p) => {
+      if (!p || !r.name.startsWith('textkernels')) return '';
+      const v = r[`vs:${p.name}`];
+      if (!v) return `${(r.wps / p.wps).toFixed(2)}x`;
+      return rounds > 1 ? `${v.mean.toFixed(2)}x (${v.lo.toFixed(2)}-${v.hi.toFixed(2)})` : `${v.mean.toFixed(2)}x`;
+    };
     lines.push(
       `| ${path.basename(r.corpus.file, '.txt')} | ${r.model} | ${r.threads} | ${r.name} | ${r.seconds.toFixed(2)} | ${Math.round(r.wps / 1000)}k | ${ratio(ft)} | ${ratio(gs)} | ` +
         `${r.maxrssMb.toFixed(0)} | ${r.ws.toFixed(3)} (${r.pairs}) | ${r.simlex.toFixed(3)} | ${(100 * r.analogy).toFixed(1)}% (${r.answered}) |`,
