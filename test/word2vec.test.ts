@@ -114,6 +114,36 @@ describe('word2vec.c unigram table', () => {
     expect(drawExpected[drawExpected.length - 1]).not.toBe(0);
   });
 
+  it('draws negatives over the full 64-bit LCG range exactly as word2vec.c (the modulo without division)', () => {
+    // Table sizes with and without a power of two, vocabularies whose V - 1 is 1 (plain %), a power of
+    // two, or neither; the LCG's values cover the whole 64-bit range, high bits included.
+    for (const [counts, size] of [
+      [[300, 9000, 4000, 700, 700, 65, 12, 5], 1e8],
+      [[300, 9000, 4000, 700, 700, 65, 12, 5], 4096],
+      [[5, 40, 7, 7, 1], 1000],
+      [[50, 3], 7],
+      [[9, 4, 4], 1 << 20],
+    ] as [number[], number][]) {
+      const ref = referenceStarts(counts, size);
+      const n = 5000;
+      const out = new Int32Array(n);
+      const seed = 123456789;
+      native.w2vDrawNegatives(out, Float64Array.from(counts), 0.75, size, seed);
+      let r = BigInt(seed);
+      let high = 0;
+      const expected: number[] = [];
+      for (let k = 0; k < n; k++) {
+        r = lcg(r);
+        if (r >> 63n) high++;
+        let t = tableAt(ref, Number((r >> 16n) % BigInt(size)));
+        if (t === 0 && counts.length > 1) t = Number(r % BigInt(counts.length - 1)) + 1;
+        expected.push(t);
+      }
+      expect(high).toBeGreaterThan(n / 4);
+      expect(Array.from(out)).toEqual(expected);
+    }
+  });
+
   it('draws negatives in proportion to count^0.75', () => {
     const counts = [50, 1000, 300, 300, 100, 20];
     const n = 200000;

@@ -24,6 +24,7 @@ declare module '../native' {
       tableSize: number,
       slots: Float64Array,
     ): void;
+    w2vDrawNegatives(out: Int32Array, counts: Float64Array, power: number, tableSize: number, seed: number): void;
     w2vSubsampleRan(count: number, sample: number, trainWords: number): number;
     w2vInitVectors(out: Float32Array, rows: number, D: number, seed: number, scale: number): void;
     w2vCountFile(

@@ -1,5 +1,5 @@
-// Exports: w2vExpTable, w2vUnigramStarts, w2vUnigramLookup, w2vSubsampleRan, w2vInitVectors,
-// w2vCountFile, w2vTrain, w2vNormalizeRows, w2vRowsDot, w2vTopK, w2vTopKScores, ftHash,
+// Exports: w2vExpTable, w2vUnigramStarts, w2vUnigramLookup, w2vDrawNegatives, w2vSubsampleRan,
+// w2vInitVectors, w2vCountFile, w2vTrain, w2vNormalizeRows, w2vRowsDot, w2vTopK, w2vTopKScores, ftHash,
 // ftSubwords, ftNgrams.
 //
 // Training and the vocabulary pass run on std::threads of their own (not libuv's pool, not the
@@ -82,6 +82,22 @@ Napi::Value JS_w2vUnigramLookup(const Napi::CallbackInfo& info) {
     if (!(s >= -9.007199254740992e15) || s >= double(t.table_size) || std::floor(s) != s)
       ThrowRange(info.Env(), "slots[" + std::to_string(i) + "] must be an integer < tableSize");
     out.data[i] = s >= 0 ? sgns::unigram_lookup(v, int64_t(s)) : sgns::draw_negative(v, uint64_t(-s - 1));
+  }
+  return info.Env().Undefined();
+}
+
+// w2vDrawNegatives(out[n], counts, power, tableSize, seed): the trainer's own draws over the full
+// 64-bit LCG from `seed` (r = lcg(r), then out[i] = draw_negative(r)), so tests reach the values
+// near 2^64 where the multiply-shift modulo needs its correction step.
+Napi::Value JS_w2vDrawNegatives(const Napi::CallbackInfo& info) {
+  RequireArgs(info, 5, "w2vDrawNegatives");
+  UnigramTable t = TableFromArgs(info, 1);
+  auto out = GetArray<int32_t>(info, 0, "out");
+  uint64_t r = uint64_t(GetInt(info, 4, "seed", 0, int64_t(1) << 53));
+  sgns::UnigramTableView v = t.view();
+  for (size_t i = 0; i < out.length; ++i) {
+    r = sgns::lcg_next(r);
+    out.data[i] = sgns::draw_negative(v, r);
   }
   return info.Env().Undefined();
 }
@@ -603,6 +619,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("w2vExpTable", Napi::Function::New(env, JS_w2vExpTable));
   exports.Set("w2vUnigramStarts", Napi::Function::New(env, JS_w2vUnigramStarts));
   exports.Set("w2vUnigramLookup", Napi::Function::New(env, JS_w2vUnigramLookup));
+  exports.Set("w2vDrawNegatives", Napi::Function::New(env, JS_w2vDrawNegatives));
   exports.Set("w2vSubsampleRan", Napi::Function::New(env, JS_w2vSubsampleRan));
   exports.Set("w2vInitVectors", Napi::Function::New(env, JS_w2vInitVectors));
   exports.Set("w2vCountFile", Napi::Function::New(env, JS_w2vCountFile));

@@ -59,6 +59,7 @@ const cases = {
       filled(alloc, Float64Array, 3, (i) => [0, 50, -7][i]),
     ],
   ],
+  w2vDrawNegatives: (alloc) => [[alloc(Int32Array, 5), filled(alloc, Float64Array, 4, (i) => i + 1), 0.75, 100, 3]],
   w2vSubsampleRan: () => [[5, 1e-3, 1000]],
   w2vInitVectors: (alloc) => [[alloc(Float32Array, 12), 4, 3, 1, 1]],
   w2vCountFile: (alloc) => [[corpusFile, alloc(Int32Array, 1)]],
