@@ -502,12 +502,10 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       if (rows > 0 && outF > 0) gemm(false, false, 1, outF, rows, onesCol as F32, 0, g, 0, 0, gb, 0);
       grads[2] = new Tensor(gb, bias.shape);
     } else if (bias && bias.requiresGrad && g instanceof Float32Array) {
-      const acc = new Float64Array(outF);
-      for (let r = 0; r < rows; r++) {
-        const off = r * outF;
-        for (let j = 0; j < outF; j++) acc[j] += g[off + j];
-      }
-      grads[2] = new Tensor(Float32Array.from(acc), bias.shape);
+      // Column sums in double, row after row (as a plain loop would), natively and in parallel.
+      const gb = new Float32Array(outF);
+      if (rows > 0 && outF > 0) native.sumForward(gb, g, 1, rows, outF);
+      grads[2] = new Tensor(gb, bias.shape);
     }
     return bias ? grads : grads.slice(0, 2);
   });
