@@ -50,12 +50,30 @@ export function checkDevice(name: string, device: unknown): Device {
   return device;
 }
 
+// TEXTKERNELS_POISON_UNINIT=1 (set by the test suite) fills every storage allocated without `zero`
+// with NaN (float32) or -2^31 + 1 (int32), so that an op relying on zeros it did not ask for fails its
+// tests instead of reading whatever the allocator left there.
+const poisonUninit = process.env.TEXTKERNELS_POISON_UNINIT === '1';
+// Below this many elements a zeroed typed array costs no more than an uninitialised one.
+const UNINIT_MIN_LENGTH = 4096;
+
 /**
- * New storage of `length` elements on `device`: zeros on the CPU (a fresh typed array); on the GPU,
- * undefined contents unless `zero` (ops that write every element skip the fill).
+ * New storage of `length` elements on `device`, undefined contents unless `zero` (ops that write every
+ * element skip the fill: on the CPU that saves clearing megabytes in the allocator for each op output).
  */
 export function allocStorage(device: Device, dtype: DType, length: number, zero = false): Storage {
-  if (device === 'cpu') return dtype === 'int32' ? new Int32Array(length) : new Float32Array(length);
+  if (device === 'cpu') {
+    if (zero || (length < UNINIT_MIN_LENGTH && !poisonUninit)) {
+      return dtype === 'int32' ? new Int32Array(length) : new Float32Array(length);
+    }
+    const bytes = Buffer.allocUnsafeSlow(length * 4);
+    if (dtype === 'int32') {
+      const a = new Int32Array(bytes.buffer, bytes.byteOffset, length);
+      return poisonUninit ? a.fill(-0x7fffffff) : a;
+    }
+    const f = new Float32Array(bytes.buffer, bytes.byteOffset, length);
+    return poisonUninit ? f.fill(NaN) : f;
+  }
   const k = cudaKernels();
   const buffer = k.alloc(length, dtypeCode(dtype));
   if (zero) k.fill(buffer, 0);
