@@ -101,6 +101,11 @@ function zerosOn(device: Device, length: number): F32 {
   return allocStorage(device, 'float32', length, true) as F32;
 }
 
+/** Storage for a product that writes every element (beta = 0 over the whole output): no clearing. */
+function outputOn(device: Device, length: number, written: boolean): F32 {
+  return allocStorage(device, 'float32', length, !written) as F32;
+}
+
 function dev(x: F32): CudaStorage['buffer'] {
   return (x as CudaStorage).buffer;
 }
@@ -317,7 +322,7 @@ function batchedProduct(op: string, a: Tensor, b: Tensor): Tensor {
   const sb = uniformStride(bIdx);
   const A = f32Of(a);
   const B = f32Of(b);
-  const out = zerosOn(device, nb * n * m);
+  const out = outputOn(device, nb * n * m, nb > 0 && n > 0 && m > 0);
   if (nb > 0 && n > 0 && m > 0) {
     if (sa === 1 && sb === 0) {
       // b shared by every batch: one product with the batch folded into the rows of a.
@@ -352,7 +357,8 @@ function batchedProduct(op: string, a: Tensor, b: Tensor): Tensor {
     const empty = nb === 0 || n === 0 || m === 0 || k === 0;
     if (a.requiresGrad) {
       // dA[aIdx[i]] += dC[i] @ B[bIdx[i]]^T
-      const gaData = zerosOn(device, A.length);
+      // The per-batch loop accumulates (batches may share a's rows): only it needs zeros to start from.
+      const gaData = outputOn(device, A.length, !empty && sa === 1 && (sb === 0 || sb === 1));
       if (!empty) {
         if (sa === 1 && sb === 0) {
           gemm(false, true, nb * n, k, m, g, 0, B, 0, 0, gaData, 0);
@@ -367,7 +373,7 @@ function batchedProduct(op: string, a: Tensor, b: Tensor): Tensor {
     }
     if (b.requiresGrad) {
       // dB[bIdx[i]] += A[aIdx[i]]^T @ dC[i]
-      const gbData = zerosOn(device, B.length);
+      const gbData = outputOn(device, B.length, !empty && sa === 1 && (sb === 0 || sb === 1));
       if (!empty) {
         if (sa === 1 && sb === 0) {
           gemm(true, false, k, m, nb * n, A, 0, g, 0, 0, gbData, 0);
@@ -454,7 +460,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const rows = numelOf(lead);
   const X = f32Of(x);
   const W = f32Of(weight);
-  const out = zerosOn(device, rows * outF);
+  const out = outputOn(device, rows * outF, rows > 0 && outF > 0);
   // A column of ones on the device: the bias rows as a rank-1 product, and its gradient's column sums.
   const onesCol = device === 'cuda' && bias && rows > 0 ? f32Of(full([rows], 1, { device })) : null;
   if (bias && rows > 0 && outF > 0) {
@@ -487,12 +493,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     const g = f32Of(gOut);
     const grads: (Tensor | null)[] = [null, null, null];
     if (x.requiresGrad) {
-      const gx = zerosOn(device, X.length);
+      const gx = outputOn(device, X.length, rows > 0 && inF > 0);
       if (rows > 0 && inF > 0) gemm(false, false, rows, inF, outF, g, 0, W, 0, 0, gx, 0);
       grads[0] = new Tensor(gx, x.shape);
     }
     if (weight.requiresGrad) {
-      const gw = zerosOn(device, W.length);
+      const gw = outputOn(device, W.length, outF > 0 && inF > 0);
       if (outF > 0 && inF > 0) gemm(true, false, outF, inF, rows, g, 0, X, 0, 0, gw, 0);
       grads[1] = new Tensor(gw, weight.shape);
     }
