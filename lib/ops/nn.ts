@@ -408,7 +408,8 @@ export function dropout(x: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor {
   if (!training) return x;
   // The mask is drawn on the CPU from the same generator whatever x's device (and copied there), so
   // one seed gives one mask on both devices.
-  const host = new Float32Array(x.size);
+  // bernoulliMask writes every element; with p = 1 the mask is all zeros.
+  const host = f32('cpu', x.size, p >= 1) as Float32Array;
   if (p < 1) resolveGenerator(opts).bernoulliMask(host, p, 1 / (1 - p));
   const device = x.device;
   const mask = device === 'cuda' ? copyStorage(host, 'cuda') : host;
