@@ -18,7 +18,7 @@ import { checkInt, checkNumber, checkOptions, rangeError, shapeStr, typeError } 
 import { zeros } from '../creation';
 import { native } from '../native';
 import { RandomOptions, resolveGenerator } from '../random';
-import { allocStorage, checkTensor, CudaStorage, fromOp, sameDevice, Tensor } from '../tensor';
+import { allocStorage, checkTensor, CudaStorage, fromOp, gradGraphRetained, sameDevice, Tensor } from '../tensor';
 import { dropout } from '../ops/nn';
 import { concat, narrow, transpose, unsqueeze, squeeze } from '../ops/shape';
 import { Module, Parameter } from './module';
@@ -194,6 +194,35 @@ export interface RNNOutput {
   c?: Tensor;
 }
 
+/**
+ * The saved state of one layer op (per direction: gates, h, c). The native backward consumes the
+ * gates (it writes the gate gradients over them: kernels/rnn.h), so the state serves one backward,
+ * as PyTorch frees saved tensors after a backward: under `retainGraph` the backward gets a copy of
+ * the gates and the state stays; otherwise it is released (for the collector) and a second
+ * backward throws.
+ */
+class SavedState<G extends Float32Array | CudaStorage, O> {
+  private saved: { gates: G; h: O; c: O | null }[] | null;
+  constructor(
+    private readonly name: string,
+    saved: { gates: G; h: O; c: O | null }[],
+    private readonly copyGates: (gates: G) => G,
+  ) {
+    this.saved = saved;
+  }
+  take(): { gates: G; h: O; c: O | null }[] {
+    const saved = this.saved;
+    if (saved === null) {
+      throw new Error(
+        `${this.name}: trying to backward through the graph a second time; the layer's saved state was consumed by the first backward. Pass { retainGraph: true } to the first backward() to backward through this graph again.`,
+      );
+    }
+    if (gradGraphRetained()) return saved.map((sv) => ({ gates: this.copyGates(sv.gates), h: sv.h, c: sv.c }));
+    this.saved = null;
+    return saved;
+  }
+}
+
 interface LayerResult {
   y: Tensor;
   hN: Tensor;
@@ -267,7 +296,10 @@ function recurrentLayer(
     );
   }
   const inputs: (Tensor | null)[] = [x, h0, c0, ...weights];
-  const out = fromOp(`${mode.toLowerCase()}Layer`, packed, [packed.length], inputs, (g) => {
+  const name = `${mode.toLowerCase()}Layer`;
+  const state = new SavedState(name, saved, (gates) => gates.slice());
+  const out = fromOp(name, packed, [packed.length], inputs, (g) => {
+    const sav = state.take();
     const gs = g.f32;
     const dx = new Float32Array(T * B * I);
     const dh0 = new Float32Array(D * BH);
@@ -279,7 +311,7 @@ function recurrentLayer(
       const dwHh = new Float32Array(G * H * H);
       const dbIh = bIh ? new Float32Array(G * H) : null;
       const dbHh = bHh ? new Float32Array(G * H) : null;
-      const sv = saved[d];
+      const sv = sav[d];
       native.rnnBackward(
         cell,
         d === 1,
@@ -419,7 +451,10 @@ function recurrentLayerCuda(
     if (cN) rc.copy(packed.buffer, nY + (D + d) * BH, cN.buffer, 0, BH);
   }
   const inputs: (Tensor | null)[] = [x, h0, c0, ...weights];
-  const out = fromOp(`${mode.toLowerCase()}Layer`, packed, [packed.length], inputs, (g) => {
+  const name = `${mode.toLowerCase()}Layer`;
+  const state = new SavedState(name, saved, (gates) => rc.slice(gates.buffer, 0, T * B * S * H));
+  const out = fromOp(name, packed, [packed.length], inputs, (g) => {
+    const sav = state.take();
     const gb = buf(g);
     const dx = alloc(T * B * I);
     const dh0 = D === 1 ? null : alloc(D * BH);
@@ -435,7 +470,7 @@ function recurrentLayerCuda(
       const dbHh = bHh ? alloc(G * H) : null;
       const dh0d = alloc(BH);
       const dc0d = lstm ? alloc(BH) : null;
-      const sv = saved[d];
+      const sv = sav[d];
       cu.rnnBackward(
         cell,
         d === 1,
