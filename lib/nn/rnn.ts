@@ -8,6 +8,11 @@
 // and directions are composed here; the op's outputs (y, h_n, c_n) travel in one packed buffer and
 // are split with narrow/reshape so their gradients meet again in the op's backward.
 //
+// The native backward writes the gate gradients over the saved gates (no second buffer of that size
+// at the peak of the training step), so an op's saved state serves one backward, as PyTorch frees
+// saved tensors: a second backward through the same graph throws unless the first passed
+// `{ retainGraph: true }` (then that backward works on a copy of the gates; SavedState).
+//
 // On CUDA tensors the layer op calls the device exports of the same name (cuda/binding/rnn.cc: the
 // layer drivers of cuda/rnn.cu, per step one GEMM through sgemm_cuda and one fused pointwise
 // kernel, the CPU kernel's structure and math). Device buffers have no sub-views, so the slices
