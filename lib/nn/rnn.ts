@@ -203,9 +203,8 @@ export interface RNNOutput {
  * The saved state of one layer op (per direction: gates, h, c). The native backward consumes the
  * gates (it writes the gate gradients over them: kernels/rnn.h), so the state serves one backward,
  * as PyTorch frees saved tensors after a backward: under `retainGraph` the backward gets a copy of
- * the gates and the state stays; otherwise it is released and a second backward throws. `take`
- * also lists the buffers that nothing references once that backward returns (the CPU path hands
- * them to `recycle`).
+ * the gates and the state stays; otherwise it is released (for the collector) and a second
+ * backward throws.
  */
 class SavedState<G extends Float32Array | CudaStorage, O> {
   private saved: { gates: G; h: O; c: O | null }[] | null;
@@ -216,57 +215,17 @@ class SavedState<G extends Float32Array | CudaStorage, O> {
   ) {
     this.saved = saved;
   }
-  take(): { state: { gates: G; h: O; c: O | null }[]; spent: (G | O)[] } {
+  take(): { gates: G; h: O; c: O | null }[] {
     const saved = this.saved;
     if (saved === null) {
       throw new Error(
         `${this.name}: trying to backward through the graph a second time; the layer's saved state was consumed by the first backward. Pass { retainGraph: true } to the first backward() to backward through this graph again.`,
       );
     }
-    if (gradGraphRetained()) {
-      const state = saved.map((sv) => ({ gates: this.copyGates(sv.gates), h: sv.h, c: sv.c }));
-      return { state, spent: state.map((sv) => sv.gates) };
-    }
+    if (gradGraphRetained()) return saved.map((sv) => ({ gates: this.copyGates(sv.gates), h: sv.h, c: sv.c }));
     this.saved = null;
-    const spent: (G | O)[] = [];
-    for (const sv of saved) {
-      spent.push(sv.gates, sv.h);
-      if (sv.c !== null) spent.push(sv.c);
-    }
-    return { state: saved, spent };
+    return saved;
   }
-}
-
-// Saved-state buffers of CPU layer ops whose backward has run (nothing references them then), kept
-// through weak references until the collector takes them: a later forward of the same sizes (the
-// next training step) reuses one that is still uncollected instead of allocating while the last
-// step's state waits for a collection. At most kSpareKeys sizes, kSparePerKey buffers each. The
-// forward kernel writes every element of the saved state that a backward reads, so stale contents
-// are never seen (the gate rows of padded steps hold stale values that the backward overwrites
-// with zeros before reading them).
-const kSpareKeys = 32;
-const kSparePerKey = 8;
-const spare = new Map<number, WeakRef<Float32Array>[]>();
-
-function savedBuffer(n: number): Float32Array {
-  const refs = spare.get(n);
-  while (refs !== undefined && refs.length > 0) {
-    const a = (refs.pop() as WeakRef<Float32Array>).deref();
-    if (a !== undefined) return a;
-  }
-  return new Float32Array(n);
-}
-
-function recycle(a: Float32Array): void {
-  if (a.length === 0 || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) return;
-  let refs = spare.get(a.length);
-  if (refs === undefined) {
-    if (spare.size >= kSpareKeys) spare.delete(spare.keys().next().value as number);
-    refs = [];
-    spare.set(a.length, refs);
-  }
-  for (let i = refs.length - 1; i >= 0; i--) if (refs[i].deref() === undefined) refs.splice(i, 1);
-  if (refs.length < kSparePerKey) refs.push(new WeakRef(a));
 }
 
 interface LayerResult {
@@ -310,9 +269,9 @@ function recurrentLayer(
   for (let d = 0; d < D; d++) {
     const [wIh, wHh, bIh, bHh] = weights.slice(4 * d, 4 * d + 4);
     const sv = {
-      gates: savedBuffer(T * B * S * H),
-      h: savedBuffer((T + 1) * BH),
-      c: lstm ? savedBuffer((T + 1) * BH) : null,
+      gates: new Float32Array(T * B * S * H),
+      h: new Float32Array((T + 1) * BH),
+      c: lstm ? new Float32Array((T + 1) * BH) : null,
     };
     saved.push(sv);
     native.rnnForward(
@@ -343,13 +302,9 @@ function recurrentLayer(
   }
   const inputs: (Tensor | null)[] = [x, h0, c0, ...weights];
   const name = `${mode.toLowerCase()}Layer`;
-  const state = new SavedState(name, saved, (gates) => {
-    const copy = savedBuffer(gates.length);
-    copy.set(gates);
-    return copy;
-  });
+  const state = new SavedState(name, saved, (gates) => gates.slice());
   const out = fromOp(name, packed, [packed.length], inputs, (g) => {
-    const { state: sav, spent } = state.take();
+    const sav = state.take();
     const gs = g.f32;
     const dx = new Float32Array(T * B * I);
     const dh0 = new Float32Array(D * BH);
@@ -398,7 +353,6 @@ function recurrentLayer(
         dbHh && bHh ? new Tensor(dbHh, bHh.shape) : null,
       );
     }
-    for (const a of spent) recycle(a);
     return [
       new Tensor(dx, x.shape),
       h0 ? new Tensor(dh0, h0.shape) : null,
@@ -505,7 +459,7 @@ function recurrentLayerCuda(
   const name = `${mode.toLowerCase()}Layer`;
   const state = new SavedState(name, saved, (gates) => rc.slice(gates.buffer, 0, T * B * S * H));
   const out = fromOp(name, packed, [packed.length], inputs, (g) => {
-    const sav = state.take().state;
+    const sav = state.take();
     const gb = buf(g);
     const dx = alloc(T * B * I);
     const dh0 = D === 1 ? null : alloc(D * BH);
