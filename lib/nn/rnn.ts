@@ -263,7 +263,10 @@ function recurrentLayer(
   const G = GATES[mode];
   const BH = B * H;
   const nY = T * B * D * H;
-  const packed = new Float32Array(nY + D * BH * (lstm ? 2 : 1));
+  // y [T, B, D*H] and the final states (h_n, then c_n for the LSTM) in separate buffers: see the op
+  // structure below.
+  const y = new Float32Array(nY);
+  const st = new Float32Array(D * BH * (lstm ? 2 : 1));
   const xs = x.f32;
   const saved: { gates: Float32Array; h: Float32Array; c: Float32Array | null }[] = [];
   for (let d = 0; d < D; d++) {
@@ -282,11 +285,11 @@ function recurrentLayer(
       B,
       I,
       H,
-      packed,
+      y,
       d * H,
       D * H,
-      packed.subarray(nY + d * BH, nY + (d + 1) * BH),
-      lstm ? packed.subarray(nY + (D + d) * BH, nY + (D + d + 1) * BH) : null,
+      st.subarray(d * BH, (d + 1) * BH),
+      lstm ? st.subarray((D + d) * BH, (D + d + 1) * BH) : null,
       sv.gates,
       sv.h,
       sv.c,
@@ -300,12 +303,21 @@ function recurrentLayer(
       lengths,
     );
   }
+  // Two ops: the layer op's output is the small state buffer (h_n, c_n), and y is an op on it whose
+  // backward only hands its gradient to the layer's (the slot below) and gives the state a zero
+  // gradient of the state's (small) size. y's gradient thus reaches the native backward as it
+  // comes, with no copy into a buffer of y and the states packed together (one more buffer of y's
+  // size at the peak of the step). The y op runs its backward first (it consumes the layer op's
+  // output); a backward that does not pass through y (a loss on h only) gives the kernel zeros.
+  const slot: { dy: Float32Array | null } = { dy: null };
   const inputs: (Tensor | null)[] = [x, h0, c0, ...weights];
   const name = `${mode.toLowerCase()}Layer`;
   const state = new SavedState(name, saved, (gates) => gates.slice());
-  const out = fromOp(name, packed, [packed.length], inputs, (g) => {
+  const out = fromOp(name, st, [st.length], inputs, (g) => {
     const sav = state.take();
-    const gs = g.f32;
+    const gst = g.f32;
+    const gs = slot.dy ?? new Float32Array(nY);
+    slot.dy = null;
     const dx = new Float32Array(T * B * I);
     const dh0 = new Float32Array(D * BH);
     const dc0 = lstm ? new Float32Array(D * BH) : null;
@@ -336,8 +348,8 @@ function recurrentLayer(
         gs,
         d * H,
         D * H,
-        gs.subarray(nY + d * BH, nY + (d + 1) * BH),
-        lstm ? gs.subarray(nY + (D + d) * BH, nY + (D + d + 1) * BH) : null,
+        gst.subarray(d * BH, (d + 1) * BH),
+        lstm ? gst.subarray((D + d) * BH, (D + d + 1) * BH) : null,
         xs,
         wIh.f32,
         wHh.f32,
@@ -360,10 +372,15 @@ function recurrentLayer(
       ...dws,
     ];
   });
+  const yt = fromOp(`${name}Output`, y, [T, B, D * H], [out], (g) => {
+    // The engine hands each backward a gradient it will not write to; the kernel only reads it.
+    slot.dy = g.f32;
+    return [new Tensor(new Float32Array(out.size), out.shape)];
+  });
   return {
-    y: part(out, 0, [T, B, D * H]),
-    hN: part(out, nY, [D, B, H]),
-    cN: lstm ? part(out, nY + D * BH, [D, B, H]) : null,
+    y: yt,
+    hN: part(out, 0, [D, B, H]),
+    cN: lstm ? part(out, D * BH, [D, B, H]) : null,
   };
 }
 
