@@ -169,6 +169,20 @@ describe('backward twice (retainGraph)', () => {
     expect(Array.from((x2.grad as Tensor).f32)).toEqual(Array.from(g));
   });
 
+  it('a loss on the output only or on the final state only (the two ops of a layer)', () => {
+    for (const kind of ['LSTM', 'GRU'] as const) {
+      const opts = { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 11 };
+      const m = kind === 'LSTM' ? new tk.nn.LSTM(opts) : new tk.nn.GRU(opts);
+      const x = tk.randn([2, 4, 3], { seed: 12 }).setRequiresGrad(true);
+      const tol = { eps: 1e-2, atol: 3e-3, rtol: 3e-2 };
+      gradcheck((xx: Tensor) => tk.reshape(m.forward(xx, { lengths: [4, 3] }).output, [-1]), [x], tol);
+      gradcheck((xx: Tensor) => tk.reshape(m.forward(xx, { lengths: [4, 3] }).h, [-1]), [x], tol);
+      if (kind === 'LSTM') {
+        gradcheck((xx: Tensor) => tk.reshape((m as tk.nn.LSTM).forward(xx, { lengths: [4, 3] }).c, [-1]), [x], tol);
+      }
+    }
+  });
+
   it('retainGraph must be a boolean; options an object', () => {
     const m = new tk.nn.RNN({ inputSize: 2, hiddenSize: 3, seed: 1 });
     const loss = tk.sum(m.forward(tk.randn([1, 2, 2], { seed: 2 })).output);
