@@ -5,8 +5,10 @@
 // (native/kernels/rnn.cc: one GEMM for the input projection of all steps, then per step the
 // recurrent GEMM and one fused pointwise pass) once per direction, and its backward calls the
 // native backward, returning gradients for the input, the initial states and every weight. Layers
-// and directions are composed here; the op's outputs (y, h_n, c_n) travel in one packed buffer and
-// are split with narrow/reshape so their gradients meet again in the op's backward.
+// and directions are composed here. On the CPU the op's output is the final states (h_n, c_n) in
+// one small buffer, split into h and c by views, and y is a second op on it that passes y's
+// gradient to the layer op's backward as it comes (recurrentLayer); on CUDA y, h_n and c_n travel
+// in one packed buffer, split into copies whose gradients meet again in the op's backward.
 //
 // The native backward writes the gate gradients over the saved gates (no second buffer of that size
 // at the peak of the training step), so an op's saved state serves one backward, as PyTorch frees
