@@ -113,9 +113,10 @@ void check_dims(const RnnDims& d, int64_t ld, const char* fn) {
 int64_t rnn_forward_cuda_workspace(const RnnDims& d) { return d.B * cuda::rnn_cuda_gates(d.cell) * d.H; }
 
 int64_t rnn_backward_cuda_workspace(const RnnDims& d) {
-  const int64_t GH = cuda::rnn_cuda_gates(d.cell) * d.H, BH = d.B * d.H, TB = d.T * d.B;
-  // dgx, dh, dh_next, dc, and for the GRU the n block of all steps and one step's recurrent row.
-  return TB * GH + 3 * BH + (d.cell == RnnCell::kGru ? TB * d.H + d.B * GH : 0);
+  const int64_t GH = cuda::rnn_cuda_gates(d.cell) * d.H, BH = d.B * d.H;
+  // dh, dh_next, dc, and for the GRU one step's recurrent row (the gate gradients of all steps
+  // go into saved_gates).
+  return 3 * BH + (d.cell == RnnCell::kGru ? d.B * GH : 0);
 }
 
 void rnn_forward_cuda(float* y, int64_t ldy, float* h_n, float* c_n, float* saved_gates, float* saved_h,
@@ -129,14 +130,14 @@ void rnn_forward_cuda(float* y, int64_t ldy, float* h_n, float* c_n, float* save
 }
 
 void rnn_backward_cuda(float* dx, bool accumulate_dx, float* dh0, float* dc0, float* dw_ih, float* dw_hh,
-                       float* db_ih, float* db_hh, const float* dy, int64_t lddy, const float* dh_n,
-                       const float* dc_n, const float* x, const float* w_ih, const float* w_hh,
-                       const float* saved_gates, const float* saved_h, const float* saved_c,
-                       const int32_t* lengths, const RnnDims& d, float* workspace, cudaStream_t stream) {
+                       float* db_ih, float* db_hh, float* saved_gates, const float* dy, int64_t lddy,
+                       const float* dh_n, const float* dc_n, const float* x, const float* w_ih,
+                       const float* w_hh, const float* saved_h, const float* saved_c, const int32_t* lengths,
+                       const RnnDims& d, float* workspace, cudaStream_t stream) {
   check_dims(d, lddy, "rnn_backward_cuda");
   CudaOps ops{stream};
-  cuda::rnn_backward_driver(ops, dx, accumulate_dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dy, lddy, dh_n,
-                            dc_n, x, w_ih, w_hh, saved_gates, saved_h, saved_c, lengths, d, workspace);
+  cuda::rnn_backward_driver(ops, dx, accumulate_dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, saved_gates, dy,
+                            lddy, dh_n, dc_n, x, w_ih, w_hh, saved_h, saved_c, lengths, d, workspace);
 }
 
 }  // namespace tk

@@ -41,15 +41,13 @@ struct RnnStepForward {
 
 // Arguments of one backward step; see rnn_step_backward_unit.
 struct RnnStepBackward {
-  float* dgx_t;    // [B, G*H] input-side gate gradients at step t
-  float* gh;       // [B, G*H] recurrent-side gate gradients of this step (GRU; else == dgx_t)
-  float* dhn_t;    // [B, H] GRU: n block of gh, kept for dW_hh
+  float* g_t;      // [B, S*H] in: the saved gates of step t, out: their gradients (in place)
+  float* gh;       // [B, G*H] GRU: this step's recurrent-side gate gradients dr dz dn*r; else null
   float* dh_next;  // [B, H] out: the part of dh_{t-1} not through W_hh
   float* dc;       // [B, H] LSTM, in place
   const float* dh;
   const float* dy_t;
   int64_t lddy;
-  const float* g_t;
   const float* hin;
   const float* cprev;
   const float* ccur;
@@ -102,42 +100,40 @@ __host__ __device__ inline void rnn_step_forward_unit(const RnnStepForward& a, i
   yr[k] = h;
 }
 
-// Unit u of a backward step.
+// Unit u of a backward step. The unit's gradients overwrite its own saved values (g[j*H + k] for
+// each block j), after all of them are read: the math functions take them by value, and no other
+// unit touches element k of this row.
 template <RnnCell kCell>
 __host__ __device__ inline void rnn_step_backward_unit(const RnnStepBackward& a, int64_t u) {
   constexpr int G = kCell == RnnCell::kLstm ? 4 : kCell == RnnCell::kGru ? 3 : 1;
   constexpr int S = kCell == RnnCell::kLstm || kCell == RnnCell::kGru ? 4 : 1;
   const int64_t H = a.H, b = u / H, k = u % H;
-  float* gx = a.dgx_t + b * G * H;
+  float* g = a.g_t + b * S * H;
   if (!rnn_active(a.lengths, b, a.t)) {
     a.dh_next[u] = a.dh[u];
-    for (int j = 0; j < G; ++j) gx[j * H + k] = 0.0f;
-    if (kCell == RnnCell::kGru) {
+    for (int j = 0; j < S; ++j) g[j * H + k] = 0.0f;
+    if (kCell == RnnCell::kGru)
       for (int j = 0; j < G; ++j) a.gh[b * G * H + j * H + k] = 0.0f;
-      a.dhn_t[u] = 0.0f;
-    }
     return;
   }
-  const float* g = a.g_t + b * S * H;
   const float dht = a.dh[u] + a.dy_t[b * a.lddy + k];
   if constexpr (kCell == RnnCell::kLstm) {
     float dcp;
     math::lstm_backward_elem(dht, a.dc[u], g[k], g[H + k], g[2 * H + k], g[3 * H + k],
-                             math::tanh_fwd(a.ccur[u]), a.cprev[u], &gx[k], &gx[H + k], &gx[2 * H + k],
-                             &gx[3 * H + k], &dcp);
+                             math::tanh_fwd(a.ccur[u]), a.cprev[u], &g[k], &g[H + k], &g[2 * H + k],
+                             &g[3 * H + k], &dcp);
     a.dc[u] = dcp;
     a.dh_next[u] = 0.0f;
   } else if constexpr (kCell == RnnCell::kGru) {
+    // Blocks after: dr, dz, dn (input side), dn * r (recurrent n block, over hn).
     float* ghr = a.gh + b * G * H;
-    float dhn;
-    a.dh_next[u] = math::gru_backward_elem(dht, g[k], g[H + k], g[2 * H + k], g[3 * H + k], a.hin[u], &gx[k],
-                                           &gx[H + k], &gx[2 * H + k], &dhn);
-    ghr[k] = gx[k];
-    ghr[H + k] = gx[H + k];
-    ghr[2 * H + k] = dhn;
-    a.dhn_t[u] = dhn;
+    a.dh_next[u] = math::gru_backward_elem(dht, g[k], g[H + k], g[2 * H + k], g[3 * H + k], a.hin[u], &g[k],
+                                           &g[H + k], &g[2 * H + k], &g[3 * H + k]);
+    ghr[k] = g[k];
+    ghr[H + k] = g[H + k];
+    ghr[2 * H + k] = g[3 * H + k];
   } else {
-    gx[k] = dht * math::rnn_act_grad_from_y(g[k], kCell == RnnCell::kRnnRelu);
+    g[k] = dht * math::rnn_act_grad_from_y(g[k], kCell == RnnCell::kRnnRelu);
     a.dh_next[u] = a.residual ? dht : 0.0f;
   }
 }
@@ -221,21 +217,21 @@ void rnn_forward_driver(Ops& ops, float* y, int64_t ldy, float* h_n, float* c_n,
   if (lstm && c_n) ops.copy(c_n, saved_c + last * BH, BH);
 }
 
+// The gate gradients of step t overwrite row t of saved_gates (rows S*H apart, read so by the GEMMs
+// after the loop): the backward consumes saved_gates, as rnn_backward_cpu.
 template <typename Ops>
 void rnn_backward_driver(Ops& ops, float* dx, bool accumulate_dx, float* dh0, float* dc0, float* dw_ih,
-                         float* dw_hh, float* db_ih, float* db_hh, const float* dy, int64_t lddy,
-                         const float* dh_n, const float* dc_n, const float* x, const float* w_ih,
-                         const float* w_hh, const float* saved_gates, const float* saved_h,
-                         const float* saved_c, const int32_t* lengths, const RnnDims& d, float* workspace) {
+                         float* dw_hh, float* db_ih, float* db_hh, float* saved_gates, const float* dy,
+                         int64_t lddy, const float* dh_n, const float* dc_n, const float* x,
+                         const float* w_ih, const float* w_hh, const float* saved_h, const float* saved_c,
+                         const int32_t* lengths, const RnnDims& d, float* workspace) {
   const int64_t T = d.T, B = d.B, I = d.I, H = d.H;
   const int64_t GH = rnn_cuda_gates(d.cell) * H, SH = rnn_cuda_saved(d.cell) * H, BH = B * H, TB = T * B;
   const bool lstm = d.cell == RnnCell::kLstm, gru = d.cell == RnnCell::kGru;
-  float* dgx = workspace;
-  float* dh = dgx + TB * GH;
+  float* dh = workspace;
   float* dh_next = dh + BH;
   float* dc = dh_next + BH;
-  float* dhn_all = dc + BH;
-  float* gstep = dhn_all + (gru ? TB * H : 0);
+  float* gstep = dc + BH;
   if (dh_n)
     ops.copy(dh, dh_n, BH);
   else
@@ -255,20 +251,18 @@ void rnn_backward_driver(Ops& ops, float* dx, bool accumulate_dx, float* dh0, fl
     if (db_hh) ops.fill(db_hh, 0.0f, GH);
     return;
   }
+  const float* dg = saved_gates;
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = d.reverse ? T - 1 - s : s;
     const int64_t in = d.reverse ? t + 1 : t, out = d.reverse ? t : t + 1;
-    float* dgxt = dgx + t * B * GH;
-    float* ght = gru ? gstep : dgxt;
-    RnnStepBackward a{dgxt,
-                      ght,
-                      gru ? dhn_all + t * BH : nullptr,
+    float* gt = saved_gates + t * B * SH;
+    RnnStepBackward a{gt,
+                      gru ? gstep : nullptr,
                       dh_next,
                       dc,
                       dh,
                       dy + t * B * lddy,
                       lddy,
-                      saved_gates + t * B * SH,
                       saved_h + in * BH,
                       lstm ? saved_c + in * BH : nullptr,
                       lstm ? saved_c + out * BH : nullptr,
@@ -278,7 +272,10 @@ void rnn_backward_driver(Ops& ops, float* dx, bool accumulate_dx, float* dh0, fl
                       H,
                       d.residual};
     rnn_with_cell(d.cell, [&](auto cell) { ops.template step_backward<decltype(cell)::value>(a, BH); });
-    ops.gemm(false, false, B, H, GH, 1.0f, ght, GH, w_hh, H, 1.0f, dh_next, H);
+    if (gru)
+      ops.gemm(false, false, B, H, GH, 1.0f, gstep, GH, w_hh, H, 1.0f, dh_next, H);
+    else
+      ops.gemm(false, false, B, H, GH, 1.0f, gt, SH, w_hh, H, 1.0f, dh_next, H);
     float* tmp = dh;
     dh = dh_next;
     dh_next = tmp;
@@ -287,18 +284,18 @@ void rnn_backward_driver(Ops& ops, float* dx, bool accumulate_dx, float* dh0, fl
   if (lstm && dc0) ops.copy(dc0, dc, BH);
   const float* hin_all = saved_h + (d.reverse ? BH : 0);
   if (gru) {
-    ops.gemm(true, false, 2 * H, H, TB, 1.0f, dgx, GH, hin_all, H, 0.0f, dw_hh, H);
-    ops.gemm(true, false, H, H, TB, 1.0f, dhn_all, H, hin_all, H, 0.0f, dw_hh + 2 * H * H, H);
+    ops.gemm(true, false, 2 * H, H, TB, 1.0f, dg, SH, hin_all, H, 0.0f, dw_hh, H);
+    ops.gemm(true, false, H, H, TB, 1.0f, dg + 3 * H, SH, hin_all, H, 0.0f, dw_hh + 2 * H * H, H);
   } else {
-    ops.gemm(true, false, GH, H, TB, 1.0f, dgx, GH, hin_all, H, 0.0f, dw_hh, H);
+    ops.gemm(true, false, GH, H, TB, 1.0f, dg, SH, hin_all, H, 0.0f, dw_hh, H);
   }
-  ops.gemm(true, false, GH, I, TB, 1.0f, dgx, GH, x, I, 0.0f, dw_ih, I);
-  if (db_ih) ops.column_sum(db_ih, dgx, TB, GH, GH);
+  ops.gemm(true, false, GH, I, TB, 1.0f, dg, SH, x, I, 0.0f, dw_ih, I);
+  if (db_ih) ops.column_sum(db_ih, dg, TB, GH, SH);
   if (db_hh) {
-    ops.column_sum(db_hh, dgx, TB, gru ? 2 * H : GH, GH);
-    if (gru) ops.column_sum(db_hh + 2 * H, dhn_all, TB, H, H);
+    ops.column_sum(db_hh, dg, TB, gru ? 2 * H : GH, SH);
+    if (gru) ops.column_sum(db_hh + 2 * H, dg + 3 * H, TB, H, SH);
   }
-  if (dx) ops.gemm(false, false, TB, I, GH, 1.0f, dgx, GH, w_ih, I, accumulate_dx ? 1.0f : 0.0f, dx, I);
+  if (dx) ops.gemm(false, false, TB, I, GH, 1.0f, dg, SH, w_ih, I, accumulate_dx ? 1.0f : 0.0f, dx, I);
 }
 
 }  // namespace tk::cuda

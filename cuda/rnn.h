@@ -6,6 +6,7 @@
 // The input projection of all steps is one GEMM, then each step is one GEMM (h W_hh^T) and one
 // fused pointwise kernel; the backward runs the steps in reverse, one pointwise kernel and one GEMM
 // (dgates W_hh) per step, then dW_ih, dW_hh and dx as single GEMMs and the biases as column sums.
+// As on the CPU, the backward keeps the gate gradients in saved_gates (consuming it).
 // GEMMs go through sgemm_cuda (cuBLAS when present at run time, else the tiled kernel).
 //
 // All pointers are device pointers (lengths too); calls are asynchronous on `stream`; `workspace`
@@ -42,20 +43,21 @@ void rnn_forward_cuda(float* y,                // [T, B, H] rows ldy apart; zero
 
 void rnn_backward_cuda(float* dx,  // [T, B, I] or null; written, or added to with accumulate_dx
                        bool accumulate_dx,
-                       float* dh0,         // [B, H]
-                       float* dc0,         // [B, H] LSTM, else null
-                       float* dw_ih,       // [G*H, I]
-                       float* dw_hh,       // [G*H, H]
-                       float* db_ih,       // [G*H] or null
-                       float* db_hh,       // [G*H] or null
-                       const float* dy,    // [T, B, H] rows lddy apart
-                       int64_t lddy,       // >= H
-                       const float* dh_n,  // [B, H] or null
-                       const float* dc_n,  // [B, H] or null; LSTM only
-                       const float* x,     // [T, B, I]
-                       const float* w_ih,  // [G*H, I]
-                       const float* w_hh,  // [G*H, H]
-                       const float* saved_gates, const float* saved_h, const float* saved_c,
-                       const int32_t* lengths, const RnnDims& d, float* workspace, cudaStream_t stream);
+                       float* dh0,          // [B, H]
+                       float* dc0,          // [B, H] LSTM, else null
+                       float* dw_ih,        // [G*H, I]
+                       float* dw_hh,        // [G*H, H]
+                       float* db_ih,        // [G*H] or null
+                       float* db_hh,        // [G*H] or null
+                       float* saved_gates,  // [T, B, S*H]; consumed: overwritten by the gate gradients
+                       const float* dy,     // [T, B, H] rows lddy apart
+                       int64_t lddy,        // >= H
+                       const float* dh_n,   // [B, H] or null
+                       const float* dc_n,   // [B, H] or null; LSTM only
+                       const float* x,      // [T, B, I]
+                       const float* w_ih,   // [G*H, I]
+                       const float* w_hh,   // [G*H, H]
+                       const float* saved_h, const float* saved_c, const int32_t* lengths, const RnnDims& d,
+                       float* workspace, cudaStream_t stream);
 
 }  // namespace tk

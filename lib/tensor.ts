@@ -141,6 +141,19 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
+// retainGraph of the Tensor.backward call running now; true outside backward, so that an op's
+// backward closure called directly keeps its saved state.
+let graphRetained = true;
+
+/**
+ * Whether the graph must stay usable after the backward that is running (`retainGraph`, torch's
+ * retain_graph). Backward closures that consume their saved state (the recurrent layers) read it;
+ * true outside Tensor.backward.
+ */
+export function gradGraphRetained(): boolean {
+  return graphRetained;
+}
+
 /** Runs fn with gradient recording off (torch.no_grad). fn must be synchronous. */
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
@@ -382,9 +395,14 @@ export class Tensor {
 
   /**
    * Accumulates d(this)/d(leaf) into every leaf's .grad. grad defaults to 1 for a one-element
-   * tensor. Gradients add up across calls until zeroed, as in PyTorch.
+   * tensor. Gradients add up across calls until zeroed, as in PyTorch. Ops may free their saved
+   * state during the backward (as PyTorch does), so a second backward through the same graph throws
+   * unless the first one passed `{ retainGraph: true }`.
    */
-  backward(grad?: Tensor | number): void {
+  backward(grad?: Tensor | number, opts: { retainGraph?: boolean } = {}): void {
+    if (opts === null || typeof opts !== 'object') throw typeError('opts', 'an object', opts);
+    const retainGraph = opts.retainGraph ?? false;
+    if (typeof retainGraph !== 'boolean') throw typeError('retainGraph', 'a boolean', retainGraph);
     if (!this.requiresGrad) {
       throw new Error('backward() on a tensor that does not require grad (did every input have requiresGrad: false?)');
     }
@@ -408,7 +426,13 @@ export class Tensor {
       }
       g = grad.detach();
     }
-    runBackward(this, g);
+    const prev = graphRetained;
+    graphRetained = retainGraph;
+    try {
+      runBackward(this, g);
+    } finally {
+      graphRetained = prev;
+    }
   }
 }
 

@@ -324,7 +324,9 @@ function rnnRun(impl: Record<string, Fn>, c: RnnCase, saved?: Record<string, Flo
     bHh,
     lengths,
   );
-  // The backward reads the CPU's saved state when given (both sides then see the same inputs).
+  // The backward reads the CPU's saved state when given (both sides then see the same inputs). It
+  // consumes savedGates (the gate gradients overwrite it), so it gets a copy: fwd.savedGates stays
+  // the forward's, for the comparison, and the CPU's stays for the other side's backward.
   const sv = saved ?? { savedGates: fwd.savedGates, savedH: fwd.savedH, savedC: fwd.savedC as Float32Array };
   const dy = rand(T * B * ldy, 31);
   const bwd = {
@@ -354,7 +356,7 @@ function rnnRun(impl: Record<string, Fn>, c: RnnCase, saved?: Record<string, Flo
     x,
     wIh,
     wHh,
-    sv.savedGates,
+    sv.savedGates.slice(),
     sv.savedH,
     lstm ? sv.savedC : null,
     lengths,

@@ -93,6 +93,190 @@ for (const [kind, file] of [
   });
 }
 
+// The backward consumes the layer's saved state (the gate gradients overwrite the saved gates), so
+// a second backward through the same graph needs retainGraph on the first, as in PyTorch.
+describe('backward twice (retainGraph)', () => {
+  for (const [kind, file] of [
+    ['LSTM', 'rnn_lstm'],
+    ['GRU', 'rnn_gru'],
+    ['RNN', 'rnn_rnn'],
+  ] as [Kind, string][]) {
+    const { cases } = loadFixture<{ cases: Case[] }>(file);
+    // Single and multi-layer, bidirectional, lengths, no bias: every fixture case once.
+    const seen = new Set<string>();
+    for (const c of cases) {
+      const label = `${kind} ${c.name}${c.config.nonlinearity ? ` (${c.config.nonlinearity})` : ''}`;
+      if (seen.has(label)) continue;
+      seen.add(label);
+      it(label, () => {
+        const m = build(kind, c.config);
+        const state: Record<string, Tensor> = {};
+        for (const [k, v] of Object.entries(c.state)) state[k] = fromFixture(v);
+        m.loadStateDict(state);
+        const x = fromFixture(c.x, { requiresGrad: true });
+        const h0 = c.h0 ? fromFixture(c.h0, { requiresGrad: true }) : null;
+        const c0 = c.c0 ? fromFixture(c.c0, { requiresGrad: true }) : null;
+        const r = (m as tk.nn.LSTM).forward(x, { h0, c0, lengths: c.config.lengths });
+        let loss = tk.sum(tk.mul(r.output, fromFixture(c.wy))).add(tk.sum(tk.mul(r.h, fromFixture(c.wh))));
+        if (c.wc) loss = loss.add(tk.sum(tk.mul(r.c, fromFixture(c.wc))));
+        const leaves: [string, Tensor][] = [['x', x]];
+        if (h0) leaves.push(['h0', h0]);
+        if (c0) leaves.push(['c0', c0]);
+        for (const [name, p] of m.namedParameters()) leaves.push([name, p]);
+        const check = (times: number, what: string) => {
+          for (const [name, t] of leaves) {
+            const want = fromFixture(c.grads[name]).mul(times);
+            expectClose(t.grad as Tensor, want, gradTol, `${what}: grad ${name}`);
+          }
+        };
+        loss.backward(undefined, { retainGraph: true });
+        check(1, 'first backward (retainGraph)');
+        const first = leaves.map(([, t]) => (t.grad as Tensor).f32.slice());
+        // The second backward frees the state; gradients accumulate as in PyTorch (2x).
+        loss.backward();
+        check(2, 'second backward');
+        leaves.forEach(([name, t], i) => {
+          // The copy the first backward worked on gives the same gradient as the in-place one.
+          const twice = (t.grad as Tensor).f32;
+          for (let j = 0; j < twice.length; j++) {
+            if (twice[j] !== first[i][j] * 2) throw new Error(`${name}[${j}]: ${twice[j]} != 2 * ${first[i][j]}`);
+          }
+        });
+        expect(() => loss.backward()).toThrow(/retainGraph/);
+      });
+    }
+  }
+
+  it('without retainGraph the second backward throws, naming retainGraph and the layer', () => {
+    const m = new tk.nn.GRU({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, seed: 1 });
+    const x = tk.randn([2, 4, 3], { seed: 2 }).setRequiresGrad(true);
+    const r = m.forward(x);
+    tk.sum(r.output).backward();
+    const g = (x.grad as Tensor).f32.slice();
+    let err: Error | null = null;
+    try {
+      tk.sum(r.h).backward();
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err).not.toBeNull();
+    expect((err as Error).message).toMatch(/gruLayer.*second time.*retainGraph: true/);
+    // Nothing was accumulated by the refused backward into x (its layer threw before returning).
+    expect(Array.from((x.grad as Tensor).f32)).toEqual(Array.from(g));
+    // A new forward builds a new graph: backward works again.
+    const x2 = x.detach().setRequiresGrad(true);
+    tk.sum(m.forward(x2).output).backward();
+    expect(Array.from((x2.grad as Tensor).f32)).toEqual(Array.from(g));
+  });
+
+  it('a loss on the output only or on the final state only (the two ops of a layer)', () => {
+    for (const kind of ['LSTM', 'GRU'] as const) {
+      const opts = { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 11 };
+      const m = kind === 'LSTM' ? new tk.nn.LSTM(opts) : new tk.nn.GRU(opts);
+      const x = tk.randn([2, 4, 3], { seed: 12 }).setRequiresGrad(true);
+      const tol = { eps: 1e-2, atol: 3e-3, rtol: 3e-2 };
+      gradcheck((xx: Tensor) => tk.reshape(m.forward(xx, { lengths: [4, 3] }).output, [-1]), [x], tol);
+      gradcheck((xx: Tensor) => tk.reshape(m.forward(xx, { lengths: [4, 3] }).h, [-1]), [x], tol);
+      if (kind === 'LSTM') {
+        gradcheck((xx: Tensor) => tk.reshape((m as tk.nn.LSTM).forward(xx, { lengths: [4, 3] }).c, [-1]), [x], tol);
+      }
+    }
+  });
+
+  it('retainGraph must be a boolean; options an object', () => {
+    const m = new tk.nn.RNN({ inputSize: 2, hiddenSize: 3, seed: 1 });
+    const loss = tk.sum(m.forward(tk.randn([1, 2, 2], { seed: 2 })).output);
+    expect(() => loss.backward(undefined, { retainGraph: 1 as unknown as boolean })).toThrow(TypeError);
+    expect(() => loss.backward(undefined, null as unknown as object)).toThrow(TypeError);
+    loss.backward(undefined, {});
+  });
+
+  it('the native backward consumes savedGates (and refuses it aliasing another buffer)', () => {
+    const [T, B, I, H] = [3, 2, 4, 5];
+    const G = 3;
+    const S = 4;
+    const x = tk.randn([T * B * I], { seed: 1 }).f32;
+    const wIh = tk.randn([G * H * I], { seed: 2 }).f32;
+    const wHh = tk.randn([G * H * H], { seed: 3 }).f32;
+    const y = new Float32Array(T * B * H);
+    const gates = new Float32Array(T * B * S * H);
+    const sh = new Float32Array((T + 1) * B * H);
+    native.rnnForward(
+      1,
+      false,
+      false,
+      T,
+      B,
+      I,
+      H,
+      y,
+      0,
+      H,
+      new Float32Array(B * H),
+      null,
+      gates,
+      sh,
+      null,
+      x,
+      null,
+      null,
+      wIh,
+      wHh,
+      null,
+      null,
+      null,
+    );
+    const before = gates.slice();
+    const dy = tk.randn([T * B * H], { seed: 4 }).f32;
+    const back = (g: Float32Array, dwIh = new Float32Array(G * H * I)) =>
+      native.rnnBackward(
+        1,
+        false,
+        false,
+        T,
+        B,
+        I,
+        H,
+        null,
+        false,
+        new Float32Array(B * H),
+        null,
+        dwIh,
+        new Float32Array(G * H * H),
+        null,
+        null,
+        dy,
+        0,
+        H,
+        null,
+        null,
+        x,
+        wIh,
+        wHh,
+        g,
+        sh,
+        null,
+        null,
+      );
+    const copy = before.slice();
+    back(copy);
+    expect(Array.from(copy)).not.toEqual(Array.from(before));
+    // dW_ih from a fresh copy again: the same (the kernel reads nothing but its own copy).
+    const a = new Float32Array(G * H * I);
+    const b = new Float32Array(G * H * I);
+    back(before.slice(), a);
+    back(before.slice(), b);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    let name = '';
+    try {
+      back(gates, gates.subarray(0, G * H * I));
+    } catch (e) {
+      name = (e as Error).name + ': ' + (e as Error).message;
+    }
+    expect(name).toMatch(/RangeError: .*savedGates.*must not share memory|RangeError: .*dwIh and savedGates/);
+  });
+});
+
 describe('finite differences', () => {
   const mk = (kind: Kind | 'RNN_RELU' | 'RNN_RES', bidir: boolean) => {
     const opts = { inputSize: 3, hiddenSize: 4, bidirectional: bidir, numLayers: 2, seed: 7 };

@@ -28,8 +28,8 @@ Napi::Value JS_RnnBackward(const Napi::CallbackInfo& info) {
   Scratch lengths(r.lengths.data, r.lengths.length * sizeof(int32_t));
   Scratch ws(size_t(rnn_backward_cuda_workspace(r.d)) * sizeof(float));
   rnn_backward_cuda(r.dx.data, r.accumulate_dx, r.dh0.data, r.dc0.data, r.dw_ih.data, r.dw_hh.data,
-                    r.db_ih.data, r.db_hh.data, r.dy.data, r.lddy, r.dh_n.data, r.dc_n.data, r.x.data,
-                    r.w_ih.data, r.w_hh.data, r.saved_gates.data, r.saved_h.data, r.saved_c.data,
+                    r.db_ih.data, r.db_hh.data, r.saved_gates.data, r.dy.data, r.lddy, r.dh_n.data,
+                    r.dc_n.data, r.x.data, r.w_ih.data, r.w_hh.data, r.saved_h.data, r.saved_c.data,
                     r.lengths.data ? lengths.as<int32_t>() : nullptr, r.d, ws.as<float>(), current_stream());
   return info.Env().Undefined();
 }

@@ -205,9 +205,9 @@ size_t check_v0(RnnCell cell, bool reverse, bool bias, bool lengths, bool residu
   HostOps ops;
   cuda::rnn_backward_driver(
       ops, dx.data(), false, dh0.data(), lstm ? dc0.data() : nullptr, dwih.data(), dwhh.data(),
-      bias ? dbih.data() : nullptr, bias ? dbhh.data() : nullptr, p.wy.data(), d.H, p.wh.data(),
-      lstm ? p.wc.data() : nullptr, p.x.data(), p.w_ih.data(), p.w_hh.data(), o.saved_gates.data(),
-      o.saved_h.data(), lstm ? o.saved_c.data() : nullptr, lengths ? p.len.data() : nullptr, d, ws.data());
+      bias ? dbih.data() : nullptr, bias ? dbhh.data() : nullptr, o.saved_gates.data(), p.wy.data(), d.H,
+      p.wh.data(), lstm ? p.wc.data() : nullptr, p.x.data(), p.w_ih.data(), p.w_hh.data(), o.saved_h.data(),
+      lstm ? o.saved_c.data() : nullptr, lengths ? p.len.data() : nullptr, d, ws.data());
   std::vector<float> num(dx.size());
   const double eps = 1e-4;
   for (size_t i = 0; i < xd.size(); ++i) {
@@ -260,19 +260,20 @@ size_t check_v1(RnnCell cell, bool reverse, bool bias, bool lengths, bool residu
   cudaCheck(cudaMalloc(&dbih, sizeof(float) * G * d.H));
   cudaCheck(cudaMalloc(&dbhh, sizeof(float) * G * d.H));
   rnn_backward_cuda(dx, false, dh0, lstm ? dc0 : nullptr, dwih, dwhh, bias ? dbih : nullptr,
-                    bias ? dbhh : nullptr, dy, d.H, dhn, lstm ? dcn : nullptr, x, wih, whh, sg, sh,
+                    bias ? dbhh : nullptr, sg, dy, d.H, dhn, lstm ? dcn : nullptr, x, wih, whh, sh,
                     lstm ? sc : nullptr, lengths ? len : nullptr, d, ws, nullptr);
   cudaCheck(cudaDeviceSynchronize());
-  // The same backward on the host from the host's saved state.
+  // The same backward on the host from the host's saved state (the device's was consumed; so is
+  // this one).
   std::vector<float> hdx(d.T * d.B * d.I), hdh0(BH), hdc0(BH), hdwih(G * d.H * d.I), hdwhh(G * d.H * d.H),
       hdb1(G * d.H), hdb2(G * d.H), hws(rnn_backward_cuda_workspace(d));
   HostOps ops;
   cuda::rnn_backward_driver(ops, hdx.data(), false, hdh0.data(), lstm ? hdc0.data() : nullptr, hdwih.data(),
                             hdwhh.data(), bias ? hdb1.data() : nullptr, bias ? hdb2.data() : nullptr,
-                            p.wy.data(), d.H, p.wh.data(), lstm ? p.wc.data() : nullptr, p.x.data(),
-                            p.w_ih.data(), p.w_hh.data(), want.saved_gates.data(), want.saved_h.data(),
-                            lstm ? want.saved_c.data() : nullptr, lengths ? p.len.data() : nullptr, d,
-                            hws.data());
+                            want.saved_gates.data(), p.wy.data(), d.H, p.wh.data(),
+                            lstm ? p.wc.data() : nullptr, p.x.data(), p.w_ih.data(), p.w_hh.data(),
+                            want.saved_h.data(), lstm ? want.saved_c.data() : nullptr,
+                            lengths ? p.len.data() : nullptr, d, hws.data());
   bad += dev::validate_result(dev::to_host(dx, hdx.size()), hdx, "  dx", 1e-5f, 1e-4f);
   bad += dev::validate_result(dev::to_host(dwhh, hdwhh.size()), hdwhh, "  dW_hh", 1e-5f, 1e-4f);
   bad += dev::validate_result(dev::to_host(dwih, hdwih.size()), hdwih, "  dW_ih", 1e-5f, 1e-4f);

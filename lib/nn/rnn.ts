@@ -5,8 +5,15 @@
 // (native/kernels/rnn.cc: one GEMM for the input projection of all steps, then per step the
 // recurrent GEMM and one fused pointwise pass) once per direction, and its backward calls the
 // native backward, returning gradients for the input, the initial states and every weight. Layers
-// and directions are composed here; the op's outputs (y, h_n, c_n) travel in one packed buffer and
-// are split with narrow/reshape so their gradients meet again in the op's backward.
+// and directions are composed here. On the CPU the op's output is the final states (h_n, c_n) in
+// one small buffer, split into h and c by views, and y is a second op on it that passes y's
+// gradient to the layer op's backward as it comes (recurrentLayer); on CUDA y, h_n and c_n travel
+// in one packed buffer, split into copies whose gradients meet again in the op's backward.
+//
+// The native backward writes the gate gradients over the saved gates (no second buffer of that size
+// at the peak of the training step), so an op's saved state serves one backward, as PyTorch frees
+// saved tensors: a second backward through the same graph throws unless the first passed
+// `{ retainGraph: true }` (then that backward works on a copy of the gates; SavedState).
 //
 // On CUDA tensors the layer op calls the device exports of the same name (cuda/binding/rnn.cc: the
 // layer drivers of cuda/rnn.cu, per step one GEMM through sgemm_cuda and one fused pointwise
@@ -18,7 +25,7 @@ import { checkInt, checkNumber, checkOptions, rangeError, shapeStr, typeError } 
 import { zeros } from '../creation';
 import { native } from '../native';
 import { RandomOptions, resolveGenerator } from '../random';
-import { allocStorage, checkTensor, CudaStorage, fromOp, sameDevice, Tensor } from '../tensor';
+import { allocStorage, checkTensor, CudaStorage, fromOp, gradGraphRetained, sameDevice, Tensor } from '../tensor';
 import { dropout } from '../ops/nn';
 import { concat, narrow, transpose, unsqueeze, squeeze } from '../ops/shape';
 import { Module, Parameter } from './module';
@@ -194,6 +201,35 @@ export interface RNNOutput {
   c?: Tensor;
 }
 
+/**
+ * The saved state of one layer op (per direction: gates, h, c). The native backward consumes the
+ * gates (it writes the gate gradients over them: kernels/rnn.h), so the state serves one backward,
+ * as PyTorch frees saved tensors after a backward: under `retainGraph` the backward gets a copy of
+ * the gates and the state stays; otherwise it is released (for the collector) and a second
+ * backward throws.
+ */
+class SavedState<G extends Float32Array | CudaStorage, O> {
+  private saved: { gates: G; h: O; c: O | null }[] | null;
+  constructor(
+    private readonly name: string,
+    saved: { gates: G; h: O; c: O | null }[],
+    private readonly copyGates: (gates: G) => G,
+  ) {
+    this.saved = saved;
+  }
+  take(): { gates: G; h: O; c: O | null }[] {
+    const saved = this.saved;
+    if (saved === null) {
+      throw new Error(
+        `${this.name}: trying to backward through the graph a second time; the layer's saved state was consumed by the first backward. Pass { retainGraph: true } to the first backward() to backward through this graph again.`,
+      );
+    }
+    if (gradGraphRetained()) return saved.map((sv) => ({ gates: this.copyGates(sv.gates), h: sv.h, c: sv.c }));
+    this.saved = null;
+    return saved;
+  }
+}
+
 interface LayerResult {
   y: Tensor;
   hN: Tensor;
@@ -229,7 +265,10 @@ function recurrentLayer(
   const G = GATES[mode];
   const BH = B * H;
   const nY = T * B * D * H;
-  const packed = new Float32Array(nY + D * BH * (lstm ? 2 : 1));
+  // y [T, B, D*H] and the final states (h_n, then c_n for the LSTM) in separate buffers: see the op
+  // structure below.
+  const y = new Float32Array(nY);
+  const st = new Float32Array(D * BH * (lstm ? 2 : 1));
   const xs = x.f32;
   const saved: { gates: Float32Array; h: Float32Array; c: Float32Array | null }[] = [];
   for (let d = 0; d < D; d++) {
@@ -248,11 +287,11 @@ function recurrentLayer(
       B,
       I,
       H,
-      packed,
+      y,
       d * H,
       D * H,
-      packed.subarray(nY + d * BH, nY + (d + 1) * BH),
-      lstm ? packed.subarray(nY + (D + d) * BH, nY + (D + d + 1) * BH) : null,
+      st.subarray(d * BH, (d + 1) * BH),
+      lstm ? st.subarray((D + d) * BH, (D + d + 1) * BH) : null,
       sv.gates,
       sv.h,
       sv.c,
@@ -266,9 +305,21 @@ function recurrentLayer(
       lengths,
     );
   }
+  // Two ops: the layer op's output is the small state buffer (h_n, c_n), and y is an op on it whose
+  // backward only hands its gradient to the layer's (the slot below) and gives the state a zero
+  // gradient of the state's (small) size. y's gradient thus reaches the native backward as it
+  // comes, with no copy into a buffer of y and the states packed together (one more buffer of y's
+  // size at the peak of the step). The y op runs its backward first (it consumes the layer op's
+  // output); a backward that does not pass through y (a loss on h only) gives the kernel zeros.
+  const slot: { dy: Float32Array | null } = { dy: null };
   const inputs: (Tensor | null)[] = [x, h0, c0, ...weights];
-  const out = fromOp(`${mode.toLowerCase()}Layer`, packed, [packed.length], inputs, (g) => {
-    const gs = g.f32;
+  const name = `${mode.toLowerCase()}Layer`;
+  const state = new SavedState(name, saved, (gates) => gates.slice());
+  const out = fromOp(name, st, [st.length], inputs, (g) => {
+    const sav = state.take();
+    const gst = g.f32;
+    const gs = slot.dy ?? new Float32Array(nY);
+    slot.dy = null;
     const dx = new Float32Array(T * B * I);
     const dh0 = new Float32Array(D * BH);
     const dc0 = lstm ? new Float32Array(D * BH) : null;
@@ -279,7 +330,7 @@ function recurrentLayer(
       const dwHh = new Float32Array(G * H * H);
       const dbIh = bIh ? new Float32Array(G * H) : null;
       const dbHh = bHh ? new Float32Array(G * H) : null;
-      const sv = saved[d];
+      const sv = sav[d];
       native.rnnBackward(
         cell,
         d === 1,
@@ -299,8 +350,8 @@ function recurrentLayer(
         gs,
         d * H,
         D * H,
-        gs.subarray(nY + d * BH, nY + (d + 1) * BH),
-        lstm ? gs.subarray(nY + (D + d) * BH, nY + (D + d + 1) * BH) : null,
+        gst.subarray(d * BH, (d + 1) * BH),
+        lstm ? gst.subarray((D + d) * BH, (D + d + 1) * BH) : null,
         xs,
         wIh.f32,
         wHh.f32,
@@ -323,10 +374,15 @@ function recurrentLayer(
       ...dws,
     ];
   });
+  const yt = fromOp(`${name}Output`, y, [T, B, D * H], [out], (g) => {
+    // The engine hands each backward a gradient it will not write to; the kernel only reads it.
+    slot.dy = g.f32;
+    return [new Tensor(new Float32Array(out.size), out.shape)];
+  });
   return {
-    y: part(out, 0, [T, B, D * H]),
-    hN: part(out, nY, [D, B, H]),
-    cN: lstm ? part(out, nY + D * BH, [D, B, H]) : null,
+    y: yt,
+    hN: part(out, 0, [D, B, H]),
+    cN: lstm ? part(out, D * BH, [D, B, H]) : null,
   };
 }
 
@@ -419,7 +475,10 @@ function recurrentLayerCuda(
     if (cN) rc.copy(packed.buffer, nY + (D + d) * BH, cN.buffer, 0, BH);
   }
   const inputs: (Tensor | null)[] = [x, h0, c0, ...weights];
-  const out = fromOp(`${mode.toLowerCase()}Layer`, packed, [packed.length], inputs, (g) => {
+  const name = `${mode.toLowerCase()}Layer`;
+  const state = new SavedState(name, saved, (gates) => rc.slice(gates.buffer, 0, T * B * S * H));
+  const out = fromOp(name, packed, [packed.length], inputs, (g) => {
+    const sav = state.take();
     const gb = buf(g);
     const dx = alloc(T * B * I);
     const dh0 = D === 1 ? null : alloc(D * BH);
@@ -435,7 +494,7 @@ function recurrentLayerCuda(
       const dbHh = bHh ? alloc(G * H) : null;
       const dh0d = alloc(BH);
       const dc0d = lstm ? alloc(BH) : null;
-      const sv = saved[d];
+      const sv = sav[d];
       cu.rnnBackward(
         cell,
         d === 1,

@@ -20,8 +20,8 @@ Napi::Value JS_rnnForward(const Napi::CallbackInfo& info) {
 Napi::Value JS_rnnBackward(const Napi::CallbackInfo& info) {
   const rnn_args::BackwardArgs r = rnn_args::ReadBackward<HostArrays>(info);
   rnn_backward_cpu(r.dx.data, r.accumulate_dx, r.dh0.data, r.dc0.data, r.dw_ih.data, r.dw_hh.data,
-                   r.db_ih.data, r.db_hh.data, r.dy.data, r.lddy, r.dh_n.data, r.dc_n.data, r.x.data,
-                   r.w_ih.data, r.w_hh.data, r.saved_gates.data, r.saved_h.data, r.saved_c.data,
+                   r.db_ih.data, r.db_hh.data, r.saved_gates.data, r.dy.data, r.lddy, r.dh_n.data,
+                   r.dc_n.data, r.x.data, r.w_ih.data, r.w_hh.data, r.saved_h.data, r.saved_c.data,
                    r.lengths.data, r.d);
   return info.Env().Undefined();
 }

@@ -173,6 +173,7 @@ struct BackwardArgs {
 // rnnBackward(cell, reverse, residual, T, B, I, H, dx|null, accumulateDx, dh0, dc0|null, dwIh, dwHh,
 //             dbIh|null, dbHh|null, dy, dyOffset, lddy, dhN|null, dcN|null, x, wIh, wHh,
 //             savedGates, savedH, savedC|null, lengths|null)
+// savedGates is consumed: the backward overwrites it with the gate gradients.
 template <class Arrays>
 BackwardArgs ReadBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -203,12 +204,14 @@ BackwardArgs ReadBackward(const Napi::CallbackInfo& info) {
   r.saved_h = GetRequired<Arrays>(info, 24, "savedH", (d.T + 1) * BH);
   if (lstm) r.saved_c = GetRequired<Arrays>(info, 25, "savedC", (d.T + 1) * BH);
   r.lengths = GetLengths(info, 26, d.B, d.T);
-  std::vector<Named> all = {{r.dx, "dx"},      {r.dh0, "dh0"},    {r.dc0, "dc0"},   {r.dw_ih, "dwIh"},
-                            {r.dw_hh, "dwHh"}, {r.db_ih, "dbIh"}, {r.db_hh, "dbHh"}};
+  // savedGates is written too (the backward keeps the gate gradients in it; kernels/rnn.h).
+  std::vector<Named> all = {
+      {r.dx, "dx"},      {r.dh0, "dh0"},    {r.dc0, "dc0"},    {r.dw_ih, "dwIh"},
+      {r.dw_hh, "dwHh"}, {r.db_ih, "dbIh"}, {r.db_hh, "dbHh"}, {r.saved_gates, "savedGates"}};
   const size_t n_out = all.size();
-  for (Named n : {Named{r.dy, "dy"}, Named{r.dh_n, "dhN"}, Named{r.dc_n, "dcN"}, Named{r.x, "x"},
-                  Named{r.w_ih, "wIh"}, Named{r.w_hh, "wHh"}, Named{r.saved_gates, "savedGates"},
-                  Named{r.saved_h, "savedH"}, Named{r.saved_c, "savedC"}})
+  for (Named n :
+       {Named{r.dy, "dy"}, Named{r.dh_n, "dhN"}, Named{r.dc_n, "dcN"}, Named{r.x, "x"}, Named{r.w_ih, "wIh"},
+        Named{r.w_hh, "wHh"}, Named{r.saved_h, "savedH"}, Named{r.saved_c, "savedC"}})
     all.push_back(n);
   RequireDisjoint(env, all, n_out);
   return r;

@@ -296,10 +296,10 @@ void rnn_forward_cpu(float* y, int64_t ldy, float* h_n, float* c_n, float* saved
 }
 
 void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, float* dw_ih, float* dw_hh,
-                      float* db_ih, float* db_hh, const float* dy, int64_t lddy, const float* dh_n,
-                      const float* dc_n, const float* x, const float* w_ih, const float* w_hh,
-                      const float* saved_gates, const float* saved_h, const float* saved_c,
-                      const int32_t* lengths, const RnnDims& d) {
+                      float* db_ih, float* db_hh, float* saved_gates, const float* dy, int64_t lddy,
+                      const float* dh_n, const float* dc_n, const float* x, const float* w_ih,
+                      const float* w_hh, const float* saved_h, const float* saved_c, const int32_t* lengths,
+                      const RnnDims& d) {
   const int64_t T = d.T, B = d.B, I = d.I, H = d.H;
   const int64_t G = rnn_gate_count(d.cell), S = rnn_saved_count(d.cell);
   const int64_t GH = G * H, SH = S * H, BH = B * H, TB = T * B;
@@ -333,11 +333,14 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
     return;
   }
 
-  // Gate gradients of every step. For the GRU the recurrent side differs in the n block only: its
-  // r and z blocks are read from dgx, its n block kept apart ([T, B, H]), and each step assembles
-  // the full recurrent row in a one-step scratch for the product with W_hh.
-  auto dgx = scratch(TB * GH);
-  auto dhn_all = scratch(gru ? TB * H : 0);
+  // The gate gradients of step t replace the saved values of step t (row t of saved_gates, S*H
+  // per batch row): each unit's backward takes all its saved values as arguments before it writes
+  // a gradient (math/rnn.h takes them by value), and no later step reads row t again. Rows keep
+  // their stride S*H, so the GEMMs after the loop read them with ld = S*H. Blocks: LSTM di df dg
+  // do over i f g o; GRU dr dz dn (input side) over r z n, and dn * r (the recurrent n block) over
+  // hn; RNN the one gradient. For the GRU each step also assembles its recurrent row dr dz dn*r
+  // in a one-step scratch for the product with W_hh.
+  float* dg_all = saved_gates;
   auto gstep = scratch(gru ? B * GH : 0);
   const Activations act = pick_activations();
   // dh += dgates W_hh: op(W) = W_hh [GH, H]
@@ -348,31 +351,28 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
     const float* hin = saved_h + in_idx(t) * BH;
     const float* cprev = lstm ? saved_c + in_idx(t) * BH : nullptr;
     const float* ccur = lstm ? saved_c + out_idx(t) * BH : nullptr;
-    const float* gt = saved_gates + t * B * SH;
+    float* gt = saved_gates + t * B * SH;
     const float* dyt = dy + t * B * lddy;
-    float* dgxt = dgx.get() + t * B * GH;
-    float* dght = gru ? gstep.get() : dgxt;
-    float* dhnt = gru ? dhn_all.get() + t * BH : nullptr;
+    float* dght = gru ? gstep.get() : gt;
+    const int64_t ldgh = gru ? GH : SH;
     float* dhp = dh.get();
     float* dhq = dh_next.get();
     float* dcp = dc.get();
     for_units(B, H, [&](int64_t b, int64_t k0, int64_t k1) {
-      float* gx = dgxt + b * GH;
-      float* gh = dght + b * GH;
+      // g: this row's saved values, overwritten by its gradients unit by unit.
+      float* g = gt + b * SH;
+      float* gh = dght + b * ldgh;
       const float* dhr = dhp + b * H;
       float* dqr = dhq + b * H;
       if (!active(lengths, b, t)) {
         for (int64_t k = k0; k < k1; ++k) {
           dqr[k] = dhr[k];
-          for (int64_t j = 0; j < G; ++j) gx[j * H + k] = 0.0f;
-          if (gru) {
+          for (int64_t j = 0; j < S; ++j) g[j * H + k] = 0.0f;
+          if (gru)
             for (int64_t j = 0; j < G; ++j) gh[j * H + k] = 0.0f;
-            dhnt[b * H + k] = 0.0f;
-          }
         }
         return;
       }
-      const float* g = gt + b * SH;
       const float* dyr = dyt + b * lddy;
       switch (d.cell) {
         case RnnCell::kLstm: {
@@ -383,13 +383,14 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
           float tc[kChunk];
           for (int64_t c0 = k0; c0 < k1; c0 += kChunk) {
             const int64_t c1 = std::min(k1, c0 + kChunk);
+            // tanh(c_t) comes from saved_c, not from the gate rows being overwritten.
             if (act.tanh)
               act.tanh(tc, cc + c0, c1 - c0);
             else
               for (int64_t k = c0; k < c1; ++k) tc[k - c0] = math::tanh_fwd(cc[k]);
             for (int64_t k = c0; k < c1; ++k) {
               math::lstm_backward_elem(dhr[k] + dyr[k], dcr[k], g[k], g[H + k], g[2 * H + k], g[3 * H + k],
-                                       tc[k - c0], cp[k], &gx[k], &gx[H + k], &gx[2 * H + k], &gx[3 * H + k],
+                                       tc[k - c0], cp[k], &g[k], &g[H + k], &g[2 * H + k], &g[3 * H + k],
                                        &dcr[k]);
               dqr[k] = 0.0f;
             }
@@ -400,24 +401,24 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
           const float* hi = hin + b * H;
           for (int64_t k = k0; k < k1; ++k) {
             dqr[k] = math::gru_backward_elem(dhr[k] + dyr[k], g[k], g[H + k], g[2 * H + k], g[3 * H + k],
-                                             hi[k], &gx[k], &gx[H + k], &gx[2 * H + k], &gh[2 * H + k]);
-            gh[k] = gx[k];
-            gh[H + k] = gx[H + k];
-            dhnt[b * H + k] = gh[2 * H + k];
+                                             hi[k], &g[k], &g[H + k], &g[2 * H + k], &g[3 * H + k]);
+            gh[k] = g[k];
+            gh[H + k] = g[H + k];
+            gh[2 * H + k] = g[3 * H + k];
           }
           break;
         }
         default: {
           for (int64_t k = k0; k < k1; ++k) {
             float dht = dhr[k] + dyr[k];
-            gx[k] = dht * math::rnn_act_grad_from_y(g[k], relu);
+            g[k] = dht * math::rnn_act_grad_from_y(g[k], relu);
             dqr[k] = residual ? dht : 0.0f;
           }
         }
       }
     });
     // dh_{t-1} = (direct part) + dgates_h W_hh
-    step_product(dhq, H, dght, GH, pw, w_hh, H, false, B, H, GH, true);
+    step_product(dhq, H, dght, ldgh, pw, w_hh, H, false, B, H, GH, true);
     std::swap(dh, dh_next);
   }
   std::memcpy(dh0, dh.get(), sizeof(float) * size_t(BH));
@@ -426,19 +427,18 @@ void rnn_backward_cpu(float* dx, bool accumulate_dx, float* dh0, float* dc0, flo
   // The states entering steps 0..T-1 are contiguous rows aligned with the gate gradients.
   const float* hin_all = saved_h + (d.reverse ? BH : 0);
   if (gru) {
-    sgemm_cpu(true, false, 2 * H, H, TB, 1.0f, dgx.get(), GH, hin_all, H, 0.0f, dw_hh, H);
-    sgemm_cpu(true, false, H, H, TB, 1.0f, dhn_all.get(), H, hin_all, H, 0.0f, dw_hh + 2 * H * H, H);
+    sgemm_cpu(true, false, 2 * H, H, TB, 1.0f, dg_all, SH, hin_all, H, 0.0f, dw_hh, H);
+    sgemm_cpu(true, false, H, H, TB, 1.0f, dg_all + 3 * H, SH, hin_all, H, 0.0f, dw_hh + 2 * H * H, H);
   } else {
-    sgemm_cpu(true, false, GH, H, TB, 1.0f, dgx.get(), GH, hin_all, H, 0.0f, dw_hh, H);
+    sgemm_cpu(true, false, GH, H, TB, 1.0f, dg_all, SH, hin_all, H, 0.0f, dw_hh, H);
   }
-  sgemm_cpu(true, false, GH, I, TB, 1.0f, dgx.get(), GH, x, I, 0.0f, dw_ih, I);
-  if (db_ih) column_sum(db_ih, dgx.get(), TB, GH, GH);
+  sgemm_cpu(true, false, GH, I, TB, 1.0f, dg_all, SH, x, I, 0.0f, dw_ih, I);
+  if (db_ih) column_sum(db_ih, dg_all, TB, GH, SH);
   if (db_hh) {
-    column_sum(db_hh, dgx.get(), TB, gru ? 2 * H : GH, GH);
-    if (gru) column_sum(db_hh + 2 * H, dhn_all.get(), TB, H, H);
+    column_sum(db_hh, dg_all, TB, gru ? 2 * H : GH, SH);
+    if (gru) column_sum(db_hh + 2 * H, dg_all + 3 * H, TB, H, SH);
   }
-  if (dx)
-    sgemm_cpu(false, false, TB, I, GH, 1.0f, dgx.get(), GH, w_ih, I, accumulate_dx ? 1.0f : 0.0f, dx, I);
+  if (dx) sgemm_cpu(false, false, TB, I, GH, 1.0f, dg_all, SH, w_ih, I, accumulate_dx ? 1.0f : 0.0f, dx, I);
 }
 
 }  // namespace tk

@@ -13,7 +13,11 @@
 //
 // Backward: steps in reverse order with a fused pointwise pass and one GEMM per step for the
 // gradient reaching h_{t-1}; the gate gradients of all steps are kept, so dW_ih, dW_hh, the biases
-// and dx are each one large GEMM (or column sum) after the loop.
+// and dx are each one large GEMM (or column sum) after the loop. They are kept in saved_gates
+// itself: step t's gradients overwrite step t's saved values once its pointwise pass has read
+// them, so the backward needs no buffer of the size of the saved state and CONSUMES saved_gates
+// (a second backward needs a copy taken before the first; lib/nn/rnn.ts takes one under
+// retainGraph).
 #pragma once
 #include <cstdint>
 
@@ -53,24 +57,25 @@ void rnn_forward_cpu(float* y,                // [T, B, H] rows ldy apart; zero 
 
 void rnn_backward_cpu(float* dx,  // [T, B, I] or null; written, or added to with accumulate_dx
                       bool accumulate_dx,
-                      float* dh0,                // [B, H]
-                      float* dc0,                // [B, H] LSTM, else null
-                      float* dw_ih,              // [G*H, I] written
-                      float* dw_hh,              // [G*H, H] written
-                      float* db_ih,              // [G*H] or null
-                      float* db_hh,              // [G*H] or null
-                      const float* dy,           // [T, B, H] rows lddy apart
-                      int64_t lddy,              // >= H
-                      const float* dh_n,         // [B, H] or null (zeros)
-                      const float* dc_n,         // [B, H] or null (zeros); LSTM only
-                      const float* x,            // [T, B, I]
-                      const float* w_ih,         // [G*H, I]
-                      const float* w_hh,         // [G*H, H]
-                      const float* saved_gates,  // [T, B, S*H] from rnn_forward_cpu
-                      const float* saved_h,      // [T+1, B, H]
-                      const float* saved_c,      // [T+1, B, H] LSTM, else null
-                      const int32_t* lengths,    // [B] or null, as in the forward
-                      const RnnDims& d);         // no output may alias an input or another output
+                      float* dh0,              // [B, H]
+                      float* dc0,              // [B, H] LSTM, else null
+                      float* dw_ih,            // [G*H, I] written
+                      float* dw_hh,            // [G*H, H] written
+                      float* db_ih,            // [G*H] or null
+                      float* db_hh,            // [G*H] or null
+                      float* saved_gates,      // [T, B, S*H] from rnn_forward_cpu; consumed (overwritten
+                                               // by the gate gradients, see above)
+                      const float* dy,         // [T, B, H] rows lddy apart
+                      int64_t lddy,            // >= H
+                      const float* dh_n,       // [B, H] or null (zeros)
+                      const float* dc_n,       // [B, H] or null (zeros); LSTM only
+                      const float* x,          // [T, B, I]
+                      const float* w_ih,       // [G*H, I]
+                      const float* w_hh,       // [G*H, H]
+                      const float* saved_h,    // [T+1, B, H]
+                      const float* saved_c,    // [T+1, B, H] LSTM, else null
+                      const int32_t* lengths,  // [B] or null, as in the forward
+                      const RnnDims& d);       // no output may alias an input or another output
 
 namespace isa {
 // C[M, panels p0..p1 of 16 columns] = (C +) A[M, K] @ Bp, Bp packed by columns in panels of

@@ -50,9 +50,10 @@ TK_EMU_LAUNCHER(rnnBackward) {
       w_hh(info, 22), gates(info, 23), sh(info, 24), sc(info, 25), lengths(info, 26);
   Workspace ws(tk::rnn_backward_cuda_workspace(d));
   tk::rnn_backward_cuda(dx.f(), Bool(info, 8), dh0.f(), dc0.f(), dw_ih.f(), dw_hh.f(), db_ih.f(), db_hh.f(),
-                        dy.f(Int(info, 16)), Int(info, 17), dh_n.f(), dc_n.f(), x.f(), w_ih.f(), w_hh.f(),
-                        gates.f(), sh.f(), sc.f(), lengths.ptr<int32_t>(), d, ws.p, nullptr);
-  for (const Dev* o : {&dx, &dh0, &dc0, &dw_ih, &dw_hh, &db_ih, &db_hh}) o->back();
+                        gates.f(), dy.f(Int(info, 16)), Int(info, 17), dh_n.f(), dc_n.f(), x.f(), w_ih.f(),
+                        w_hh.f(), sh.f(), sc.f(), lengths.ptr<int32_t>(), d, ws.p, nullptr);
+  // savedGates too: the backward consumes it (the gate gradients overwrite it), as the CPU export.
+  for (const Dev* o : {&dx, &dh0, &dc0, &dw_ih, &dw_hh, &db_ih, &db_hh, &gates}) o->back();
   return info.Env().Undefined();
 }
 
