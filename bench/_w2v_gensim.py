@@ -14,7 +14,8 @@ from gensim.models import Word2Vec
 corpus, model, threads, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 sg = 1 if model == "sg" else 0
 kw = dict(vector_size=100, window=5, negative=5, hs=0, min_count=5, sample=1e-3, epochs=5, workers=threads, sg=sg,
-          alpha=0.025 if sg else 0.05, cbow_mean=1, seed=int(os.environ.get("W2V_SEED", "1")))
+          alpha=0.025 if sg else 0.05, cbow_mean=1, seed=int(os.environ.get("W2V_SEED", "1")),
+          ns_exponent=float(os.environ.get("W2V_POWER", "0.75")))
 t0 = time.perf_counter()
 try:
     m = Word2Vec(corpus_file=corpus, **kw)  # gensim's fastest path (Cython, no GIL, no Python iterator)

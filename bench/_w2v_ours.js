@@ -7,6 +7,7 @@ async function main() {
   const [corpus, model, threads, out] = process.argv.slice(2);
   const common = {
     seed: Number(process.env.W2V_SEED || 1),
+    power: Number(process.env.W2V_POWER || 0.75),
     dim: 100,
     window: 5,
     negative: 5,

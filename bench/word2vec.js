@@ -10,7 +10,7 @@
 //
 //   npm run build:ts && npm run bench -- word2vec [--threads 1,2] [--models sg,cbow] [--subwords]
 //                                                 [--x10] [--rounds N] [--no-write]
-//   npm run bench -- word2vec --seeds 12 [--models cbow] [--trainers textkernels,gensim,fastText]
+//   npm run bench -- word2vec --seeds 12 [--models cbow] [--trainers textkernels,gensim,fastText] [--power 0.75]
 //       (quality only: each trainer on 1 thread, seeds 1..12, mean and standard deviation of each
 //       score; prints, writes nothing)
 'use strict';
@@ -36,6 +36,8 @@ const models = arg('models', 'sg,cbow')
   .filter((m) => m && m !== 'none');
 const write = !flag('no-write');
 const rounds = Math.max(1, Number(arg('rounds', '1')));
+// Exponent of the noise distribution for our trainer and gensim (ns_exponent); fastText's is fixed at 0.5.
+const power = Number(arg('power', '0.75'));
 const python = '/usr/bin/python3';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tk-bench-w2v-'));
@@ -70,6 +72,7 @@ function runOurs(corpus, model, threads, seed = 1) {
   const out = path.join(tmp, `ours-${model}-${threads}.vec`);
   const r = timed(process.execPath, [path.join(__dirname, '_w2v_ours.js'), corpus.file, model, String(threads), out], {
     W2V_SEED: String(seed),
+    W2V_POWER: String(power),
   });
   const j = JSON.parse(r.stdout.trim().split('\n').pop());
   return {
@@ -119,6 +122,7 @@ function runGensim(corpus, model, threads, seed = 1) {
     OMP_NUM_THREADS: String(threads),
     OPENBLAS_NUM_THREADS: String(threads),
     W2V_SEED: String(seed),
+    W2V_POWER: String(power),
   });
   const j = JSON.parse(r.stdout.trim().split('\n').pop());
   return { name: `gensim ${j.version} (${j.mode})`, seconds: j.seconds, maxrssMb: r.maxrssMb, vec: out };
@@ -177,7 +181,9 @@ function seedStudy(n) {
         console.error(`${model} seed ${seed} ${name}: WS-353 ${s.ws.toFixed(3)} SimLex ${s.simlex.toFixed(3)}`);
       }
     }
-    console.log(`\n${model}, 1 thread, seeds 1-${n}: mean ± standard deviation (standard error of the mean)`);
+    console.log(
+      `\n${model}, 1 thread, seeds 1-${n}, noise exponent ${power} (fastText: 0.5 always): mean ± standard deviation (standard error of the mean)`,
+    );
     console.log('| trainer | WS-353 ρ | SimLex ρ | analogy % |');
     console.log('|---|---:|---:|---:|');
     for (const [name, ss] of scores) {
