@@ -355,10 +355,11 @@ function batchedProduct(op: string, a: Tensor, b: Tensor): Tensor {
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
     const empty = nb === 0 || n === 0 || m === 0 || k === 0;
+    // The per-batch loops accumulate (batches may share rows of a or b): only they need zeros to start from.
+    const overwrites = !empty && sa === 1 && (sb === 0 || sb === 1);
     if (a.requiresGrad) {
       // dA[aIdx[i]] += dC[i] @ B[bIdx[i]]^T
-      // The per-batch loop accumulates (batches may share a's rows): only it needs zeros to start from.
-      const gaData = outputOn(device, A.length, !empty && sa === 1 && (sb === 0 || sb === 1));
+      const gaData = outputOn(device, A.length, overwrites);
       if (!empty) {
         if (sa === 1 && sb === 0) {
           gemm(false, true, nb * n, k, m, g, 0, B, 0, 0, gaData, 0);
@@ -373,7 +374,7 @@ function batchedProduct(op: string, a: Tensor, b: Tensor): Tensor {
     }
     if (b.requiresGrad) {
       // dB[bIdx[i]] += A[aIdx[i]]^T @ dC[i]
-      const gbData = outputOn(device, B.length, !empty && sa === 1 && (sb === 0 || sb === 1));
+      const gbData = outputOn(device, B.length, overwrites);
       if (!empty) {
         if (sa === 1 && sb === 0) {
           gemm(true, false, k, m, nb * n, A, 0, g, 0, 0, gbData, 0);

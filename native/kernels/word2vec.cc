@@ -215,31 +215,32 @@ WordIndex::WordIndex(const std::vector<std::string>& words) {
     offsets_.push_back(uint64_t(bytes_.size()));
   }
   for (size_t i = 0; i < words.size(); ++i) {
-    const uint64_t hash = hash_bytes(words[i].data(), int(words[i].size()));
-    // A duplicate keeps its first id: find() already returns it.
-    if (find(words[i].data(), int(words[i].size())) >= 0) continue;
-    uint64_t h = hash & mask_;
-    while (slots_[h].id >= 0) h = (h + 1) & mask_;
-    slots_[h] = Slot{uint32_t(hash >> 32), int32_t(i)};
+    const char* w = words[i].data();
+    const int len = int(words[i].size());
+    const uint64_t hash = hash_bytes(w, len);
+    const uint64_t h = probe(w, len, hash);
+    if (slots_[h].id < 0)
+      slots_[h] = Slot{uint32_t(hash >> 32), int32_t(i)};  // a duplicate keeps its first id
   }
 }
 
-int32_t WordIndex::find(const char* w, int len) const {
-  const uint64_t hash = hash_bytes(w, len);
+uint64_t WordIndex::probe(const char* w, int len, uint64_t hash) const {
   const uint32_t tag = uint32_t(hash >> 32);
   uint64_t h = hash & mask_;
   while (true) {
     const Slot s = slots_[h];
-    if (s.id < 0) return -1;
+    if (s.id < 0) return h;
     if (s.tag == tag) {
       const uint64_t o = offsets_[size_t(s.id)];
       if (offsets_[size_t(s.id) + 1] - o == uint64_t(len) &&
           std::memcmp(bytes_.data() + o, w, size_t(len)) == 0)
-        return s.id;
+        return h;
     }
     h = (h + 1) & mask_;
   }
 }
+
+int32_t WordIndex::find(const char* w, int len) const { return slots_[probe(w, len, hash_bytes(w, len))].id; }
 
 std::vector<float> sgns_exp_table() {
   std::vector<float> t(sgns::kExpTableSize + 1);
@@ -389,9 +390,7 @@ void train_thread(const TrainConfig& cfg, TrainProgress* prog, int id) {
       if (cfg.cbow) r = sgns::lcg_next(r);
       for (int d = 1; d < max_targets; ++d) {
         r = sgns::lcg_next(r);
-        const int64_t j =
-            int64_t(sgns::mod_by_magic(r >> 16, uint64_t(table.table_size), table.table_magic)) >>
-            table.shift;
+        const int64_t j = sgns::table_slot(table, r) >> table.shift;
         __builtin_prefetch(table.bucket_word + j, 0, 3);
         __builtin_prefetch(table.bucket_span + j, 0, 3);
       }

@@ -69,6 +69,8 @@ class WordIndex {
     uint32_t tag;
     int32_t id;  // -1: empty
   };
+  // The slot holding w, or the empty slot where the probe for w ends.
+  uint64_t probe(const char* w, int len, uint64_t hash) const;
   std::vector<Slot> slots_;
   std::vector<char> bytes_;
   std::vector<uint64_t> offsets_;  // [V + 1] into bytes_

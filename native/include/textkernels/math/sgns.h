@@ -107,11 +107,16 @@ TK_HD int32_t unigram_lookup(const UnigramTableView& t, int64_t idx) {
   return w;
 }
 
+// The table slot word2vec.c reads for LCG value r: (r >> 16) % size.
+TK_HD int64_t table_slot(const UnigramTableView& t, uint64_t r) {
+  return int64_t(mod_by_magic(r >> 16, uint64_t(t.table_size), t.table_magic));
+}
+
 // One negative draw as word2vec.c makes it from the already-advanced LCG value r: table slot
 // (r >> 16) % size; `</s>` (0) is replaced by r % (V - 1) + 1. The caller skips (does not redraw)
 // a target equal to the positive word.
 TK_HD int32_t draw_negative(const UnigramTableView& t, uint64_t r) {
-  int32_t target = unigram_lookup(t, int64_t(mod_by_magic(r >> 16, uint64_t(t.table_size), t.table_magic)));
+  int32_t target = unigram_lookup(t, table_slot(t, r));
   if (target == 0 && t.vocab_size > 1)
     target = int32_t(mod_by_magic(r, uint64_t(t.vocab_size - 1), t.vocab_magic) + 1);
   return target;
