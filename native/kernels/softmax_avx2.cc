@@ -48,6 +48,17 @@ float exp_sum_avx2(float* y, const float* x, int64_t n, float shift) {
   __m256 vs = _mm256_set1_ps(shift);
   __m256 acc = _mm256_setzero_ps();
   int64_t i = 0;
+  // Two vectors in lockstep (exp8_n); the sum adds them in element order, as one at a time would.
+  for (; i + 16 <= n; i += 16) {
+    __m256 e[2] = {_mm256_sub_ps(_mm256_loadu_ps(x + i), vs), _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vs)};
+    exp8_n<2>(e);
+    if (y) {
+      _mm256_storeu_ps(y + i, e[0]);
+      _mm256_storeu_ps(y + i + 8, e[1]);
+    }
+    acc = _mm256_add_ps(acc, e[0]);
+    acc = _mm256_add_ps(acc, e[1]);
+  }
   for (; i + 8 <= n; i += 8) {
     __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vs));
     if (y) _mm256_storeu_ps(y + i, e);
