@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -154,10 +155,12 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
                             const float* k, const float* v, const float* out, const float* lse,
                             const AttentionMask& mask, const AttentionDropout& drop, int64_t B, int64_t H,
                             int64_t Tq, int64_t Tk, int64_t D, float scale) {
-  std::fill(dq, dq + B * H * Tq * D, 0.0f);
-  std::fill(dk, dk + B * H * Tk * D, 0.0f);
-  std::fill(dv, dv + B * H * Tk * D, 0.0f);
-  if (B == 0 || H == 0 || Tq == 0 || Tk == 0 || D == 0) return;
+  if (B == 0 || H == 0 || Tq == 0 || Tk == 0 || D == 0) {
+    std::fill(dq, dq + B * H * Tq * D, 0.0f);
+    std::fill(dk, dk + B * H * Tk * D, 0.0f);
+    std::fill(dv, dv + B * H * Tk * D, 0.0f);
+    return;
+  }
   float keep_scale = drop.p < 1.0f ? 1.0f / (1.0f - drop.p) : 0.0f;
   // A task is (batch x head, chunk of key tiles): it owns the dK and dV rows of its keys. With many
   // heads a chunk is the whole sequence, so each head's dQ is summed by one thread; with few heads
@@ -167,7 +170,9 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
   const int64_t nkt = (Tk + kBwdBk - 1) / kBwdBk;
   const int64_t chunks = B * H >= 8 ? 1 : std::min<int64_t>(nkt, 8 / (B * H));
   const int64_t per = (nkt + chunks - 1) / chunks;
-  std::vector<float> dq_part(chunks > 1 ? size_t(B * H * chunks * Tq * D) : 0, 0.0f);
+  // Each task clears the rows it adds into (its dK and dV rows, its dQ or dQ part) itself: cleared
+  // up front, the 3 x B x H x T x D floats were a serial pass, with the first touch of fresh pages.
+  std::unique_ptr<float[]> dq_part(chunks > 1 ? new float[size_t(B * H * chunks * Tq * D)] : nullptr);
   int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Tq * Tk * D / chunks));
   parallel_for(B * H * chunks, grain, [&](int64_t t0, int64_t t1) {
     std::vector<float> p(kBwdBq * kBwdBk), dp(kBwdBq * kBwdBk), pd(drop.p > 0.0f ? kBwdBq * kBwdBk : 0);
@@ -183,15 +188,19 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
       const float* oh = out + bh * Tq * D;
       const float* doh = dout + bh * Tq * D;
       const float* lh = lse + bh * Tq;
-      float* dqh = chunks > 1 ? dq_part.data() + task * Tq * D : dq + bh * Tq * D;
+      float* dqh = chunks > 1 ? dq_part.get() + task * Tq * D : dq + bh * Tq * D;
       float* dkh = dk + bh * Tk * D;
       float* dvh = dv + bh * Tk * D;
+      const int64_t jt_end = std::min(nkt, (ch + 1) * per);
+      const int64_t key0 = std::min(Tk, ch * per * kBwdBk), key1 = std::min(Tk, jt_end * kBwdBk);
+      std::fill(dqh, dqh + Tq * D, 0.0f);
+      std::fill(dkh + key0 * D, dkh + key1 * D, 0.0f);
+      std::fill(dvh + key0 * D, dvh + key1 * D, 0.0f);
       for (int64_t i = 0; i < Tq; ++i) {
         float acc = 0.0f;
         for (int64_t c = 0; c < D; ++c) acc += doh[i * D + c] * oh[i * D + c];
         drow[i] = acc;
       }
-      const int64_t jt_end = std::min(nkt, (ch + 1) * per);
       for (int64_t j0 = ch * per * kBwdBk; j0 < jt_end * kBwdBk; j0 += kBwdBk) {
         int64_t bk = std::min(kBwdBk, Tk - j0);
         transpose(kt.data(), kh + j0 * D, bk, D, D);
@@ -243,8 +252,9 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
                    for (int64_t r = r0; r < r1; ++r) {
                      int64_t bh = r / Tq, i = r % Tq;
                      float* o = dq + r * D;
+                     std::fill(o, o + D, 0.0f);
                      for (int64_t ch = 0; ch < chunks; ++ch) {
-                       const float* src = dq_part.data() + ((bh * chunks + ch) * Tq + i) * D;
+                       const float* src = dq_part.get() + ((bh * chunks + ch) * Tq + i) * D;
                        for (int64_t c = 0; c < D; ++c) o[c] += src[c];
                      }
                    }
