@@ -481,6 +481,18 @@ function addInto(acc: Tensor, g: Tensor): void {
   for (let i = 0; i < a.length; i++) a[i] += b[i];
 }
 
+// Gradients that a backward closure allocated for this call alone and keeps no reference to. The
+// engine may keep such a gradient (as a leaf's .grad, or as the buffer later gradients add into)
+// instead of copying it, as PyTorch's AccumulateGrad steals a gradient nothing else holds. A
+// closure that returns one tensor for two inputs hands it over to the first only (delete below).
+const handedOver = new WeakSet<Tensor>();
+
+/** Marks a gradient that a backward closure allocated itself and does not keep: see handedOver. */
+export function handOver(t: Tensor): Tensor {
+  handedOver.add(t);
+  return t;
+}
+
 function cloneOf(g: Tensor, shape: readonly number[]): Tensor {
   return new Tensor(copyStorage(g.storage, g.device), shape);
 }
@@ -524,9 +536,13 @@ function runBackward(root: Tensor, rootGrad: Tensor): void {
         }
         const prev = grads.get(input);
         if (!prev) {
-          grads.set(input, { t: gi, owned: false });
+          grads.set(input, { t: gi, owned: handedOver.delete(gi) });
         } else if (prev.owned) {
           addInto(prev.t, gi);
+        } else if (handedOver.delete(gi)) {
+          // prev + gi and gi + prev are the same floats: addition is commutative in IEEE 754.
+          addInto(gi, prev.t);
+          grads.set(input, { t: gi, owned: true });
         } else {
           const sum = cloneOf(prev.t, input.shape);
           addInto(sum, gi);

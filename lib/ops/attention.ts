@@ -8,7 +8,7 @@
 import { kernelsOn, Raw, raw } from '../cuda/dispatch';
 import { checkOptions, shapeStr, typeError } from '../errors';
 import { RandomOptions, resolveGenerator } from '../random';
-import { allocStorage, checkTensor, copyStorage, fromOp, numelOf, sameDevice, Tensor } from '../tensor';
+import { allocStorage, checkTensor, copyStorage, fromOp, handOver, numelOf, sameDevice, Tensor } from '../tensor';
 
 // The CPU signatures; the device exports take the same with device buffers for the arrays (the
 // key-padding bytes stay a host Uint8Array, copied per call): see lib/cuda/dispatch.ts.
@@ -395,7 +395,7 @@ export function attentionCore(
       seed,
       offset,
     );
-    return [new Tensor(dq, q.shape), new Tensor(dk, k.shape), new Tensor(dv, v.shape)];
+    return [handOver(new Tensor(dq, q.shape)), handOver(new Tensor(dk, k.shape)), handOver(new Tensor(dv, v.shape))];
   });
 }
 

@@ -6,7 +6,17 @@
 import { cudaKernels } from '../cuda/runtime';
 import { native } from '../native';
 import { shapeStr, typeError } from '../errors';
-import { allocStorage, CudaStorage, Device, Tensor, checkTensor, fromOp, numelOf, sameDevice } from '../tensor';
+import {
+  allocStorage,
+  CudaStorage,
+  Device,
+  Tensor,
+  checkTensor,
+  fromOp,
+  handOver,
+  numelOf,
+  sameDevice,
+} from '../tensor';
 import { full } from '../creation';
 
 declare module '../native' {
@@ -496,23 +506,23 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     if (x.requiresGrad) {
       const gx = outputOn(device, X.length, rows > 0 && inF > 0);
       if (rows > 0 && inF > 0) gemm(false, false, rows, inF, outF, g, 0, W, 0, 0, gx, 0);
-      grads[0] = new Tensor(gx, x.shape);
+      grads[0] = handOver(new Tensor(gx, x.shape));
     }
     if (weight.requiresGrad) {
       const gw = outputOn(device, W.length, outF > 0 && inF > 0);
       if (outF > 0 && inF > 0) gemm(true, false, outF, inF, rows, g, 0, X, 0, 0, gw, 0);
-      grads[1] = new Tensor(gw, weight.shape);
+      grads[1] = handOver(new Tensor(gw, weight.shape));
     }
     if (bias && bias.requiresGrad && !(g instanceof Float32Array)) {
       // On the device: ones[1, rows] @ g[rows, out] (float32 sums, where the CPU sums in float64).
       const gb = zerosOn(device, outF);
       if (rows > 0 && outF > 0) gemm(false, false, 1, outF, rows, onesCol as F32, 0, g, 0, 0, gb, 0);
-      grads[2] = new Tensor(gb, bias.shape);
+      grads[2] = handOver(new Tensor(gb, bias.shape));
     } else if (bias && bias.requiresGrad && g instanceof Float32Array) {
       // Column sums in double, row after row (as a plain loop would), natively and in parallel.
       const gb = new Float32Array(outF);
       if (rows > 0 && outF > 0) native.sumForward(gb, g, 1, rows, outF);
-      grads[2] = new Tensor(gb, bias.shape);
+      grads[2] = handOver(new Tensor(gb, bias.shape));
     }
     return bias ? grads : grads.slice(0, 2);
   });
