@@ -10,9 +10,10 @@
 //
 //   npm run build:ts && npm run bench -- word2vec [--threads 1,2] [--models sg,cbow] [--subwords]
 //                                                 [--x10] [--rounds N] [--no-write]
-//   npm run bench -- word2vec --seeds 12 [--models cbow] [--trainers textkernels,gensim,fastText] [--power 0.75]
-//       (quality only: each trainer on 1 thread, seeds 1..12, mean and standard deviation of each
-//       score; prints, writes nothing)
+//   npm run bench -- word2vec --seeds 12 [--first-seed 1] [--models cbow] [--trainers textkernels,gensim,fastText]
+//                                       [--power 0.75]
+//       (quality only: each trainer on 1 thread, seeds first..first+11, mean and standard deviation of
+//       each score; prints, writes nothing)
 'use strict';
 const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
 const fs = require('fs');
@@ -155,6 +156,9 @@ function haveFastText() {
 // Scores vary a lot with the seed on a corpus this small, so one run per trainer cannot tell two
 // trainers' quality apart: this mode trains each on one thread (deterministic) for seeds 1..n.
 function seedStudy(n) {
+  const first = Number(arg('first-seed', '1'));
+  if (!Number.isInteger(first) || first < 1) throw new RangeError(`--first-seed must be an integer >= 1, got ${first}`);
+  const last = first + n - 1;
   const gensimOk = haveGensim();
   const fastTextOk = haveFastText();
   const corpus = writeCorpus(1);
@@ -174,7 +178,7 @@ function seedStudy(n) {
     if (fastTextOk) trainers.push(['fastText', (seed) => runFastText(corpus, model, 1, false, seed)]);
     trainers.splice(0, trainers.length, ...trainers.filter(([name]) => wanted.includes(name)));
     const scores = new Map(trainers.map(([name]) => [name, []]));
-    for (let seed = 1; seed <= n; seed++) {
+    for (let seed = first; seed <= last; seed++) {
       for (const [name, run] of trainers) {
         const s = score(run(seed).vec);
         scores.get(name).push(s);
@@ -182,7 +186,7 @@ function seedStudy(n) {
       }
     }
     console.log(
-      `\n${model}, 1 thread, seeds 1-${n}, noise exponent ${power} (fastText: 0.5 always): mean ± standard deviation (standard error of the mean)`,
+      `\n${model}, 1 thread, seeds ${first}-${last}, noise exponent ${power} (fastText: 0.5 always): mean ± standard deviation (standard error of the mean)`,
     );
     console.log('| trainer | WS-353 ρ | SimLex ρ | analogy % |');
     console.log('|---|---:|---:|---:|');

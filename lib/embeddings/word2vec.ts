@@ -27,7 +27,8 @@ export interface Word2VecOptions {
   threads?: number;
   /**
    * Seed of the initialisation and of the threads' LCGs (default 1). With `compat: 'word2vec.c'`, seed 1
-   * on one thread reproduces word2vec.c's training.
+   * on one thread reproduces word2vec.c's training with its end-of-file flag cleared between epochs
+   * (word2vec.c never clears it, so on one thread it trains only the first epoch).
    */
   seed?: number;
   /** Exponent of the noise distribution U(w)^power (default 0.75). */

@@ -463,6 +463,9 @@ void train_thread(const TrainConfig& cfg, TrainProgress* prog, int id) {
       word_count = 0;
       last_word_count = 0;
       sentence_length = 0;
+      // word2vec.c never clears its eof flag here, so a thread whose pass ended at the end of the file (on
+      // one thread, the first pass) ends each later pass after one word: one thread trains one epoch,
+      // with alpha never below 0.8 alpha0. We clear it, so `epochs` means what it says.
       eof = false;
       if (!src.reset()) break;
       continue;
