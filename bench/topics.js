@@ -19,8 +19,9 @@
 // topic and its held-out perplexity (document completion through its own decoder: theta from the first
 // half of a test document, exp of the mean over documents of -sum n log p / N on the second half). The
 // quality metrics are then computed here, by one piece of code for every system, from the word lists:
-// NPMI (tk.topics.npmi, top 10, document co-occurrence in the held-out test documents), topic diversity
-// (tk.topics.diversity, top 25) and topic uniqueness (tk.topics.topicUniqueness, top 10).
+// NPMI (tk.topics.npmi, top 10, document co-occurrence in the held-out test documents; also, as a diagnostic, in
+// the training documents, the reference ETM's code uses), topic diversity (tk.topics.diversity, top 25) and topic
+// uniqueness (tk.topics.topicUniqueness, top 10).
 // The PyTorch peer picks, per model, the faster of a dense batch and torch.sparse (a few timed steps of
 // each before training; --torch-first-layer dense|sparse fixes it) and says which.
 // Extra rows of ours (issue 6's diversity goal; docs/TOPIC-MODELS.md, "Topic words and diversity"): for WLDA, a
@@ -267,12 +268,14 @@ function makeScorer(corpus) {
       if (have) {
         return {
           npmi: lib.npmi(topics, reference, { topN: 10 }),
+          npmiTrain: lib.npmi(topics, corpus.train, { topN: 10 }),
           td: lib.diversity(topics, { topN: 25 }),
           tu: lib.topicUniqueness(topics, { topN: 10 }),
         };
       }
       return {
         npmi: npmiFallback(topics, reference, 10),
+        npmiTrain: npmiFallback(topics, corpus.train, 10),
         td: diversityFallback(topics, 25),
         tu: uniquenessFallback(topics, 10),
       };
@@ -396,12 +399,24 @@ function main() {
       r.ratio = peer.seconds_per_epoch / r.seconds_per_epoch;
   }
 
-  const header = ['system', 'K', 'threads', 'NPMI', 'TD', 'TU', 'held-out ppl', 's/epoch', 'PyTorch ÷ ours'];
+  const header = [
+    'system',
+    'K',
+    'threads',
+    'NPMI',
+    'NPMI (train)',
+    'TD',
+    'TU',
+    'held-out ppl',
+    's/epoch',
+    'PyTorch ÷ ours',
+  ];
   const table = rows.map((r) => [
     label(r),
     String(r.k),
     String(r.threads),
     fmt(r.npmi, 3),
+    fmt(r.npmiTrain, 3),
     fmt(r.td, 3),
     fmt(r.tu, 3),
     fmt(r.perplexity, 0),
@@ -470,7 +485,8 @@ function main() {
           : ''
       }.`,
     `Metrics (${scorer.source}), the same code for every system, from each system's top words: NPMI over the top 10 words with document co-occurrence in the ${info.testDocs} held-out test documents ` +
-      '(ETM’s formula: a pair that never co-occurs scores -1); TD = unique words among the top 25 of all topics / (25 K); TU = W-LDA’s topic uniqueness over the top 10. ' +
+      '(ETM’s formula: a pair that never co-occurs scores -1); NPMI (train): the same over the training documents, the reference ETM’s code uses ' +
+      '(more documents, so fewer pairs that never co-occur; a diagnostic beside the held-out NPMI, which is the issue’s); TD = unique words among the top 25 of all topics / (25 K); TU = W-LDA’s topic uniqueness over the top 10. ' +
       'Held-out perplexity: document completion (theta from the first half, exp of the mean over documents of -Σ n log p / N on the second half), each model through its own decoder. ' +
       's/epoch: median over the epochs after the first.',
     '',
