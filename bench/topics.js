@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 // Topic-model benchmark: our tk.topics NVDM (GSM), WLDA, ETM and GMNTM against PyTorch implementations of
 // exactly the same architectures and optimisers (bench/_topics_peer.py, docs/TOPIC-MODELS.md),
-// and gensim's LdaModel, on the Brown corpus split into paragraphs, in one run.
+// and gensim's LdaModel, on the Brown corpus split into paragraphs (or arXiv abstracts), in one run.
 //
-//   npm run build:ts && npm run bench -- topics [--k 20,50] [--epochs 50] [--torch-epochs N] [--models nvdm,wlda,etm,gmntm,lda]
+//   npm run build:ts && npm run bench -- topics [--corpus brown|arxiv] [--k 20,50] [--epochs 50] [--torch-epochs N] [--models nvdm,wlda,etm,gmntm,lda]
 //       [--threads N[,M]] [--lda-passes 20] [--pretrain-epochs 10] [--vocab-size 0] [--seed 1] [--quick]
 //       [--torch-first-layer auto|dense|sparse] [--python /tmp/torch-env/bin/python] [--gensim-python /usr/bin/python3] [--keep DIR] [--no-write]
 //       [--variants xavier,word2vec|none]
 //
-// The corpus is prepared once (bench/_topics_data.js: tk.text.BowCorpus over lib/data's Brown paragraphs,
-// ETM's preprocessing, min_df 5, max_df 0.7, a seeded 85/15 split, test documents halved for document
+// The corpus is prepared once (bench/_topics_data.js: tk.text.BowCorpus over lib/data's Brown paragraphs, or with
+// --corpus arxiv over the 2000 arXiv titles + abstracts of ../shared/data/arxiv (read from there at run time; the
+// benchmark says so and stops, exit 0, when the file is absent); ETM's preprocessing, min_df 5, max_df 0.7, a seeded 85/15 split, test documents halved for document
 // completion) and written to a temporary directory that every trainer reads, so all see the same
 // vocabulary and documents. Every trainer runs in a child process of its own on the same thread count
 // (--threads 1,2 runs the whole set for each); for each (model, K) ours and PyTorch's alternate, the order
@@ -18,8 +19,9 @@
 // topic and its held-out perplexity (document completion through its own decoder: theta from the first
 // half of a test document, exp of the mean over documents of -sum n log p / N on the second half). The
 // quality metrics are then computed here, by one piece of code for every system, from the word lists:
-// NPMI (tk.topics.npmi, top 10, document co-occurrence in the held-out test documents), topic diversity
-// (tk.topics.diversity, top 25) and topic uniqueness (tk.topics.topicUniqueness, top 10).
+// NPMI (tk.topics.npmi, top 10, document co-occurrence in the held-out test documents; also, as a diagnostic, in
+// the training documents, the reference ETM's code uses), topic diversity (tk.topics.diversity, top 25) and topic
+// uniqueness (tk.topics.topicUniqueness, top 10).
 // The PyTorch peer picks, per model, the faster of a dense batch and torch.sparse (a few timed steps of
 // each before training; --torch-first-layer dense|sparse fixes it) and says which.
 // Extra rows of ours (issue 6's diversity goal; docs/TOPIC-MODELS.md, "Topic words and diversity"): for WLDA, a
@@ -29,6 +31,7 @@
 // embeddings trained on the training documents (ETM's skipgram.py settings; the embedding time is not in s/epoch).
 // `--quick` (a 4000-paragraph subset, 1000 words, K = 20, 2 epochs, 1 pretraining epoch, 2 LDA passes)
 // only checks the harness (about a minute on a quiet 2-core machine).
+// --corpus arxiv writes the section "## Topic models (arXiv)" instead of "## Topic models".
 // Peers missing (no torch in --python, no gensim in --gensim-python) or tk.topics models missing in the
 // build: skipped with a message. Writes the "## Topic models" section of bench/RESULTS.md unless --no-write.
 'use strict';
@@ -37,7 +40,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { prepareCorpus, writeCorpus, readCorpus } = require('./_topics_data');
+const { prepareCorpus, writeCorpus, readCorpus, arxivFile, arxivDocuments } = require('./_topics_data');
 
 let tk;
 let brown;
@@ -53,6 +56,13 @@ const NEURAL = ['nvdm', 'wlda', 'etm', 'gmntm'];
 const NAMES = { nvdm: 'NVDM', wlda: 'WLDA', etm: 'ETM', gmntm: 'GMNTM', lda: 'LDA' };
 
 const quick = flag('quick');
+const CORPORA = ['brown', 'arxiv'];
+const corpusName = arg('corpus', 'brown');
+if (!CORPORA.includes(corpusName)) {
+  console.error(`bench/topics: unknown corpus '${corpusName}' (${CORPORA.join(', ')})`);
+  process.exit(2);
+}
+const SECTION = corpusName === 'arxiv' ? 'Topic models (arXiv)' : 'Topic models';
 const ks = arg('k', quick ? '20' : '20,50')
   .split(',')
   .map(Number);
@@ -258,12 +268,14 @@ function makeScorer(corpus) {
       if (have) {
         return {
           npmi: lib.npmi(topics, reference, { topN: 10 }),
+          npmiTrain: lib.npmi(topics, corpus.train, { topN: 10 }),
           td: lib.diversity(topics, { topN: 25 }),
           tu: lib.topicUniqueness(topics, { topN: 10 }),
         };
       }
       return {
         npmi: npmiFallback(topics, reference, 10),
+        npmiTrain: npmiFallback(topics, corpus.train, 10),
         td: diversityFallback(topics, 25),
         tu: uniquenessFallback(topics, 10),
       };
@@ -281,7 +293,21 @@ function referenceCorpus(corpus) {
 function main() {
   const started = new Date();
   const load = os.loadavg();
-  const prepared = prepareCorpus(tk, brown, {
+  let source = brown;
+  if (corpusName === 'arxiv') {
+    const { file, why } = arxivFile(tk);
+    if (!file) {
+      console.log(`bench/topics: --corpus arxiv skipped: ${why}`);
+      return;
+    }
+    source = {
+      documents: arxivDocuments(file).map((d) => d.tokens),
+      name: `arXiv titles + abstracts (../shared/data/${path.relative(path.dirname(path.dirname(file)), file)})`,
+      unit: 'papers',
+      corpus: 'arxiv',
+    };
+  }
+  const prepared = prepareCorpus(tk, source, {
     minDf: 5,
     maxDf: 0.7,
     vocabSize,
@@ -295,7 +321,7 @@ function main() {
   const corpus = readCorpus(tk, tmp);
   const info = corpus.info;
   console.log(
-    `corpus: ${info.paragraphs} Brown paragraphs${maxDocs ? ` (subset of ${maxDocs})` : ''} -> ${info.trainDocs} train / ${info.testDocs} test documents, ` +
+    `corpus: ${info.documents} ${info.corpus === 'arxiv' ? 'arXiv papers' : 'Brown paragraphs'}${maxDocs ? ` (subset of ${maxDocs})` : ''} -> ${info.trainDocs} train / ${info.testDocs} test documents, ` +
       `V = ${info.vocabSize}, ${info.trainTokens} train tokens (${tmp})`,
   );
 
@@ -373,12 +399,24 @@ function main() {
       r.ratio = peer.seconds_per_epoch / r.seconds_per_epoch;
   }
 
-  const header = ['system', 'K', 'threads', 'NPMI', 'TD', 'TU', 'held-out ppl', 's/epoch', 'PyTorch ÷ ours'];
+  const header = [
+    'system',
+    'K',
+    'threads',
+    'NPMI',
+    'NPMI (train)',
+    'TD',
+    'TU',
+    'held-out ppl',
+    's/epoch',
+    'PyTorch ÷ ours',
+  ];
   const table = rows.map((r) => [
     label(r),
     String(r.k),
     String(r.threads),
     fmt(r.npmi, 3),
+    fmt(r.npmiTrain, 3),
     fmt(r.td, 3),
     fmt(r.tu, 3),
     fmt(r.perplexity, 0),
@@ -400,9 +438,9 @@ function main() {
   const ldaInfo = rows.find((r) => r.impl === 'gensim');
   const busy = load[0] > 0.5 * os.cpus().length;
   const lines = [
-    '## Topic models',
+    `## ${SECTION}`,
     '',
-    `Corpus: ${info.source}: ${info.paragraphs} paragraphs${info.maxDocs ? `, a random ${info.maxDocs} of them (--quick)` : ''}, built with ${info.builtWith}; lowercased, ` +
+    `Corpus: ${info.source}: ${info.documents} ${info.unit}${info.maxDocs ? `, a random ${info.maxDocs} of them (--quick)` : ''}, built with ${info.builtWith}; lowercased, ` +
       `scikit-learn's English stop words, tokens of one letter and tokens with anything but letters dropped (ETM's preprocessing); ` +
       `vocabulary from the training documents with document frequency >= ${info.minDf} and <= ${info.maxDf} x documents` +
       `${info.vocabCap ? `, the ${info.vocabCap} most frequent` : ''}: V = ${info.vocabSize}; training documents with fewer than ${info.minDocLength} ` +
@@ -447,7 +485,8 @@ function main() {
           : ''
       }.`,
     `Metrics (${scorer.source}), the same code for every system, from each system's top words: NPMI over the top 10 words with document co-occurrence in the ${info.testDocs} held-out test documents ` +
-      '(ETM’s formula: a pair that never co-occurs scores -1); TD = unique words among the top 25 of all topics / (25 K); TU = W-LDA’s topic uniqueness over the top 10. ' +
+      '(ETM’s formula: a pair that never co-occurs scores -1); NPMI (train): the same over the training documents, the reference ETM’s code uses ' +
+      '(more documents, so fewer pairs that never co-occur; a diagnostic beside the held-out NPMI, which is the issue’s); TD = unique words among the top 25 of all topics / (25 K); TU = W-LDA’s topic uniqueness over the top 10. ' +
       'Held-out perplexity: document completion (theta from the first half, exp of the mean over documents of -Σ n log p / N on the second half), each model through its own decoder. ' +
       's/epoch: median over the epochs after the first.',
     '',
@@ -471,7 +510,7 @@ function main() {
     }
     lines.push('</details>');
   }
-  writeResultsSection('Topic models', lines.join('\n') + '\n');
+  writeResultsSection(SECTION, lines.join('\n') + '\n');
 }
 
 function label(r) {
