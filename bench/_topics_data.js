@@ -60,12 +60,7 @@ const ARXIV_FILE = path.join('arxiv', 'arxiv_kaggle_meta_first2000.csv');
  * repository (tk.embeddings.sharedDataDir), never a copy inside it.
  */
 function arxivFile(tk) {
-  const dir =
-    tk.embeddings && typeof tk.embeddings.sharedDataDir === 'function'
-      ? tk.embeddings.sharedDataDir()
-      : [process.env.TEXTKERNELS_DATA_DIR, path.join(__dirname, '..', '..', 'shared', 'data')].find(
-          (d) => d && fs.existsSync(d),
-        ) || null;
+  const dir = tk.embeddings.sharedDataDir();
   if (!dir) return { file: null, why: 'no ../shared/data beside the repository (or $TEXTKERNELS_DATA_DIR)' };
   const file = path.join(dir, ARXIV_FILE);
   if (!fs.existsSync(file)) return { file: null, why: `${file} not found` };

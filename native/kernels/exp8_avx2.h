@@ -13,8 +13,8 @@ namespace {
 // exp of N vectors in lockstep: each step of the polynomial is issued for all N before the next,
 // so independent work is always waiting. Zen 1's small FP scheduler otherwise holds about one
 // exp's dependency chain at a time and runs the loop at its latency (4.6 cycles an element with
-// one vector per step, 4.0 with two, measured in a tile loop); four spill registers. The values
-// are bit-identical to exp8 on each vector: the same operations on the same operands.
+// one vector per step, 4.0 with two, measured in a tile loop); four at a time run out of the 16 registers and
+// spill. The values are bit-identical to exp8 on each vector: the same operations on the same operands.
 template <int N>
 void exp8_n(__m256* x) {
   const __m256 hi = _mm256_set1_ps(88.3762626647949f);
