@@ -10,6 +10,19 @@ import sys
 import time
 
 
+def peak_rss_kib():
+    # VmHWM is this process's own high-water mark; ru_maxrss also counts the parent's resident set
+    # at fork time (Linux keeps it across exec), which here is the benchmark's Node process.
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def timeit(fn, min_seconds):
     fn()
     fn()
@@ -51,10 +64,10 @@ def main():
     elif mode == "mem":
         B, H, T, D = map(int, sys.argv[3:7])
         q, k, v = [torch.randn(B, H, T, D, requires_grad=True) for _ in range(3)]
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        base = peak_rss_kib()
         F.scaled_dot_product_attention(q, k, v, is_causal=True).backward(torch.randn(B, H, T, D))
         info["base_kib"] = base
-        info["peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        info["peak_kib"] = peak_rss_kib()
     elif mode == "layer":
         B, T, E, NH, FF = map(int, sys.argv[3:8])
         min_seconds = float(sys.argv[8])

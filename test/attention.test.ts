@@ -76,6 +76,19 @@ describe('scaledDotProductAttention matches PyTorch', () => {
     }
   }
 
+  // Short sequences keep the probabilities for the backward; the same cases with none kept take
+  // the backward that recomputes them from the log-sum-exp.
+  it('matches with the probabilities recomputed in the backward instead of kept', () => {
+    const prev = tk.nn.functional.setAttentionProbsBudget(0);
+    try {
+      for (const file of ['attention', 'attention_tiles', 'attention_long']) {
+        for (const c of loadFixture<{ sdpa: SdpaCase[] }>(file).sdpa) runCase(c);
+      }
+    } finally {
+      tk.nn.functional.setAttentionProbsBudget(prev);
+    }
+  });
+
   it('gives the same results on the SSE2 path and with one thread', () => {
     const c = loadFixture<{ sdpa: SdpaCase[] }>('attention_tiles').sdpa[0];
     const threads = tk.getNumThreads();
@@ -138,6 +151,63 @@ describe('scaledDotProductAttention', () => {
     for (let i = 0; i < 200; i++) for (let j = i + 1; j < 200; j++) mask[i * 200 + j] = -Infinity;
     const ref = naive(q, k, v, new Tensor(mask, [200, 200]), 1 / Math.sqrt(8));
     expectClose(scaledDotProductAttention(q, k, v, { isCausal: true }), ref, { atol: 2e-5, rtol: 1e-4 });
+  });
+
+  // Keys beyond 512 take the online softmax over key tiles, and a backward that recomputes; up to
+  // 512 the whole row, with the probabilities kept (causal rows end inside a backward tile here).
+  it('agrees with the unfused computation and its gradients on short and long key rows', () => {
+    const cases: { Tq: number; Tk: number; opts: tk.nn.functional.ScaledDotProductAttentionOptions }[] = [
+      { Tq: 70, Tk: 200, opts: { isCausal: true } },
+      { Tq: 70, Tk: 600, opts: {} },
+      { Tq: 70, Tk: 600, opts: { isCausal: true } },
+      { Tq: 600, Tk: 530, opts: { isCausal: true } },
+    ];
+    const kp = new Uint8Array(2 * 600);
+    kp.fill(1, 600 - 77, 600); // batch row 0 pads its last 77 keys
+    cases.push({ Tq: 70, Tk: 600, opts: { keyPaddingMask: kp } });
+    for (const { Tq, Tk, opts } of cases) {
+      const q = tk.randn([2, 2, Tq, 8], { seed: 21 }).setRequiresGrad();
+      const k = tk.randn([2, 2, Tk, 8], { seed: 22 }).setRequiresGrad();
+      const v = tk.randn([2, 2, Tk, 8], { seed: 23 }).setRequiresGrad();
+      const g = tk.randn([2, 2, Tq, 8], { seed: 24 });
+      const add = new Float32Array(2 * Tq * Tk);
+      for (let b = 0; b < 2; b++)
+        for (let i = 0; i < Tq; i++)
+          for (let j = 0; j < Tk; j++) {
+            const masked = (opts.isCausal && j > i) || (opts.keyPaddingMask && kp[b * Tk + j] === 1);
+            if (masked) add[(b * Tq + i) * Tk + j] = -Infinity;
+          }
+      const out = scaledDotProductAttention(q, k, v, opts);
+      out.backward(g);
+      const grads = [q.grad!, k.grad!, v.grad!];
+      const q2 = q.detach().setRequiresGrad();
+      const k2 = k.detach().setRequiresGrad();
+      const v2 = v.detach().setRequiresGrad();
+      const ref = naive(q2, k2, v2, new Tensor(add, [2, 1, Tq, Tk]), 1 / Math.sqrt(8));
+      ref.backward(g);
+      const tol = { atol: 2e-5, rtol: 1e-4 };
+      expectClose(out, ref, tol, `out Tq${Tq} Tk${Tk}`);
+      [q2.grad!, k2.grad!, v2.grad!].forEach((r, i) => expectClose(grads[i], r, tol, `grad ${i} Tq${Tq} Tk${Tk}`));
+    }
+  });
+
+  it('gives the same forward whether or not it keeps the probabilities', () => {
+    const q = tk.randn([2, 3, 100, 16], { seed: 31 });
+    const k = tk.randn([2, 3, 90, 16], { seed: 32 });
+    const v = tk.randn([2, 3, 90, 16], { seed: 33 });
+    for (const opts of [{}, { isCausal: true }, { dropoutP: 0.3, seed: 5 }]) {
+      const plain = scaledDotProductAttention(q, k, v, opts);
+      const kept = scaledDotProductAttention(q.detach().setRequiresGrad(), k, v, opts);
+      expect(kept.requiresGrad).toBe(true);
+      expect(Array.from(kept.data)).toEqual(Array.from(plain.data));
+    }
+  });
+
+  it('checks the budget of kept probabilities', () => {
+    expect(() => tk.nn.functional.setAttentionProbsBudget(-1)).toThrow(RangeError);
+    expect(() => tk.nn.functional.setAttentionProbsBudget(1.5)).toThrow(TypeError);
+    const prev = tk.nn.functional.setAttentionProbsBudget(7);
+    expect(tk.nn.functional.setAttentionProbsBudget(prev)).toBe(7);
   });
 
   it('gives zeros and zero gradients for fully masked rows, not NaN', () => {

@@ -11,4 +11,8 @@ export {
   smoothL1Loss,
   klDiv,
 } from '../ops/losses';
-export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from '../ops/attention';
+export {
+  scaledDotProductAttention,
+  setAttentionProbsBudget,
+  type ScaledDotProductAttentionOptions,
+} from '../ops/attention';

@@ -1,14 +1,27 @@
 // Scaled dot-product attention (torch.nn.functional.scaled_dot_product_attention) on the fused
 // native kernel of native/kernels/attention.cc: FlashAttention-style tiles with an online softmax,
 // so memory grows linearly with the sequence length; the backward recomputes the probabilities from
-// the saved per-row log-sum-exp, and regenerates any dropout mask from its Philox seed and offset.
+// the saved per-row log-sum-exp (or, for short sequences on the CPU, reads those the forward kept:
+// keepsProbabilities), and regenerates any dropout mask from its Philox seed and offset.
 // On CUDA tensors the same calls go to the device exports of the same name (cuda/binding/
 // attention.cc: the fused kernels of cuda/attention.cu), which draw the same dropout mask from the
 // same Philox stream.
 import { kernelsOn, Raw, raw } from '../cuda/dispatch';
-import { checkOptions, shapeStr, typeError } from '../errors';
+import { checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { RandomOptions, resolveGenerator } from '../random';
-import { allocStorage, checkTensor, copyStorage, fromOp, handOver, numelOf, sameDevice, Tensor } from '../tensor';
+import { native } from '../native';
+import {
+  allocStorage,
+  checkTensor,
+  copyStorage,
+  fromOp,
+  gradGraphRetained,
+  handOver,
+  isGradEnabled,
+  numelOf,
+  sameDevice,
+  Tensor,
+} from '../tensor';
 
 // The CPU signatures; the device exports take the same with device buffers for the arrays (the
 // key-padding bytes stay a host Uint8Array, copied per call): see lib/cuda/dispatch.ts.
@@ -33,6 +46,7 @@ declare module '../native' {
       dropoutP: number,
       seed: number,
       offset: number,
+      probs?: Float32Array | null,
     ): void;
     attentionBackward(
       dq: Float32Array,
@@ -57,7 +71,10 @@ declare module '../native' {
       dropoutP: number,
       seed: number,
       offset: number,
+      probs?: Float32Array | null,
     ): void;
+    /** The longest key sequence for which the CPU kernel can keep the probabilities (`probs`). */
+    readonly attentionWholeRowMaxTk: number;
   }
 }
 
@@ -310,6 +327,53 @@ export function keyPaddingOf(m: AttentionMaskInput, B: number, Tk: number): Uint
   return kp.data;
 }
 
+// Keeping the probabilities costs B*H*Tq*Tk floats and saves the backward one of its five tile
+// products and all of its exp(): worth it for the short key rows the CPU kernel takes whole, within
+// a budget. Longer sequences recompute them, so memory stays linear in T.
+let keptProbsBudget = 1 << 24;
+
+/**
+ * Sets the most attention probabilities (floats, B*H*Tq*Tk) one CPU attention call may keep for its
+ * backward, and returns the previous budget (default 2^24, 64 MB). 0 always recomputes them, as for
+ * key sequences longer than 512, whose memory then grows linearly with the sequence length.
+ */
+export function setAttentionProbsBudget(maxFloats: number): number {
+  if (typeof maxFloats !== 'number' || !Number.isInteger(maxFloats))
+    throw typeError('maxFloats', 'an integer', maxFloats);
+  if (maxFloats < 0) throw rangeError('maxFloats', '>= 0', maxFloats);
+  const prev = keptProbsBudget;
+  keptProbsBudget = maxFloats;
+  probsPool.length = 0;
+  pooledFloats = 0;
+  return prev;
+}
+
+// Kept-probability buffers whose backward has run (and will not run again), for the next forward
+// of the same size: a fresh array of tens of MB pays its page faults inside the kernel, about 5% of
+// a training step at two threads. Holds at most the budget; the oldest go first.
+const probsPool: Float32Array[] = [];
+let pooledFloats = 0;
+
+function takeProbs(n: number): Float32Array {
+  const i = probsPool.findIndex((b) => b.length === n);
+  if (i < 0) return new Float32Array(n);
+  pooledFloats -= n;
+  return probsPool.splice(i, 1)[0];
+}
+
+function poolProbs(buf: Float32Array): void {
+  if (buf.length > keptProbsBudget) return;
+  while (pooledFloats + buf.length > keptProbsBudget) pooledFloats -= probsPool.shift()!.length;
+  probsPool.push(buf);
+  pooledFloats += buf.length;
+}
+
+/** Whether the CPU kernel keeps the attention probabilities of a call of these sizes for its backward. */
+export function keepsProbabilities(dims: Dims): boolean {
+  const { B, H, Tq, Tk } = dims;
+  return Tk <= native.attentionWholeRowMaxTk && B * H * Tq * Tk <= keptProbsBudget;
+}
+
 /** The kernel call and its backward, for callers that validated their inputs (MultiheadAttention). */
 export function attentionCore(
   q: Tensor,
@@ -347,6 +411,15 @@ export function attentionCore(
   }
   const out = allocStorage(device, 'float32', B * H * Tq * D);
   const lse = allocStorage(device, 'float32', B * H * Tq);
+  // On the CPU, short sequences keep the probabilities for the backward (see keepsProbabilities).
+  // Every element the backward reads is written by the forward, so a pooled buffer needs no clearing.
+  let probs =
+    device === 'cpu' &&
+    isGradEnabled() &&
+    (q.requiresGrad || k.requiresGrad || v.requiresGrad) &&
+    keepsProbabilities(dims)
+      ? takeProbs(B * H * Tq * Tk)
+      : null;
   kern.attentionForward(
     raw(out),
     raw(lse),
@@ -366,6 +439,7 @@ export function attentionCore(
     dropoutP,
     seed,
     offset,
+    probs,
   );
   return fromOp('scaledDotProductAttention', out, q.shape, [q, k, v], (g) => {
     const dq = allocStorage(device, 'float32', q.size);
@@ -394,7 +468,13 @@ export function attentionCore(
       dropoutP,
       seed,
       offset,
+      probs,
     );
+    if (probs && !gradGraphRetained()) {
+      // A backward of a graph not retained is this one's last: the next forward may reuse the buffer.
+      poolProbs(probs);
+      probs = null;
+    }
     return [handOver(new Tensor(dq, q.shape)), handOver(new Tensor(dk, k.shape)), handOver(new Tensor(dv, v.shape))];
   });
 }

@@ -45,15 +45,15 @@ struct Tile {
 };
 
 // S[r, c] = scale * q_i . k_j + mask, for the rows and columns of one tile; -inf where masked.
-// kt is the tile's keys transposed, [D, ldkt] with ldkt >= t.bk.
-void score_tile(float* s, const float* q, const float* kt, int64_t ldkt, const AttentionMask& m,
+// kt is the tile's keys transposed, [D, ldkt] with ldkt >= t.bk; S has leading dimension lds.
+void score_tile(float* s, int64_t lds, const float* q, const float* kt, int64_t ldkt, const AttentionMask& m,
                 const Tile& t, int64_t H, int64_t Tk, int64_t D, float scale) {
-  tile_gemm(false, t.bq, t.bk, D, scale, q + t.i0 * D, D, kt, ldkt, false, s, t.bk);
+  tile_gemm(false, t.bq, t.bk, D, scale, q + t.i0 * D, D, kt, ldkt, false, s, lds);
   const uint8_t* kp = m.key_padding ? m.key_padding + t.b * Tk + t.j0 : nullptr;
   bool need_causal = m.causal && t.j0 + t.bk - 1 > t.i0;
   if (!m.add && !kp && !need_causal) return;
   for (int64_t r = 0; r < t.bq; ++r) {
-    float* row = s + r * t.bk;
+    float* row = s + r * lds;
     int64_t i = t.i0 + r;
     if (m.add) {
       int64_t mb = m.mb > 1 ? t.b : 0, mh = m.mh > 1 ? t.h : 0, mq = m.mq > 1 ? i : 0;
@@ -85,10 +85,12 @@ uint64_t prob_index(int64_t b, int64_t h, int64_t i, int64_t j, int64_t H, int64
 
 }  // namespace
 
-void attention_forward_cpu(float* out, float* lse, const float* q, const float* k, const float* v,
-                           const AttentionMask& mask, const AttentionDropout& drop, int64_t B, int64_t H,
-                           int64_t Tq, int64_t Tk, int64_t D, float scale) {
+void attention_forward_cpu(float* out, float* lse, float* probs, const float* q, const float* k,
+                           const float* v, const AttentionMask& mask, const AttentionDropout& drop, int64_t B,
+                           int64_t H, int64_t Tq, int64_t Tk, int64_t D, float scale) {
   if (B == 0 || H == 0 || Tq == 0) return;
+  const bool whole_row = Tk <= kAttentionWholeRowMaxTk;
+  if (!whole_row) probs = nullptr;
   int64_t nq = (Tq + kFwdBq - 1) / kFwdBq;
   float keep_scale = drop.p < 1.0f ? 1.0f / (1.0f - drop.p) : 0.0f;
   // One task per (batch, head, query tile); a tile's work is ~bq * Tk * D multiply-adds, so tiny
@@ -96,7 +98,11 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
   int64_t work = kFwdBq * std::max<int64_t>(Tk, 1) * std::max<int64_t>(D, 1);
   int64_t grain = std::max<int64_t>(1, 65536 / work);
   parallel_for(B * H * nq, grain, [&](int64_t t0, int64_t t1) {
-    std::vector<float> s(kFwdBq * kFwdBk), acc(kFwdBq * std::max<int64_t>(D, 1));
+    // Whole rows: the score block (unless it goes straight into probs) and, when probs keeps the
+    // probabilities before dropout, the dropped copy the value product uses.
+    std::vector<float> s(whole_row ? (probs ? 0 : kFwdBq * Tk) : kFwdBq * kFwdBk);
+    std::vector<float> dropped(whole_row && probs && drop.p > 0.0f ? kFwdBq * Tk : 0);
+    std::vector<float> acc(whole_row ? 0 : kFwdBq * std::max<int64_t>(D, 1));
     // The head's keys transposed, key tile after key tile ([D, width] each): a thread's tasks are
     // consecutive query tiles, mostly of one head, so each head is transposed once, not once per
     // query tile.
@@ -116,12 +122,53 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
           transpose(kt.data() + j0 * D, kh + j0 * D, std::min(kFwdBk, Tk - j0), D, D);
         kt_head = bh;
       }
+      int64_t jend = key_end(mask, i0, bq, Tk);
+      if (whole_row) {
+        float* sr = probs ? probs + (bh * Tq + i0) * Tk : s.data();
+        for (int64_t j0 = 0; j0 < jend; j0 += kFwdBk) {
+          Tile t{b, h, i0, bq, j0, std::min(kFwdBk, jend - j0)};
+          score_tile(sr + j0, Tk, qh, kt.data() + j0 * D, std::min(kFwdBk, Tk - j0), mask, t, H, Tk, D,
+                     scale);
+        }
+        // Causal rows end at jend; the backward's tiles may reach up to the next tile edge.
+        int64_t zend = probs ? std::min(Tk, (jend + kBwdBk - 1) / kBwdBk * kBwdBk) : jend;
+        float* l = lse + bh * Tq + i0;
+        for (int64_t r = 0; r < bq; ++r) {
+          float* row = sr + r * Tk;
+          std::fill(row + jend, row + zend, 0.0f);
+          math::SoftmaxState rs{softmax_row_max(row, jend), 0.0f};
+          if (rs.m == -INFINITY) {
+            std::memset(row, 0, sizeof(float) * jend);  // fully masked: zero output, zero gradients
+            l[r] = -INFINITY;
+            continue;
+          }
+          rs.s = softmax_row_exp_sum(row, row, jend, rs.m);
+          softmax_row_scale(row, jend, math::attention_row_inv_sum(rs));
+          l[r] = math::attention_row_lse(rs);
+        }
+        const float* pv = sr;
+        if (drop.p > 0.0f) {
+          float* dst = probs ? dropped.data() : sr;
+          for (int64_t r = 0; r < bq; ++r) {
+            for (int64_t c0 = 0; c0 < jend; c0 += kFwdBk) {
+              int64_t n = std::min(kFwdBk, jend - c0);
+              philox_words(words, n, drop.seed, drop.offset, prob_index(b, h, i0 + r, c0, H, Tq, Tk), 0);
+              for (int64_t c = 0; c < n; ++c)
+                dst[r * Tk + c0 + c] =
+                    sr[r * Tk + c0 + c] * math::attention_dropout_keep(words[c], drop.p, keep_scale);
+            }
+          }
+          pv = dst;
+        }
+        tile_gemm(false, bq, D, jend, 1.0f, pv, Tk, vh, D, false, out + (bh * Tq + i0) * D, D);
+        continue;
+      }
       for (int64_t r = 0; r < bq; ++r) st[r] = math::softmax_state_init();
       std::fill(acc.begin(), acc.begin() + bq * D, 0.0f);
-      int64_t jend = key_end(mask, i0, bq, Tk);
       for (int64_t j0 = 0; j0 < jend; j0 += kFwdBk) {
         Tile t{b, h, i0, bq, j0, std::min(kFwdBk, jend - j0)};
-        score_tile(s.data(), qh, kt.data() + j0 * D, std::min(kFwdBk, Tk - j0), mask, t, H, Tk, D, scale);
+        score_tile(s.data(), t.bk, qh, kt.data() + j0 * D, std::min(kFwdBk, Tk - j0), mask, t, H, Tk, D,
+                   scale);
         for (int64_t r = 0; r < bq; ++r) {
           float* row = s.data() + r * t.bk;
           float mx = softmax_row_max(row, t.bk);
@@ -153,8 +200,8 @@ void attention_forward_cpu(float* out, float* lse, const float* q, const float* 
 
 void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, const float* q,
                             const float* k, const float* v, const float* out, const float* lse,
-                            const AttentionMask& mask, const AttentionDropout& drop, int64_t B, int64_t H,
-                            int64_t Tq, int64_t Tk, int64_t D, float scale) {
+                            const float* probs, const AttentionMask& mask, const AttentionDropout& drop,
+                            int64_t B, int64_t H, int64_t Tq, int64_t Tk, int64_t D, float scale) {
   if (B == 0 || H == 0 || Tq == 0 || Tk == 0 || D == 0) {
     std::fill(dq, dq + B * H * Tq * D, 0.0f);
     std::fill(dk, dk + B * H * Tk * D, 0.0f);
@@ -162,6 +209,7 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
     return;
   }
   float keep_scale = drop.p < 1.0f ? 1.0f / (1.0f - drop.p) : 0.0f;
+  if (Tk > kAttentionWholeRowMaxTk) probs = nullptr;  // the forward never fills it then
   // A task is (batch x head, chunk of key tiles): it owns the dK and dV rows of its keys. With many
   // heads a chunk is the whole sequence, so each head's dQ is summed by one thread; with few heads
   // (long single sequences) the keys split into a fixed number of chunks, each adding into its own
@@ -175,7 +223,8 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
   std::unique_ptr<float[]> dq_part(chunks > 1 ? new float[size_t(B * H * chunks * Tq * D)] : nullptr);
   int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Tq * Tk * D / chunks));
   parallel_for(B * H * chunks, grain, [&](int64_t t0, int64_t t1) {
-    std::vector<float> p(kBwdBq * kBwdBk), dp(kBwdBq * kBwdBk), pd(drop.p > 0.0f ? kBwdBq * kBwdBk : 0);
+    std::vector<float> p(probs ? 0 : kBwdBq * kBwdBk), dp(kBwdBq * kBwdBk),
+        pd(drop.p > 0.0f ? kBwdBq * kBwdBk : 0);
     std::vector<float> kt(kBwdBk * D), vt(kBwdBk * D);
     std::vector<float> drow(Tq);
     uint32_t words[kBwdBk];
@@ -203,42 +252,54 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
       }
       for (int64_t j0 = ch * per * kBwdBk; j0 < jt_end * kBwdBk; j0 += kBwdBk) {
         int64_t bk = std::min(kBwdBk, Tk - j0);
-        transpose(kt.data(), kh + j0 * D, bk, D, D);
+        if (!probs) transpose(kt.data(), kh + j0 * D, bk, D, D);
         transpose(vt.data(), vh + j0 * D, bk, D, D);
         // Causal: query tiles that end before key j0 see none of this key tile.
         int64_t istart = mask.causal ? std::min(Tq, j0 / kBwdBq * kBwdBq) : 0;
         for (int64_t i0 = istart; i0 < Tq; i0 += kBwdBq) {
           int64_t bq = std::min(kBwdBq, Tq - i0);
           if (mask.causal && j0 > i0 + bq - 1) continue;
-          Tile t{b, h, i0, bq, j0, bk};
-          score_tile(p.data(), qh, kt.data(), bk, mask, t, H, Tk, D, scale);
-          for (int64_t r = 0; r < bq; ++r) {
-            float* row = p.data() + r * bk;
-            float l = lh[i0 + r];
-            if (l == -INFINITY) {
-              std::memset(row, 0, sizeof(float) * bk);
-            } else {
-              softmax_row_exp_sum(row, row, bk, l);
+          // The tile's probabilities: kept by the forward, or recomputed from the log-sum-exp.
+          const float* pt;
+          int64_t ldp;
+          if (probs) {
+            pt = probs + (bh * Tq + i0) * Tk + j0;
+            ldp = Tk;
+          } else {
+            Tile t{b, h, i0, bq, j0, bk};
+            score_tile(p.data(), bk, qh, kt.data(), bk, mask, t, H, Tk, D, scale);
+            for (int64_t r = 0; r < bq; ++r) {
+              float* row = p.data() + r * bk;
+              float l = lh[i0 + r];
+              if (l == -INFINITY) {
+                std::memset(row, 0, sizeof(float) * bk);
+              } else {
+                softmax_row_exp_sum(row, row, bk, l);
+              }
             }
+            pt = p.data();
+            ldp = bk;
           }
           tile_gemm(false, bq, bk, D, 1.0f, doh + i0 * D, D, vt.data(), bk, false, dp.data(), bk);
-          const float* pv = p.data();  // the probabilities V was weighted by in the forward
+          const float* pv = pt;  // the probabilities V was weighted by in the forward
+          int64_t ldpv = ldp;
           if (drop.p > 0.0f) {
             for (int64_t r = 0; r < bq; ++r) {
               philox_words(words, bk, drop.seed, drop.offset, prob_index(b, h, i0 + r, j0, H, Tq, Tk), 0);
               for (int64_t c = 0; c < bk; ++c) {
                 float f = math::attention_dropout_keep(words[c], drop.p, keep_scale);
-                pd[r * bk + c] = p[r * bk + c] * f;
+                pd[r * bk + c] = pt[r * ldp + c] * f;
                 dp[r * bk + c] *= f;
               }
             }
             pv = pd.data();
+            ldpv = bk;
           }
-          tile_gemm(true, bk, D, bq, 1.0f, pv, bk, doh + i0 * D, D, true, dvh + j0 * D, D);
+          tile_gemm(true, bk, D, bq, 1.0f, pv, ldpv, doh + i0 * D, D, true, dvh + j0 * D, D);
           for (int64_t r = 0; r < bq; ++r) {
             float dr = drow[i0 + r];
             for (int64_t c = 0; c < bk; ++c)
-              dp[r * bk + c] = math::attention_score_grad(p[r * bk + c], dp[r * bk + c], dr);
+              dp[r * bk + c] = math::attention_score_grad(pt[r * ldp + c], dp[r * bk + c], dr);
           }
           tile_gemm(true, bk, D, bq, scale, dp.data(), bk, qh + i0 * D, D, true, dkh + j0 * D, D);
           tile_gemm(false, bq, D, bk, scale, dp.data(), bk, kh + j0 * D, D, true, dqh + i0 * D, D);

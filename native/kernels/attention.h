@@ -4,6 +4,13 @@
 // ever held: memory beyond the inputs and outputs is one score tile per thread. The forward saves
 // only the per-row log-sum-exp; the backward recomputes the probabilities from it.
 //
+// Short key sequences (Tk <= kAttentionWholeRowMaxTk) take a query tile's whole key row at once
+// instead: one score product, a two-pass softmax, one value product. There the caller may also
+// pass `probs`, a [B, H, Tq, Tk] buffer the forward fills with the probabilities (before dropout)
+// and the backward reads instead of recomputing them: the backward then skips one of its five
+// tile products and all of its exp(), for B*H*Tq*Tk floats of memory, as torch's math path keeps.
+// Whether probs is kept never changes the forward's results.
+//
 // Q is [B, H, Tq, D], K and V are [B, H, Tk, D], all contiguous. Masks combine:
 //  - `mask`: a float additive mask whose four dims are each 1 (broadcast) or the full size of
 //    [B, H, Tq, Tk], contiguous in that shape (boolean masks arrive as 0 / -inf);
@@ -22,6 +29,10 @@ struct AttentionMask {
   bool causal = false;
 };
 
+// The longest key sequence the forward takes whole per query tile (and so can keep probabilities
+// for): a 64 x 512 score block is 128 KB, which stays in L2 beside the value rows.
+constexpr int64_t kAttentionWholeRowMaxTk = 512;
+
 struct AttentionDropout {
   float p = 0.0f;                 // probability of dropping; 0 = off
   uint64_t seed = 0, offset = 0;  // Philox key and first block (see math/attention.h)
@@ -29,21 +40,23 @@ struct AttentionDropout {
 
 void attention_forward_cpu(float* out,      // [B, H, Tq, D], must not alias the inputs
                            float* lse,      // [B, H, Tq], log-sum-exp of each row's scores
+                           float* probs,    // [B, H, Tq, Tk] or null; only for Tk <= kAttentionWholeRowMaxTk
                            const float* q,  // [B, H, Tq, D]
                            const float* k,  // [B, H, Tk, D]
                            const float* v,  // [B, H, Tk, D]
                            const AttentionMask& mask, const AttentionDropout& drop, int64_t B, int64_t H,
                            int64_t Tq, int64_t Tk, int64_t D, float scale);
 // Gradients of the loss with respect to q, k, v from dout; outputs are overwritten.
-void attention_backward_cpu(float* dq,          // [B, H, Tq, D]
-                            float* dk,          // [B, H, Tk, D]
-                            float* dv,          // [B, H, Tk, D]
-                            const float* dout,  // [B, H, Tq, D]
-                            const float* q,     // [B, H, Tq, D]
-                            const float* k,     // [B, H, Tk, D]
-                            const float* v,     // [B, H, Tk, D]
-                            const float* out,   // [B, H, Tq, D], the forward output
-                            const float* lse,   // [B, H, Tq], from the forward
+void attention_backward_cpu(float* dq,           // [B, H, Tq, D]
+                            float* dk,           // [B, H, Tk, D]
+                            float* dv,           // [B, H, Tk, D]
+                            const float* dout,   // [B, H, Tq, D]
+                            const float* q,      // [B, H, Tq, D]
+                            const float* k,      // [B, H, Tk, D]
+                            const float* v,      // [B, H, Tk, D]
+                            const float* out,    // [B, H, Tq, D], the forward output
+                            const float* lse,    // [B, H, Tq], from the forward
+                            const float* probs,  // [B, H, Tq, Tk] as the forward filled it, or null
                             const AttentionMask& mask, const AttentionDropout& drop, int64_t B, int64_t H,
                             int64_t Tq, int64_t Tk, int64_t D, float scale);
 
