@@ -11,7 +11,7 @@
 //   npm run build:ts && npm run bench -- word2vec [--threads 1,2] [--models sg,cbow] [--subwords]
 //                                                 [--x10] [--rounds N] [--no-write]
 //   npm run bench -- word2vec --seeds 12 [--first-seed 1] [--models cbow] [--trainers textkernels,gensim,fastText]
-//                                       [--power 0.75]
+//                                       [--power 0.75] [--x10]
 //       (quality only: each trainer on 1 thread, seeds first..first+11, mean and standard deviation of
 //       each score; prints, writes nothing)
 'use strict';
@@ -161,7 +161,7 @@ function seedStudy(n) {
   const last = first + n - 1;
   const gensimOk = haveGensim();
   const fastTextOk = haveFastText();
-  const corpus = writeCorpus(1);
+  const corpus = writeCorpus(flag('x10') ? 10 : 1);
   const stat = (xs) => {
     const m = xs.reduce((a, x) => a + x, 0) / xs.length;
     const sd = Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
@@ -186,7 +186,7 @@ function seedStudy(n) {
       }
     }
     console.log(
-      `\n${model}, 1 thread, seeds ${first}-${last}, noise exponent ${power} (fastText: 0.5 always): mean ± standard deviation (standard error of the mean)`,
+      `\n${model}, ${flag('x10') ? 'Brown x10' : 'Brown'}, 1 thread, seeds ${first}-${last}, noise exponent ${power} (fastText: 0.5 always): mean ± standard deviation (standard error of the mean)`,
     );
     console.log('| trainer | WS-353 ρ | SimLex ρ | analogy % |');
     console.log('|---|---:|---:|---:|');
