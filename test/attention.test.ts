@@ -203,6 +203,28 @@ describe('scaledDotProductAttention', () => {
     }
   });
 
+  // A kept buffer goes back to a pool after its backward and is reused, uncleared, by the next
+  // forward of the same size: a causal call after a non-causal one must not read the old values.
+  it('reuses a pooled probability buffer without reading its old contents', () => {
+    const grads = (causal: boolean): Tensor[] => {
+      const q = tk.randn([1, 2, 70, 16], { seed: 41 }).setRequiresGrad();
+      const k = tk.randn([1, 2, 200, 16], { seed: 42 }).setRequiresGrad();
+      const v = tk.randn([1, 2, 200, 16], { seed: 43 }).setRequiresGrad();
+      scaledDotProductAttention(q, k, v, { isCausal: causal }).backward(tk.randn([1, 2, 70, 16], { seed: 44 }));
+      return [q.grad!, k.grad!, v.grad!];
+    };
+    const prev = tk.nn.functional.setAttentionProbsBudget(0);
+    let recomputed: Tensor[];
+    try {
+      recomputed = grads(true);
+    } finally {
+      tk.nn.functional.setAttentionProbsBudget(prev);
+    }
+    grads(false); // fills the pooled buffer with non-zero probabilities everywhere
+    const reused = grads(true);
+    reused.forEach((g, i) => expectClose(g, recomputed[i], GRAD, `grad ${i}`));
+  });
+
   it('checks the budget of kept probabilities', () => {
     expect(() => tk.nn.functional.setAttentionProbsBudget(-1)).toThrow(RangeError);
     expect(() => tk.nn.functional.setAttentionProbsBudget(1.5)).toThrow(TypeError);

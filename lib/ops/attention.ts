@@ -369,7 +369,7 @@ function poolProbs(buf: Float32Array): void {
 }
 
 /** Whether the CPU kernel keeps the attention probabilities of a call of these sizes for its backward. */
-export function keepsProbabilities(dims: Dims): boolean {
+function keepsProbabilities(dims: Dims): boolean {
   const { B, H, Tq, Tk } = dims;
   return Tk <= native.attentionWholeRowMaxTk && B * H * Tq * Tk <= keptProbsBudget;
 }

@@ -225,7 +225,7 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
   parallel_for(B * H * chunks, grain, [&](int64_t t0, int64_t t1) {
     std::vector<float> p(probs ? 0 : kBwdBq * kBwdBk), dp(kBwdBq * kBwdBk),
         pd(drop.p > 0.0f ? kBwdBq * kBwdBk : 0);
-    std::vector<float> kt(kBwdBk * D), vt(kBwdBk * D);
+    std::vector<float> kt(probs ? 0 : kBwdBk * D), vt(kBwdBk * D);  // kt: only to recompute scores
     std::vector<float> drow(Tq);
     uint32_t words[kBwdBk];
     for (int64_t task = t0; task < t1; ++task) {
