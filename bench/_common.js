@@ -14,6 +14,49 @@ function arg(name, def) {
 
 const flag = (name) => process.argv.includes(`--${name}`);
 
+/**
+ * Checks the command line against the options `script` reads, found in its source as arg('name') (takes a
+ * value) and flag('name') calls, so the list cannot drift from the code. --help (or -h) prints the script's
+ * header comment and exits 0. An option the script does not read, a stray word, or a value option at the end
+ * of the line exits 2 naming it: a mistyped --epoch would otherwise run an hour-long benchmark on defaults.
+ */
+function checkOptions(script) {
+  const source = fs.readFileSync(script, 'utf8');
+  const values = new Set();
+  const flags = new Set(['help']);
+  for (const m of source.matchAll(/\b(arg|flag)\('([a-z0-9-]+)'/g)) (m[1] === 'arg' ? values : flags).add(m[2]);
+  const name = path.basename(script, '.js');
+  const usage = () => {
+    const header = [];
+    for (const line of source.split('\n').slice(source.startsWith('#!') ? 1 : 0)) {
+      if (!line.startsWith('//')) break;
+      header.push(line.replace(/^\/\/ ?/, ''));
+    }
+    return header.join('\n');
+  };
+  const fail = (why) => {
+    const known = [...[...values].map((v) => `--${v} VALUE`), ...[...flags].map((f) => `--${f}`)].sort();
+    console.error(`bench/${name}: ${why}\noptions: ${known.join(' ')}\n(--help for the full description)`);
+    process.exit(2);
+  };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      console.log(usage());
+      process.exit(0);
+    }
+    if (!a.startsWith('--')) fail(`unexpected argument '${a}'`);
+    const opt = a.slice(2);
+    if (values.has(opt)) {
+      if (i + 1 >= argv.length) fail(`--${opt} needs a value`);
+      i++;
+    } else if (!flags.has(opt)) {
+      fail(`unknown option --${opt}`);
+    }
+  }
+}
+
 function cpuModel() {
   try {
     const text = execFileSync('lscpu', { encoding: 'utf8' });
@@ -43,4 +86,4 @@ function writeResultsSection(title, section) {
   console.error(`wrote the ${title} section of ${path.relative(process.cwd(), file)}`);
 }
 
-module.exports = { arg, flag, cpuModel, writeResultsSection };
+module.exports = { arg, flag, checkOptions, cpuModel, writeResultsSection };

@@ -10,7 +10,7 @@
 //
 // Writes the "## Attention" section of bench/RESULTS.md unless --no-write.
 'use strict';
-const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
+const { arg, flag, checkOptions, cpuModel, writeResultsSection } = require('./_common');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -64,6 +64,8 @@ if (process.argv[2] === '--child-mem') {
 }
 
 // ---- main ------------------------------------------------------------------------------------------
+
+checkOptions(__filename);
 
 const quick = flag('quick');
 const threads = Number(arg('threads', String(Math.min(2, os.cpus().length))));

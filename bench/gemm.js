@@ -14,7 +14,9 @@
 // whole comparison runs --rounds times and each library keeps its better round per shape. Writes the "## GEMM" section of
 // bench/RESULTS.md unless --no-write.
 'use strict';
-const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
+const { arg, flag, checkOptions, cpuModel, writeResultsSection } = require('./_common');
+
+checkOptions(__filename);
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');

@@ -10,9 +10,12 @@ const available = fs
   .readdirSync(__dirname)
   .filter((f) => f.endsWith('.js') && f !== 'index.js' && !f.startsWith('_'))
   .map((f) => f.replace(/\.js$/, ''));
-if (!name || !available.includes(name)) {
-  console.error(`usage: npm run bench -- <${available.join('|')}> [options]`);
-  process.exit(name ? 2 : 0);
+const help = !name || name === '--help' || name === '-h';
+if (help || !available.includes(name)) {
+  const usage = `usage: npm run bench -- <${available.join('|')}> [options]   (npm run bench -- <name> --help: its options)`;
+  if (help) console.log(usage);
+  else console.error(`unknown benchmark '${name}'\n${usage}`);
+  process.exit(help ? 0 : 2);
 }
 process.argv.splice(2, 1);
 require(path.join(__dirname, `${name}.js`));

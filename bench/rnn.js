@@ -20,7 +20,7 @@
 // thread (its wasm backend is single-threaded in Node), one round: a step takes seconds there.
 // Writes the "## RNN" section of bench/RESULTS.md unless --no-write.
 'use strict';
-const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
+const { arg, flag, checkOptions, cpuModel, writeResultsSection } = require('./_common');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -282,4 +282,7 @@ function main() {
 
 const ci = process.argv.indexOf('--child');
 if (ci >= 0) child(JSON.parse(process.argv[ci + 1]));
-else main();
+else {
+  checkOptions(__filename);
+  main();
+}

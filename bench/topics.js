@@ -4,7 +4,7 @@
 // and gensim's LdaModel, on the Brown corpus split into paragraphs (or arXiv abstracts), in one run.
 //
 //   npm run build:ts && npm run bench -- topics [--corpus brown|arxiv] [--k 20,50] [--epochs 50] [--torch-epochs N] [--models nvdm,wlda,etm,gmntm,lda]
-//       [--threads N[,M]] [--lda-passes 20] [--pretrain-epochs 10] [--vocab-size 0] [--seed 1] [--quick]
+//       [--threads N[,M]] [--lda-passes 20] [--pretrain-epochs 10] [--vocab-size 0] [--max-docs 0] [--seed 1] [--quick]
 //       [--torch-first-layer auto|dense|sparse] [--python /tmp/torch-env/bin/python] [--gensim-python /usr/bin/python3] [--keep DIR] [--no-write]
 //       [--variants xavier,word2vec|none]
 //
@@ -35,7 +35,9 @@
 // Peers missing (no torch in --python, no gensim in --gensim-python) or tk.topics models missing in the
 // build: skipped with a message. Writes the "## Topic models" section of bench/RESULTS.md unless --no-write.
 'use strict';
-const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
+const { arg, flag, checkOptions, cpuModel, writeResultsSection } = require('./_common');
+
+checkOptions(__filename);
 const fs = require('fs');
 const os = require('os');
 const path = require('path');

@@ -15,7 +15,9 @@
 //       (quality only: each trainer on 1 thread, seeds first..first+11, mean and standard deviation of
 //       each score; prints, writes nothing)
 'use strict';
-const { arg, flag, cpuModel, writeResultsSection } = require('./_common');
+const { arg, flag, checkOptions, cpuModel, writeResultsSection } = require('./_common');
+
+checkOptions(__filename);
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
