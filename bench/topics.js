@@ -185,9 +185,9 @@ function runPeer(python, model, k, threads) {
 
 /**
  * Document co-occurrence NPMI as ETM's get_topic_coherence computes it (a pair that never co-occurs scores
- * -1), mean over the topN(topN-1)/2 pairs, then over topics. Used only when tk.topics.npmi is absent.
+ * `unseen`, -1 as ETM), mean over the topN(topN-1)/2 pairs, then over topics. Used only when tk.topics.npmi is absent.
  */
-function npmiFallback(topics, reference, topN) {
+function npmiFallback(topics, reference, topN, unseen = -1) {
   const { counts, vocab } = reference;
   const id = new Map(vocab.map((w, i) => [w, i]));
   const D = counts.rows;
@@ -223,7 +223,7 @@ function npmiFallback(topics, reference, topN) {
           for (let d = 0; d < D; d++) dij += x[d] & y[d];
         }
         if (dij === 0) {
-          s += -1;
+          s += unseen;
           continue;
         }
         const logD = Math.log(D);
@@ -271,6 +271,7 @@ function makeScorer(corpus) {
         return {
           npmi: lib.npmi(topics, reference, { topN: 10 }),
           npmiTrain: lib.npmi(topics, corpus.train, { topN: 10 }),
+          npmiUnseen0: lib.npmi(topics, reference, { topN: 10, unseenPairScore: 0 }),
           td: lib.diversity(topics, { topN: 25 }),
           tu: lib.topicUniqueness(topics, { topN: 10 }),
         };
@@ -278,6 +279,7 @@ function makeScorer(corpus) {
       return {
         npmi: npmiFallback(topics, reference, 10),
         npmiTrain: npmiFallback(topics, corpus.train, 10),
+        npmiUnseen0: npmiFallback(topics, reference, 10, 0),
         td: diversityFallback(topics, 25),
         tu: uniquenessFallback(topics, 10),
       };
@@ -407,6 +409,7 @@ function main() {
     'threads',
     'NPMI',
     'NPMI (train)',
+    'NPMI (unseen 0)',
     'TD',
     'TU',
     'held-out ppl',
@@ -419,6 +422,7 @@ function main() {
     String(r.threads),
     fmt(r.npmi, 3),
     fmt(r.npmiTrain, 3),
+    fmt(r.npmiUnseen0, 3),
     fmt(r.td, 3),
     fmt(r.tu, 3),
     fmt(r.perplexity, 0),
@@ -488,7 +492,8 @@ function main() {
       }.`,
     `Metrics (${scorer.source}), the same code for every system, from each system's top words: NPMI over the top 10 words with document co-occurrence in the ${info.testDocs} held-out test documents ` +
       '(ETM’s formula: a pair that never co-occurs scores -1); NPMI (train): the same over the training documents, the reference ETM’s code uses ' +
-      '(more documents, so fewer pairs that never co-occur; a diagnostic beside the held-out NPMI, which is the issue’s); TD = unique words among the top 25 of all topics / (25 K); TU = W-LDA’s topic uniqueness over the top 10. ' +
+      '(more documents, so fewer pairs that never co-occur; a diagnostic beside the held-out NPMI, which is the issue’s); ' +
+      'NPMI (unseen 0): the held-out NPMI with W-LDA’s convention (its npmi_calc.py scores a never co-occurring pair 0, not -1; a diagnostic too); TD = unique words among the top 25 of all topics / (25 K); TU = W-LDA’s topic uniqueness over the top 10. ' +
       'Held-out perplexity: document completion (theta from the first half, exp of the mean over documents of -Σ n log p / N on the second half), each model through its own decoder. ' +
       's/epoch: median over the epochs after the first.',
     '',

@@ -88,6 +88,41 @@ describe("npmi (ETM's get_topic_coherence)", () => {
     expect(tk.topics.npmi([['a', 'c']], ref, { topN: 2 })).toBeCloseTo(0, 12);
   });
 
+  test("unseenPairScore: 0 scores never co-occurring pairs as W-LDA's npmi_calc does, and changes nothing else", () => {
+    const ref = BowCorpus.from([
+      ['a', 'b', 'c'],
+      ['a', 'b', 'd'],
+      ['a', 'b', 'c', 'e'],
+      ['a', 'b', 'd', 'e'],
+    ]);
+    expect(tk.topics.npmi([['c', 'd']], ref, { topN: 2, unseenPairScore: 0 })).toBe(0);
+    expect(tk.topics.npmi([['a', 'b']], ref, { topN: 2, unseenPairScore: 0 })).toBe(1);
+    // c-d never co-occur; c-e and d-e are independent (0): the mean over 3 pairs moves from -1/3 to 0
+    expect(tk.topics.npmi([['c', 'd', 'e']], ref, { topN: 3 })).toBeCloseTo(-1 / 3, 12);
+    expect(tk.topics.npmi([['c', 'd', 'e']], ref, { topN: 3, unseenPairScore: 0 })).toBeCloseTo(0, 12);
+    // On the fixture corpus: each topic rises by (its unseen pairs) / (its pairs), exactly.
+    const n = 10;
+    const pairs = (n * (n - 1)) / 2;
+    const etm = tk.topics.topicNpmi(top(n), reference, { topN: n });
+    const wlda = tk.topics.topicNpmi(top(n), reference, { topN: n, unseenPairScore: 0 });
+    const together = (a: number, b: number) => m.docs.some((d) => d.includes(a) && d.includes(b));
+    let anyUnseen = false;
+    top(n).forEach((t, k) => {
+      let unseen = 0;
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (!together(t[i], t[j])) unseen++;
+      anyUnseen ||= unseen > 0;
+      expect(wlda[k] - etm[k]).toBeCloseTo(unseen / pairs, 12);
+    });
+    expect(anyUnseen).toBe(true);
+    expectError(() => tk.topics.npmi(top(n), reference, { unseenPairScore: -2 }), 'RangeError', 'unseenPairScore');
+    expectError(
+      () => tk.topics.npmi(top(n), reference, { unseenPairScore: '0' as unknown as number }),
+      'TypeError',
+      'unseenPairScore',
+    );
+    expectError(() => tk.topics.npmi(top(n), reference, { unseenPairScore: NaN }), 'TypeError', 'unseenPairScore');
+  });
+
   test('errors', () => {
     expectError(() => tk.topics.npmi([], reference), 'RangeError', 'at least one topic');
     expectError(() => tk.topics.npmi(top(5), reference), 'RangeError', 'topics[0]', 'topN is 10');

@@ -11,7 +11,7 @@
 // - diversity: ETM's get_topic_diversity (TD): distinct words in the top-N of all topics / (N K).
 // - topicUniqueness: W-LDA's calc_topic_uniqueness (TU): mean over topics of mean_l 1/cnt(l).
 // - documentCompletionPerplexity: ETM's evaluate() (commit 52b090b main.py).
-import { checkOptions, rangeError, shapeStr, typeError } from '../errors';
+import { checkNumber, checkOptions, rangeError, shapeStr, typeError } from '../errors';
 import { Tensor } from '../tensor';
 import { BowCorpus } from '../text/bow-corpus';
 import type { BowData } from './types';
@@ -25,6 +25,15 @@ export type TopicsInput = readonly (readonly string[] | readonly number[] | Int3
 
 export interface TopNOptions {
   topN?: number;
+}
+
+export interface NpmiOptions extends TopNOptions {
+  /**
+   * The score of a pair that never co-occurs in the reference: -1 (default; ETM's get_topic_coherence,
+   * the limit of NPMI as the joint count goes to 0) or 0 (W-LDA's npmi_calc.py, which leaves such pairs
+   * at 0 when it scores against its Wikipedia index). Any number in [-1, 1] is taken.
+   */
+  unseenPairScore?: number;
 }
 
 type Topic = readonly (string | number)[];
@@ -118,9 +127,10 @@ function referenceCorpus(reference: unknown): BowCorpus {
  * NPMI of each topic on the reference corpus (NaN for a topic none of whose pairs could be scored);
  * see npmi().
  */
-export function topicNpmi(topics: TopicsInput, reference: BowCorpus | BowData, opts: TopNOptions = {}): Float64Array {
+export function topicNpmi(topics: TopicsInput, reference: BowCorpus | BowData, opts: NpmiOptions = {}): Float64Array {
   opts = checkOptions('opts', opts);
   const topN = checkTopN(opts?.topN, 10, 2);
+  const unseen = opts.unseenPairScore === undefined ? -1 : checkNumber('unseenPairScore', opts.unseenPairScore, -1, 1);
   const ref = referenceCorpus(reference);
   const { lists, kind } = topicLists(topics, topN);
   const D = ref.numDocs;
@@ -144,7 +154,7 @@ export function topicNpmi(topics: TopicsInput, reference: BowCorpus | BowData, o
       for (let j = i + 1; j < n; j++) {
         const dij = joint[i * n + j];
         let f: number;
-        if (dij === 0) f = -1;
+        if (dij === 0) f = unseen;
         else if (dij === D) f = 1;
         else f = -1 + (Math.log(df[i]) + Math.log(df[j]) - 2 * logD) / (Math.log(dij) - logD);
         sum += f;
@@ -160,12 +170,12 @@ export function topicNpmi(topics: TopicsInput, reference: BowCorpus | BowData, o
  * Topic coherence as ETM computes it: document co-occurrence NPMI of every pair of a topic's top
  * topN words on `reference` (pass held-out documents, transformed with the model's vocabulary),
  * f(wi, wj) = -1 + (log D(wi) + log D(wj) - 2 log D) / (log D(wi, wj) - log D), -1 for pairs that
- * never co-occur; averaged over the pairs of each topic, then over topics. Topics are words
+ * never co-occur (opts.unseenPairScore: 0 for W-LDA's convention); averaged over the pairs of each topic, then over topics. Topics are words
  * (looked up in reference.vocab; pairs with a missing word are skipped) or column ids of
  * reference.vocab. Topics with no scorable pair are left out of the mean; if no topic can be
  * scored it throws.
  */
-export function npmi(topics: TopicsInput, reference: BowCorpus | BowData, opts: TopNOptions = {}): number {
+export function npmi(topics: TopicsInput, reference: BowCorpus | BowData, opts: NpmiOptions = {}): number {
   opts = checkOptions('opts', opts);
   const per = topicNpmi(topics, reference, opts);
   let s = 0;
