@@ -38,6 +38,15 @@ const reference = corpusOf(m.docs, m.V, words);
 const top = (n: number): number[][] => m.topics25.map((t) => t.slice(0, n));
 
 describe("npmi (ETM's get_topic_coherence)", () => {
+  // a and b in every document; c and d never together; c and e, d and e independent
+  const fourDocuments = () =>
+    BowCorpus.from([
+      ['a', 'b', 'c'],
+      ['a', 'b', 'd'],
+      ['a', 'b', 'c', 'e'],
+      ['a', 'b', 'd', 'e'],
+    ]);
+
   for (const n of [10, 5]) {
     test(`topN = ${n}: ids, words, a topic-word tensor and plain BowData agree with ETM`, () => {
       const want = m.npmi[String(n)];
@@ -74,12 +83,7 @@ describe("npmi (ETM's get_topic_coherence)", () => {
   });
 
   test('never co-occurring pairs score -1, pairs in every document 1, independent words about 0', () => {
-    const ref = BowCorpus.from([
-      ['a', 'b', 'c'],
-      ['a', 'b', 'd'],
-      ['a', 'b', 'c', 'e'],
-      ['a', 'b', 'd', 'e'],
-    ]);
+    const ref = fourDocuments();
     expect(tk.topics.npmi([['c', 'd']], ref, { topN: 2 })).toBe(-1);
     expect(tk.topics.npmi([['a', 'b']], ref, { topN: 2 })).toBe(1);
     // c and e: P(c) = P(e) = 1/2, P(c, e) = 1/4: independent, NPMI 0
@@ -89,12 +93,7 @@ describe("npmi (ETM's get_topic_coherence)", () => {
   });
 
   test("unseenPairScore: 0 scores never co-occurring pairs as W-LDA's npmi_calc does, and changes nothing else", () => {
-    const ref = BowCorpus.from([
-      ['a', 'b', 'c'],
-      ['a', 'b', 'd'],
-      ['a', 'b', 'c', 'e'],
-      ['a', 'b', 'd', 'e'],
-    ]);
+    const ref = fourDocuments();
     expect(tk.topics.npmi([['c', 'd']], ref, { topN: 2, unseenPairScore: 0 })).toBe(0);
     expect(tk.topics.npmi([['a', 'b']], ref, { topN: 2, unseenPairScore: 0 })).toBe(1);
     // c-d never co-occur; c-e and d-e are independent (0): the mean over 3 pairs moves from -1/3 to 0
