@@ -14,17 +14,25 @@ function arg(name, def) {
 
 const flag = (name) => process.argv.includes(`--${name}`);
 
+/** The options a benchmark script reads, from its source: arg('name') takes a value, flag('name') does not. */
+function readOptions(source) {
+  const read = (fn) => [
+    ...new Set([...source.matchAll(new RegExp(`\\b${fn}\\('([a-z0-9-]+)'`, 'g'))].map((m) => m[1])),
+  ];
+  return { values: read('arg'), flags: read('flag') };
+}
+
 /**
- * Checks the command line against the options `script` reads, found in its source as arg('name') (takes a
- * value) and flag('name') calls, so the list cannot drift from the code. --help (or -h) prints the script's
+ * Checks the command line against the options `script` reads (readOptions), so the list cannot drift from
+ * the code. --help (or -h) prints the script's
  * header comment and exits 0. An option the script does not read, a stray word, or a value option at the end
  * of the line exits 2 naming it: a mistyped --epoch would otherwise run an hour-long benchmark on defaults.
  */
 function checkOptions(script) {
   const source = fs.readFileSync(script, 'utf8');
-  const values = new Set();
-  const flags = new Set(['help']);
-  for (const m of source.matchAll(/\b(arg|flag)\('([a-z0-9-]+)'/g)) (m[1] === 'arg' ? values : flags).add(m[2]);
+  const read = readOptions(source);
+  const values = new Set(read.values);
+  const flags = new Set(['help', ...read.flags]);
   const name = path.basename(script, '.js');
   const usage = () => {
     const header = [];
@@ -86,4 +94,4 @@ function writeResultsSection(title, section) {
   console.error(`wrote the ${title} section of ${path.relative(process.cwd(), file)}`);
 }
 
-module.exports = { arg, flag, checkOptions, cpuModel, writeResultsSection };
+module.exports = { arg, flag, readOptions, checkOptions, cpuModel, writeResultsSection };

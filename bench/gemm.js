@@ -15,11 +15,11 @@
 // bench/RESULTS.md unless --no-write.
 'use strict';
 const { arg, flag, checkOptions, cpuModel, writeResultsSection } = require('./_common');
-
-checkOptions(__filename);
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+
+checkOptions(__filename);
 
 let tk;
 let native;

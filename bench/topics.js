@@ -36,13 +36,13 @@
 // build: skipped with a message. Writes the "## Topic models" section of bench/RESULTS.md unless --no-write.
 'use strict';
 const { arg, flag, checkOptions, cpuModel, writeResultsSection } = require('./_common');
-
-checkOptions(__filename);
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { prepareCorpus, writeCorpus, readCorpus, arxivFile, arxivDocuments } = require('./_topics_data');
+
+checkOptions(__filename);
 
 let tk;
 let brown;

@@ -16,12 +16,12 @@
 //       each score; prints, writes nothing)
 'use strict';
 const { arg, flag, checkOptions, cpuModel, writeResultsSection } = require('./_common');
-
-checkOptions(__filename);
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+
+checkOptions(__filename);
 
 let tk;
 let brown;

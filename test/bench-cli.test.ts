@@ -18,14 +18,12 @@ function run(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The options a benchmark reads, from its source: arg('name') takes a value, flag('name') does not. */
-function optionsRead(name: string): { values: string[]; flags: string[] } {
-  const source = fs.readFileSync(path.join(benchDir, `${name}.js`), 'utf8');
-  const read = (fn: string) => [
-    ...new Set([...source.matchAll(new RegExp(`\\b${fn}\\('([a-z0-9-]+)'`, 'g'))].map((m) => m[1])),
-  ];
-  return { values: read('arg'), flags: read('flag') };
-}
+// The same reader the benchmarks check their command lines with.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { readOptions } = require('../bench/_common') as {
+  readOptions: (source: string) => { values: string[]; flags: string[] };
+};
+const optionsRead = (name: string) => readOptions(fs.readFileSync(path.join(benchDir, `${name}.js`), 'utf8'));
 
 describe('benchmark command lines', () => {
   it('finds the benchmarks', () => {
